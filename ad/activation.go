@@ -1,0 +1,242 @@
+package ad
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/genopt/gen/tensor"
+)
+
+// ActKind names an elementwise activation function.
+type ActKind int
+
+const (
+	// Identity: σ(x) = x.
+	Identity ActKind = iota
+	// ReLU: σ(x) = max(x, 0), with σ'(0) = 0 (Nair & Hinton, ICML 2010).
+	ReLU
+	// LeakyReLU: σ(x) = x for x > 0, slope·x otherwise, σ'(0) = slope
+	// (Maas et al., ICML 2013 workshop).
+	LeakyReLU
+	// Tanh: σ(x) = tanh x.
+	Tanh
+	// Sigmoid: σ(x) = 1/(1 + e^{−x}).
+	Sigmoid
+	// GELU: σ(x) = x·Φ(x) with Φ the standard normal CDF, the exact (erf)
+	// form (Hendrycks & Gimpel, arXiv:1606.08415).
+	GELU
+	// SiLU: σ(x) = x·sigmoid(x) (Elfwing et al., Neural Networks 107, 2018).
+	SiLU
+	// Softplus: σ(x) = log(1 + eˣ) (Dugas et al., NIPS 2000).
+	Softplus
+)
+
+var actNames = [...]string{"identity", "relu", "leaky-relu", "tanh", "sigmoid", "gelu", "silu", "softplus"}
+
+// Act is an activation function: a kind and, for LeakyReLU, its slope
+// (0 means the usual 0.01).
+type Act struct {
+	Kind  ActKind
+	Slope float64
+}
+
+// String returns the activation's name, e.g. "relu" or "leaky-relu(0.1)".
+func (a Act) String() string {
+	if a.Kind < 0 || int(a.Kind) >= len(actNames) {
+		return fmt.Sprintf("ActKind(%d)", int(a.Kind))
+	}
+	if a.Kind == LeakyReLU {
+		return fmt.Sprintf("leaky-relu(%g)", a.slope())
+	}
+	return actNames[a.Kind]
+}
+
+// ParseAct parses an activation name: identity (or none), relu, leaky-relu
+// (slope 0.01), tanh, sigmoid, gelu, silu, softplus.
+func ParseAct(s string) (Act, error) {
+	if s == "none" || s == "" {
+		return Act{Kind: Identity}, nil
+	}
+	for i, n := range actNames {
+		if s == n {
+			return Act{Kind: ActKind(i)}, nil
+		}
+	}
+	return Act{}, fmt.Errorf("unknown activation %q; valid: none, %v", s, actNames)
+}
+
+// PiecewiseLinear reports whether σ'' = 0 away from kinks (identity, ReLU,
+// LeakyReLU).
+func (a Act) PiecewiseLinear() bool {
+	return a.Kind == Identity || a.Kind == ReLU || a.Kind == LeakyReLU
+}
+
+func (a Act) slope() float64 {
+	if a.Slope == 0 {
+		return 0.01
+	}
+	return a.Slope
+}
+
+// Eval returns σ(x), σ'(x) and σ''(x) in float64: the reference every
+// loop in this file follows.
+func (a Act) Eval(x float64) (f, d1, d2 float64) {
+	switch a.Kind {
+	case Identity:
+		return x, 1, 0
+	case ReLU:
+		if x > 0 {
+			return x, 1, 0
+		}
+		return 0, 0, 0
+	case LeakyReLU:
+		if x > 0 {
+			return x, 1, 0
+		}
+		s := a.slope()
+		return s * x, s, 0
+	case Tanh:
+		t := math.Tanh(x)
+		return t, 1 - t*t, -2 * t * (1 - t*t)
+	case Sigmoid:
+		s := sigmoid(x)
+		return s, s * (1 - s), s * (1 - s) * (1 - 2*s)
+	case GELU:
+		phi := math.Exp(-x*x/2) / math.Sqrt(2*math.Pi)
+		cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+		return x * cdf, cdf + x*phi, phi * (2 - x*x)
+	case SiLU:
+		s := sigmoid(x)
+		return x * s, s + x*s*(1-s), s * (1 - s) * (2 + x*(1-2*s))
+	case Softplus:
+		s := sigmoid(x)
+		// log(1+eˣ) = max(x,0) + log1p(e^{−|x|}), stable for large |x|.
+		return math.Max(x, 0) + math.Log1p(math.Exp(-math.Abs(x))), s, s * (1 - s)
+	}
+	panic(fmt.Sprintf("ad: unknown activation %d", int(a.Kind)))
+}
+
+func sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Activate records y = σ(x) elementwise.
+func Activate[T Float](t *Tape[T], x *Var[T], a Act) *Var[T] {
+	y, op := record[actOp[T]](t, x.Shape(), x)
+	op.act = a
+	return run(y)
+}
+
+type actOp[T Float] struct{ act Act }
+
+func (op *actOp[T]) Name() string { return "Activate(" + op.act.String() + ")" }
+
+func (op *actOp[T]) Forward(y *Var[T]) {
+	x, out := y.in[0].Value.Data(), y.Value.Data()
+	switch op.act.Kind {
+	case Identity:
+		copy(out, x)
+	case ReLU:
+		for i, v := range x {
+			out[i] = max(v, 0)
+		}
+	case LeakyReLU:
+		s := T(op.act.slope())
+		for i, v := range x {
+			if v > 0 {
+				out[i] = v
+			} else {
+				out[i] = s * v
+			}
+		}
+	default:
+		for i, v := range x {
+			f, _, _ := op.act.Eval(float64(v))
+			out[i] = T(f)
+		}
+	}
+}
+
+// deriv writes σ'(x) ⊙ g into dst (accumulating when acc is set).
+func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
+	g = g[:len(x)]
+	dst = dst[:len(x)]
+	switch op.act.Kind {
+	case Identity:
+		if !acc {
+			copy(dst, g)
+			return
+		}
+		for i, v := range g {
+			dst[i] += v
+		}
+	case ReLU, LeakyReLU:
+		s := T(0)
+		if op.act.Kind == LeakyReLU {
+			s = T(op.act.slope())
+		}
+		for i, v := range x {
+			d := s
+			if v > 0 {
+				d = 1
+			}
+			if acc {
+				dst[i] += d * g[i]
+			} else {
+				dst[i] = d * g[i]
+			}
+		}
+	default:
+		for i, v := range x {
+			_, d, _ := op.act.Eval(float64(v))
+			if acc {
+				dst[i] += T(d) * g[i]
+			} else {
+				dst[i] = T(d) * g[i]
+			}
+		}
+	}
+}
+
+// VJP: x̄ += σ'(x) ⊙ ȳ.
+func (op *actOp[T]) VJP(y *Var[T]) {
+	x := y.in[0]
+	if x.needsGrad {
+		op.deriv(x.Grad.Data(), x.Value.Data(), y.Grad.Data(), true)
+	}
+}
+
+// Jet: ẏ = σ'(x)·ẋ,  ÿ = σ'(x)·ẍ + σ''(x)·ẋ², elementwise. The last term is
+// the activation's own curvature; it is zero for piecewise-linear σ.
+func (op *actOp[T]) Jet(y *Var[T], curv bool) bool {
+	x := y.in[0]
+	xv := x.Value.Data()
+	if x.hasD1 {
+		op.deriv(y.d1.Data(), xv, x.d1.Data(), false)
+	} else {
+		tensor.Zero(y.d1)
+	}
+	wrote := false
+	if x.hasD2 {
+		op.deriv(y.d2.Data(), xv, x.d2.Data(), false)
+		wrote = true
+	}
+	if curv && x.hasD1 && !op.act.PiecewiseLinear() {
+		d2, t1 := y.d2.Data(), x.d1.Data()
+		for i, v := range xv {
+			_, _, s2 := op.act.Eval(float64(v))
+			c := T(s2) * t1[i] * t1[i]
+			if wrote {
+				d2[i] += c
+			} else {
+				d2[i] = c
+			}
+		}
+		wrote = true
+	}
+	return wrote
+}
