@@ -22,7 +22,7 @@
 //
 //	y = φ(x):   ẏ = φ'(x)·ẋ,   ÿ = φ'(x)·ẍ + φ''(x)[ẋ, ẋ]
 //
-// The term φ''(x)[ẋ, ẋ] is the primitive's own curvature. At the scalar
+// The term φ”(x)[ẋ, ẋ] is the primitive's own curvature. At the scalar
 // output, (f, ḟ, f̈) = (f, ∇f·u, uᵀHu). With the Gauss–Newton option, model
 // primitives drop their own curvature while the loss primitives keep theirs,
 // which yields uᵀGu, where G = Jᵀ H_loss J is positive semi-definite for the
