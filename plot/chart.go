@@ -1,0 +1,157 @@
+package plot
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+)
+
+// Series is one named curve: the points (X[i], Y[i]). X and Y must have the
+// same length. Points with a non-finite coordinate are skipped when drawn.
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Chart describes a line chart. The zero value is an untitled, unlabelled
+// 800×500-pixel chart with linear axes.
+type Chart struct {
+	// Title is drawn above the chart; empty for none.
+	Title string
+	// XLabel and YLabel name the axes (for example "step" and "loss");
+	// empty for none.
+	XLabel, YLabel string
+	// LogY draws the Y axis on a base-10 logarithmic scale, the natural one
+	// for losses and learning rates spanning decades. Points with Y ≤ 0
+	// cannot be placed on it and are skipped. Default false (linear).
+	LogY bool
+	// Width and Height are the image size in pixels; zero means 800 and 500.
+	Width, Height int
+}
+
+// SaveLines draws the series as lines on one chart and writes it to path,
+// atomically, as PNG or SVG according to the extension of path.
+//
+// Each series gets its own colour and a legend entry with its name (an
+// unnamed series has no legend entry). NaN and ±Inf values, and with LogY
+// values Y ≤ 0, are skipped; a series left with no point is omitted. If no
+// point is left in any series, SaveLines writes nothing and returns an error
+// wrapping ErrNoData.
+//
+// It panics if a series has different numbers of X and Y values, or the
+// size is negative.
+func SaveLines(path string, c Chart, series ...Series) error {
+	const op = "SaveLines"
+	ext, err := format(op, path)
+	if err != nil {
+		return err
+	}
+	w, h, err := size(op, c.Width, c.Height)
+	if err != nil {
+		return err
+	}
+	p := gplot.New()
+	p.Title.Text = c.Title
+	p.X.Label.Text = c.XLabel
+	p.Y.Label.Text = c.YLabel
+	p.Add(plotter.NewGrid())
+
+	lo, hi := math.Inf(1), math.Inf(-1) // range of the drawn Y values
+	drawn := 0
+	for i, s := range series {
+		if len(s.X) != len(s.Y) {
+			panic(fmt.Sprintf("plot: %s: series %d (%q) has %d X values and %d Y values", op, i, s.Name, len(s.X), len(s.Y)))
+		}
+		xys := finitePoints(s.X, s.Y, c.LogY)
+		if len(xys) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil { // unreachable: finitePoints keeps finite values only
+			return fmt.Errorf("plot: %s: %s: series %q: %w", op, path, s.Name, err)
+		}
+		l.Color = plotutil.Color(i)
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		if s.Name != "" {
+			p.Legend.Add(s.Name, l)
+		}
+		for _, q := range xys {
+			lo, hi = math.Min(lo, q.Y), math.Max(hi, q.Y)
+		}
+		drawn++
+	}
+	if drawn == 0 {
+		return fmt.Errorf("plot: %s: %s: %d series: %w", op, path, len(series), ErrNoData)
+	}
+	if c.LogY {
+		setLogY(p, lo, hi)
+	}
+	p.Legend.Top = true
+	data, err := render(p, w, h, ext)
+	if err != nil {
+		return fmt.Errorf("plot: %s: %s: %w", op, path, err)
+	}
+	return writeAtomic(path, data)
+}
+
+// finitePoints returns the points (x[i], y[i]) whose coordinates are both
+// finite, and, when positiveY is set, whose y is greater than zero.
+func finitePoints(x, y []float64, positiveY bool) plotter.XYs {
+	xys := make(plotter.XYs, 0, len(x))
+	for i := range x {
+		if !isFinite(x[i]) || !isFinite(y[i]) || (positiveY && y[i] <= 0) {
+			continue
+		}
+		xys = append(xys, plotter.XY{X: x[i], Y: y[i]})
+	}
+	return xys
+}
+
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// setLogY puts the Y axis of p on a log scale covering [lo, hi] (both > 0),
+// widened to a factor of 2 either way when the range is a single value so
+// the scale stays defined.
+func setLogY(p *gplot.Plot, lo, hi float64) {
+	if lo == hi {
+		lo, hi = lo/2, hi*2
+	}
+	p.Y.Scale = gplot.LogScale{}
+	p.Y.Tick.Marker = logTicks{}
+	p.Y.Min, p.Y.Max = lo, hi
+}
+
+// logTicks marks a base-10 log axis: a major, labelled tick at every power
+// of ten and minor ticks at 2…9 times it. When the range spans less than two
+// decades the ticks at 2 and 5 are labelled too, so a short range still has
+// readable labels. (gonum's LogTicks labels powers of ten only, which leaves
+// a range inside one decade without any label.)
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
+	first := math.Floor(math.Log10(lo))
+	last := math.Ceil(math.Log10(hi))
+	short := math.Log10(hi/lo) < 2
+	var ticks []gplot.Tick
+	for e := first; e <= last; e++ {
+		base := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := base * float64(m)
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := gplot.Tick{Value: v}
+			if m == 1 || (short && (m == 2 || m == 5)) {
+				t.Label = strconv.FormatFloat(v, 'g', 3, 64)
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	return ticks
+}

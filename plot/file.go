@@ -1,0 +1,131 @@
+package plot
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// formats lists the file extensions the package writes, in the order error
+// messages name them.
+var formats = []string{".png", ".svg"}
+
+// ErrNoData is wrapped by the error a Save function returns when, after
+// non-finite values (and non-positive ones on a log axis) are skipped, no
+// point is left to draw.
+var ErrNoData = errors.New("no finite point to draw")
+
+// Default and largest chart sizes, in pixels.
+const (
+	defaultWidth  = 800
+	defaultHeight = 500
+	maxSide       = 10000
+	pixelsPerInch = 96
+)
+
+// format returns the lower-cased extension of path ("png" or "svg"), or an
+// error naming the valid ones.
+func format(op, path string) (string, error) {
+	ext := strings.ToLower(filepath.Ext(path))
+	for _, f := range formats {
+		if ext == f {
+			return ext[1:], nil
+		}
+	}
+	return "", fmt.Errorf("plot: %s: %s: unknown image format %q; use one of %s",
+		op, path, ext, strings.Join(formats, ", "))
+}
+
+// size applies the defaults to a requested size in pixels and checks it.
+func size(op string, w, h int) (int, int, error) {
+	if w == 0 {
+		w = defaultWidth
+	}
+	if h == 0 {
+		h = defaultHeight
+	}
+	if w < 0 || h < 0 {
+		panic(fmt.Sprintf("plot: %s: negative size %d×%d", op, w, h))
+	}
+	if w > maxSide || h > maxSide {
+		return 0, 0, fmt.Errorf("plot: %s: size %d×%d pixels is larger than %d on a side; ask for a smaller chart",
+			op, w, h, maxSide)
+	}
+	return w, h, nil
+}
+
+// render draws p on a canvas of w×h pixels in the given format ("png" or
+// "svg") and returns the encoded bytes.
+func render(p *gplot.Plot, w, h int, format string) ([]byte, error) {
+	var buf bytes.Buffer
+	switch format {
+	case "png":
+		img := image.NewRGBA(image.Rect(0, 0, w, h))
+		cv := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(pixelsPerInch))
+		p.Draw(draw.New(cv))
+		if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	case "svg":
+		pt := vg.Length(72.0 / pixelsPerInch)
+		cv := vgsvg.New(vg.Length(w)*pt, vg.Length(h)*pt)
+		p.Draw(draw.New(cv))
+		if _, err := cv.WriteTo(&buf); err != nil {
+			return nil, err
+		}
+	default:
+		panic("plot: render: unknown format " + format)
+	}
+	return buf.Bytes(), nil
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory that is synced and then renamed over path. On any error the
+// temporary file is removed and path is left as it was.
+func writeAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("plot: write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("plot: write %s: %w", path, err)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Make the rename itself durable; a failure here is not fatal to the
+	// content, which is complete under its final name.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
