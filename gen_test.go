@@ -1,0 +1,398 @@
+package gen
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genopt/gen/ad"
+	"github.com/genopt/gen/internal/numcheck"
+)
+
+// quadLine is the line of f(θ) = ½θᵀAθ − bᵀθ along u, in closed form: the
+// oracle for the rules.
+type quadLine struct {
+	A        [][]float64
+	b, th, u []float64
+	forwards int
+	jets     int
+}
+
+func (q *quadLine) f(th []float64) float64 {
+	var s float64
+	for i := range th {
+		for j := range th {
+			s += 0.5 * th[i] * q.A[i][j] * th[j]
+		}
+		s -= q.b[i] * th[i]
+	}
+	return s
+}
+
+func (q *quadLine) grad() []float64 {
+	g := make([]float64, len(q.th))
+	for i := range g {
+		for j := range g {
+			g[i] += q.A[i][j] * q.th[j]
+		}
+		g[i] -= q.b[i]
+	}
+	return g
+}
+
+func (q *quadLine) At(a float64) float64 {
+	q.forwards++
+	p := make([]float64, len(q.th))
+	for i := range p {
+		p[i] = q.th[i] - a*q.u[i]
+	}
+	return q.f(p)
+}
+
+func (q *quadLine) Jet(ad.Curvature) (g0, d1, d2 float64) {
+	q.jets++
+	g := q.grad()
+	for i := range g {
+		d1 -= g[i] * q.u[i]
+		for j := range g {
+			d2 += q.u[i] * q.A[i][j] * q.u[j]
+		}
+	}
+	return q.f(q.th), d1, d2
+}
+
+// randomSPD returns Q·diag(λ)·Qᵀ with eigenvalues spread over [1, κ].
+func randomSPD(r *rand.Rand, n int, kappa float64) [][]float64 {
+	// Gram–Schmidt on a random matrix gives Q.
+	q := make([][]float64, n)
+	for i := range q {
+		q[i] = make([]float64, n)
+		for j := range q[i] {
+			q[i][j] = r.NormFloat64()
+		}
+		for k := range i {
+			var d float64
+			for j := range n {
+				d += q[i][j] * q[k][j]
+			}
+			for j := range n {
+				q[i][j] -= d * q[k][j]
+			}
+		}
+		var nrm float64
+		for _, v := range q[i] {
+			nrm += v * v
+		}
+		for j := range q[i] {
+			q[i][j] /= math.Sqrt(nrm)
+		}
+	}
+	a := make([][]float64, n)
+	for i := range a {
+		a[i] = make([]float64, n)
+	}
+	for k := range n {
+		lam := 1 + (kappa-1)*float64(k)/float64(n-1)
+		for i := range n {
+			for j := range n {
+				a[i][j] += q[k][i] * lam * q[k][j]
+			}
+		}
+	}
+	return a
+}
+
+func newQuad(r *rand.Rand, n int, kappa float64) *quadLine {
+	q := &quadLine{A: randomSPD(r, n, kappa), b: make([]float64, n), th: make([]float64, n)}
+	for i := range n {
+		q.b[i], q.th[i] = r.NormFloat64(), r.NormFloat64()
+	}
+	q.u = q.grad()
+	return q
+}
+
+// exactLineSearch is gᵀg / gᵀAg, the exact minimizer along −g on a quadratic.
+func exactLineSearch(q *quadLine) float64 {
+	g := q.grad()
+	var gg, gag float64
+	for i := range g {
+		gg += g[i] * g[i]
+		for j := range g {
+			gag += g[i] * q.A[i][j] * g[j]
+		}
+	}
+	return gg / gag
+}
+
+func TestExactOnQuadratic(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	q := newQuad(r, 6, 20)
+	want := exactLineSearch(q)
+	d := NewExact(ExactConfig{}).Next(0, q)
+	if numcheck.Rel(d.LR, want, 0) > 1e-12 || d.Reason != OK || !d.Updated {
+		t.Fatalf("Exact on a quadratic: lr %v (%v), want gᵀg/gᵀAg = %v", d.LR, d.Reason, want)
+	}
+}
+
+func TestApproxIsExactOnQuadraticForAnyProbe(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	q := newQuad(r, 5, 10)
+	want := exactLineSearch(q)
+	for _, a0 := range []float64{1e-4, 1e-2, 0.3, 5, 100} {
+		rule := NewApprox(ApproxConfig{LR0: a0, NoSmoothing: true, Every: 1})
+		d := rule.Next(0, q)
+		if numcheck.Rel(d.Estimate, want, 0) > 1e-6 || numcheck.Rel(d.LR, want, 0) > 1e-6 {
+			t.Errorf("probe size %g: Δ = %v, lr %v, want %v", a0, d.Estimate, d.LR, want)
+		}
+		five := NewApprox(ApproxConfig{LR0: a0, NoSmoothing: true, Every: 1, FivePoint: true})
+		d = five.Next(0, q)
+		if numcheck.Rel(d.LR, want, 0) > 1e-6 || math.Abs(d.R2-1) > 1e-9 {
+			t.Errorf("5-point, probe size %g: lr %v R² %v, want %v and 1", a0, d.LR, d.R2, want)
+		}
+	}
+}
+
+// Gradient descent with exact line search on a quadratic contracts
+// f − f* by at least ((κ−1)/(κ+1))² per step (Luenberger & Ye, "Linear and
+// Nonlinear Programming", §8.2, steepest descent).
+func TestExactMeetsSteepestDescentBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const kappa = 10.0
+	q := newQuad(r, 8, kappa)
+	// f* from the exact solution of Aθ = b by Gaussian elimination.
+	fstar := q.f(solve(q.A, q.b))
+	bound := math.Pow((kappa-1)/(kappa+1), 2)
+	rule := NewExact(ExactConfig{})
+	for step := range 15 {
+		q.u = q.grad()
+		before := q.f(q.th) - fstar
+		d := rule.Next(step, q)
+		for i := range q.th {
+			q.th[i] -= d.LR * q.u[i]
+		}
+		after := q.f(q.th) - fstar
+		if after > bound*before*(1+1e-9)+1e-15 {
+			t.Fatalf("step %d: f − f* went %g → %g, ratio %g > bound %g", step, before, after, after/before, bound)
+		}
+	}
+}
+
+func solve(a [][]float64, b []float64) []float64 {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range m {
+		m[i] = append(append([]float64(nil), a[i]...), b[i])
+	}
+	for c := range n {
+		p := c
+		for i := c + 1; i < n; i++ {
+			if math.Abs(m[i][c]) > math.Abs(m[p][c]) {
+				p = i
+			}
+		}
+		m[c], m[p] = m[p], m[c]
+		for i := c + 1; i < n; i++ {
+			f := m[i][c] / m[c][c]
+			for j := c; j <= n; j++ {
+				m[i][j] -= f * m[c][j]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for i := n - 1; i >= 0; i-- {
+		s := m[i][n]
+		for j := i + 1; j < n; j++ {
+			s -= m[i][j] * x[j]
+		}
+		x[i] = s / m[i][i]
+	}
+	return x
+}
+
+// fakeLine returns fixed values: the probes a test wants the rules to see.
+type fakeLine struct {
+	at         func(a float64) float64
+	g0, d1, d2 float64
+	calls      int
+}
+
+func (f *fakeLine) At(a float64) float64 { f.calls++; return f.at(a) }
+func (f *fakeLine) Jet(ad.Curvature) (float64, float64, float64) {
+	f.calls++
+	return f.g0, f.d1, f.d2
+}
+
+func TestFallbackPaths(t *testing.T) {
+	nan := math.NaN()
+	concave := &fakeLine{at: func(a float64) float64 { return 1 - a*a }, g0: 1, d1: -1, d2: -2}
+	uphill := &fakeLine{at: func(a float64) float64 { return 1 + a + a*a }, g0: 1, d1: 1, d2: 2}
+	broken := &fakeLine{at: func(a float64) float64 { return nan }, g0: nan, d1: -1, d2: 2}
+	cases := []struct {
+		name string
+		line *fakeLine
+		want Reason
+	}{{"concave", concave, NonConvex}, {"non-descent", uphill, NonDescent}, {"NaN loss", broken, NonFinite}}
+	for _, c := range cases {
+		for _, pol := range []Policy{Fallback, Keep, Shrink} {
+			lim := Limits{Policy: pol, FallbackLR: 0.01}
+			rules := map[string]Rule{
+				"exact":  NewExact(ExactConfig{Limits: lim}),
+				"approx": NewApprox(ApproxConfig{Limits: lim, LR0: 0.1, Every: 1}),
+			}
+			for rn, rule := range rules {
+				if rn == "exact" {
+					// Give Exact a previous learning rate of 0.1 first.
+					_ = rule.SetState(State{Kind: "gen-exact", Values: map[string]float64{"alpha": 0.1}})
+				}
+				d := rule.Next(0, c.line)
+				want := map[Policy]float64{Fallback: 0.01, Keep: 0.1, Shrink: 0.05}[pol]
+				if d.Reason != c.want || numcheck.Rel(d.LR, want, 0) > 1e-15 {
+					t.Errorf("%s, %s, %s: lr %v reason %v, want %v and %v", rn, c.name, pol, d.LR, d.Reason, want, c.want)
+				}
+			}
+		}
+	}
+}
+
+func TestRateAlwaysFinitePositiveAndBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	lines := []*fakeLine{
+		{at: func(a float64) float64 { return math.Inf(1) }, g0: math.Inf(1), d1: math.NaN(), d2: 0},
+		{at: func(a float64) float64 { return 1 - 1e6*a + 1e-9*a*a }, g0: 1, d1: -1e6, d2: 1e-9}, // huge α*
+		{at: func(a float64) float64 { return 1 - 1e-9*a + a*a }, g0: 1, d1: -1e-9, d2: 2},       // tiny α*
+	}
+	for _, lmin := range []float64{0, 1e-5} {
+		for _, lmax := range []float64{0, 1} {
+			lim := Limits{LRMin: lmin, LRMax: lmax}
+			for _, rule := range []Rule{NewExact(ExactConfig{Limits: lim}), NewApprox(ApproxConfig{Limits: lim, Every: 1})} {
+				for step := range 20 {
+					d := rule.Next(step, lines[r.IntN(len(lines))])
+					if !(d.LR > 0) || math.IsInf(d.LR, 0) || d.LR < lmin || (lmax > 0 && d.LR > lmax) {
+						t.Fatalf("%s step %d with LRMin %g LRMax %g: lr %v", rule.Name(), step, lmin, lmax, d.LR)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestLazyAndSmoothing(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	q := newQuad(r, 4, 5)
+	want := exactLineSearch(q)
+	rule := NewApprox(ApproxConfig{LR0: 0.01, Every: 4})
+	d := rule.Next(0, q)
+	if wantLR := 0.9*0.01 + 0.1*want; numcheck.Rel(d.LR, wantLR, 0) > 1e-6 {
+		t.Fatalf("smoothed lr %v, want 0.9·0.01 + 0.1·Δ = %v", d.LR, wantLR)
+	}
+	if q.forwards != 3 {
+		t.Fatalf("an update cost %d forward passes, want 3 (g(0), g(±a))", q.forwards)
+	}
+	for step := 1; step < 4; step++ {
+		if e := rule.Next(step, q); e.Reason != Lazy || e.LR != d.LR {
+			t.Fatalf("step %d: %v lr %v, want lazy %v", step, e.Reason, e.LR, d.LR)
+		}
+	}
+	if q.forwards != 3 {
+		t.Fatalf("lazy steps probed the line (%d forwards)", q.forwards)
+	}
+	// Exact with γ: first update unsmoothed, then blended.
+	ex := NewExact(ExactConfig{Gamma: 0.5})
+	if d := ex.Next(0, q); numcheck.Rel(d.LR, want, 0) > 1e-12 {
+		t.Fatalf("Exact first update %v, want %v", d.LR, want)
+	}
+}
+
+func TestMaxChangeAndHorizon(t *testing.T) {
+	r := rand.New(rand.NewPCG(6, 6))
+	q := newQuad(r, 4, 5)
+	want := exactLineSearch(q)
+	a0 := want / 100
+	rule := NewApprox(ApproxConfig{LR0: a0, NoSmoothing: true, Every: 1, MaxChange: 2})
+	if d := rule.Next(0, q); numcheck.Rel(d.LR, 2*a0, 0) > 1e-12 {
+		t.Fatalf("MaxChange 2: lr %v, want 2·α₀ = %v", d.LR, 2*a0)
+	}
+	h := Horizon{Kind: CosineDecay, Steps: 10}
+	ex := NewExact(ExactConfig{Limits: Limits{Horizon: h}})
+	if d := ex.Next(5, q); numcheck.Rel(d.LR, want*0.5, 0) > 1e-12 {
+		t.Fatalf("cosine horizon at t = T/2: lr %v, want α*/2 = %v", d.LR, want/2)
+	}
+	if f := (Horizon{Kind: LinearDecay, Steps: 4}).Factor(1); f != 0.75 {
+		t.Fatalf("linear horizon factor %v, want 0.75", f)
+	}
+}
+
+func TestAutomaticStartBrackets(t *testing.T) {
+	// Convex only for 1e-2 ≤ a: noise (non-convex) below, as float32 losses
+	// are for tiny probes.
+	calls := 0
+	line := &fakeLine{at: func(a float64) float64 {
+		calls++
+		if math.Abs(a) < 5e-3 && a != 0 {
+			return 1 + 1e-3*math.Abs(a)*0 - 1e-7 // flat and concave-looking
+		}
+		return 1 - 2*a + 10*a*a // minimum at 0.1
+	}}
+	rule := NewApprox(ApproxConfig{Every: 1})
+	d := rule.Next(0, line)
+	if d.Reason != OK || numcheck.Rel(d.LR, 0.1, 0) > 1e-9 {
+		t.Fatalf("automatic start: lr %v (%v), want 0.1", d.LR, d.Reason)
+	}
+	if calls > 3*9 {
+		t.Fatalf("automatic start used %d forward passes", calls)
+	}
+	// Never convex: bounded work, then the fallback.
+	calls = 0
+	flat := &fakeLine{at: func(a float64) float64 { calls++; return 1 - a*a }}
+	d = NewApprox(ApproxConfig{Every: 1, MaxBracket: 5}).Next(0, flat)
+	if d.Reason != NonConvex || d.LR != 1e-3 || calls > 15 {
+		t.Fatalf("never convex: lr %v (%v) after %d passes, want fallback 1e-3 within 15", d.LR, d.Reason, calls)
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	q := newQuad(r, 4, 5)
+	a, b := NewApprox(ApproxConfig{LR0: 0.01, Every: 1}), NewApprox(ApproxConfig{LR0: 0.01, Every: 1})
+	a.Next(0, q)
+	if err := b.SetState(a.State()); err != nil {
+		t.Fatal(err)
+	}
+	if x, y := a.Next(1, q), b.Next(1, q); x.LR != y.LR {
+		t.Fatalf("restored rule gives %v, original %v", y.LR, x.LR)
+	}
+	if err := b.SetState(NewExact(ExactConfig{}).State()); err == nil {
+		t.Fatal("SetState accepted an Exact state into Approx")
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	cases := []struct {
+		spec string
+		t    int
+		want float64
+	}{
+		{"const:0.1", 50, 0.1},
+		{"linear:0.1", 25, 0.075},
+		{"cosine:0.1", 50, 0.05},
+		{"step:0.1", 34, 0.01},
+	}
+	for _, c := range cases {
+		s, err := ParseSchedule(c.spec, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Next(c.t, nil).LR; numcheck.Rel(got, c.want, 0) > 1e-12 {
+			t.Errorf("%s at step %d: %v, want %v", c.spec, c.t, got, c.want)
+		}
+	}
+	w := &Schedule{Kind: ConstantLR, LR: 1, Warmup: 4}
+	if got := w.At(1); got != 0.5 {
+		t.Errorf("warm-up at step 1 of 4: %v, want 0.5", got)
+	}
+	for _, bad := range []string{"const", "cosine:-1", "exp:0.1", "const:abc"} {
+		if _, err := ParseSchedule(bad, 10); err == nil {
+			t.Errorf("ParseSchedule(%q) accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,269 @@
+package gen
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/genopt/gen/ad"
+)
+
+// Line is the loss along the update direction u on a probe batch,
+//
+//	g(α) = f(θ − α·u),
+//
+// as a learning-rate rule sees it. Implementations evaluate it lazily: a
+// rule that does not ask costs nothing. Values may be NaN or ±Inf; the rules
+// handle that through their failure policy. Package probe implements Line
+// for a model recorded on an ad.Tape.
+type Line interface {
+	// At returns g(α): one forward pass at θ − α·u, after which θ is
+	// restored bit for bit. g(0) may be free (the training loss).
+	At(alpha float64) float64
+	// Jet returns g(0), g'(0) = −∇f·u and g''(0) = uᵀHu (or uᵀGu with
+	// ad.GaussNewton), exactly, in one second-order forward sweep.
+	Jet(c ad.Curvature) (g0, d1, d2 float64)
+}
+
+// Rule chooses the learning rate α of each step. The GeN rules look at the
+// Line; the classical schedules ignore it.
+type Rule interface {
+	// Next returns the learning rate for step (0-based) and how it was
+	// chosen. The returned Decision.LR is finite and positive.
+	Next(step int, line Line) Decision
+	// State returns everything needed to continue exactly after a restart.
+	State() State
+	// SetState restores a State returned by the same kind of rule.
+	SetState(State) error
+	// Name names the rule and its main settings, e.g. "gen(Φ=4, γ=0.9)".
+	Name() string
+}
+
+// State is a rule's state as named numbers: JSON-serializable, and exact,
+// since encoding/json writes float64 values that read back bit for bit.
+type State struct {
+	Kind   string             `json:"kind"`
+	Values map[string]float64 `json:"values"`
+}
+
+func checkKind(s State, kind string) error {
+	if s.Kind != kind {
+		return fmt.Errorf("gen: state is for rule %q, not %q: resume with the same --lr setting", s.Kind, kind)
+	}
+	return nil
+}
+
+// Reason says how a step's learning rate came about.
+type Reason int
+
+const (
+	// OK: the estimate was accepted.
+	OK Reason = iota
+	// Lazy: no probe this step; the previous learning rate is kept (Φ > 1).
+	Lazy
+	// NonConvex: the curvature along u (or the fitted parabola) is ≤ 0.
+	NonConvex
+	// NonDescent: ∇f·u ≤ 0, or the fitted minimum lies behind θ: u does not
+	// point downhill on the probe batch.
+	NonDescent
+	// NonFinite: a probed loss, slope or curvature is NaN or ±Inf.
+	NonFinite
+	// Scheduled: a classical schedule, which does not look at the line.
+	Scheduled
+)
+
+var reasonNames = [...]string{"ok", "lazy", "non-convex", "non-descent", "non-finite", "scheduled"}
+
+// String returns the reason's name as written in the metrics.
+func (r Reason) String() string {
+	if r < 0 || int(r) >= len(reasonNames) {
+		return fmt.Sprintf("Reason(%d)", int(r))
+	}
+	return reasonNames[r]
+}
+
+// Failed reports whether the reason is a fallback.
+func (r Reason) Failed() bool { return r == NonConvex || r == NonDescent || r == NonFinite }
+
+// Decision is a rule's answer for one step, with the numbers it saw.
+// Quantities the rule did not compute are NaN.
+type Decision struct {
+	// LR is the learning rate to apply: finite, positive, within bounds.
+	LR float64
+	// Updated is set when the rule probed the line this step.
+	Updated bool
+	// Reason says whether the estimate was used or which fallback fired.
+	Reason Reason
+	// Estimate is the raw minimizer: α* = (∇f·u)/(uᵀHu) for Exact, Δ for
+	// Approx, before smoothing, clipping, horizon and bounds.
+	Estimate float64
+	// Loss0 is g(0); LossMinus is g(a) = f(θ − a·u) and LossPlus is
+	// g(−a) = f(θ + a·u) for Approx, with a = Probe.
+	Loss0, LossMinus, LossPlus, Probe float64
+	// Slope is ∇f·u = −g'(0); Curvature is uᵀHu (or uᵀGu) = g''(0).
+	Slope, Curvature float64
+	// R2 is the coefficient of determination of the 5-point fit.
+	R2 float64
+}
+
+func newDecision(lr float64) Decision {
+	n := math.NaN()
+	return Decision{LR: lr, Estimate: n, Loss0: n, LossMinus: n, LossPlus: n, Probe: n, Slope: n, Curvature: n, R2: n}
+}
+
+// Policy is what a GeN rule does when an estimate cannot be used.
+type Policy int
+
+const (
+	// Fallback uses the fixed small learning rate Failure.LR (the default).
+	Fallback Policy = iota
+	// Keep keeps the previous learning rate.
+	Keep
+	// Shrink halves the previous learning rate.
+	Shrink
+)
+
+var policyNames = [...]string{"fallback", "keep", "shrink"}
+
+// String returns "fallback", "keep" or "shrink".
+func (p Policy) String() string {
+	if p < 0 || int(p) >= len(policyNames) {
+		return fmt.Sprintf("Policy(%d)", int(p))
+	}
+	return policyNames[p]
+}
+
+// ParsePolicy parses a Policy name.
+func ParsePolicy(s string) (Policy, error) {
+	for i, n := range policyNames {
+		if s == n {
+			return Policy(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown failure policy %q; valid: fallback, keep, shrink", s)
+}
+
+// Limits are the settings common to both GeN rules. The zero value means: no
+// upper bound, the smallest positive lower bound, fallback learning rate
+// 1e-3, no horizon factor.
+type Limits struct {
+	// LRMin and LRMax bound the learning rate. LRMin ≤ 0 means
+	// MinPositiveLR; LRMax ≤ 0 means no upper bound.
+	LRMin, LRMax float64
+	// Policy is applied when an estimate cannot be used (default Fallback).
+	Policy Policy
+	// FallbackLR is the learning rate of the Fallback policy (default 1e-3,
+	// clamped into the bounds).
+	FallbackLR float64
+	// Horizon multiplies the learning rate applied (default: constant 1).
+	Horizon Horizon
+}
+
+// MinPositiveLR is the smallest learning rate a GeN rule returns: the
+// result is always positive, so that no later probe has size zero.
+const MinPositiveLR = 1e-12
+
+func (l Limits) check(rule string) {
+	if l.LRMax > 0 && l.LRMax <= l.LRMin {
+		panic(fmt.Sprintf("gen: %s: LRMax %g ≤ LRMin %g", rule, l.LRMax, l.LRMin))
+	}
+	if l.LRMin < 0 || math.IsNaN(l.LRMin) || math.IsNaN(l.LRMax) || math.IsNaN(l.FallbackLR) || l.FallbackLR < 0 {
+		panic(fmt.Sprintf("gen: %s: invalid limits %+v", rule, l))
+	}
+}
+
+// clamp puts a finite α into [max(LRMin, MinPositiveLR), LRMax]; a
+// non-finite α becomes the fallback learning rate.
+func (l Limits) clamp(a float64) float64 {
+	lo := max(l.LRMin, MinPositiveLR)
+	if math.IsNaN(a) || math.IsInf(a, 0) {
+		a = l.fallback()
+	}
+	a = max(a, lo)
+	if l.LRMax > 0 {
+		a = min(a, l.LRMax)
+	}
+	return a
+}
+
+func (l Limits) fallback() float64 {
+	f := l.FallbackLR
+	if f == 0 {
+		f = 1e-3
+	}
+	f = max(f, l.LRMin, MinPositiveLR)
+	if l.LRMax > 0 {
+		f = min(f, l.LRMax)
+	}
+	return f
+}
+
+// onFailure returns the learning-rate estimate after a failed probe, given
+// the previous one (0 when there is none).
+func (l Limits) onFailure(prev float64) float64 {
+	switch {
+	case l.Policy == Keep && prev > 0:
+		return l.clamp(prev)
+	case l.Policy == Shrink && prev > 0:
+		return l.clamp(prev / 2)
+	}
+	return l.fallback()
+}
+
+// HorizonKind selects the shape of the horizon factor.
+type HorizonKind int
+
+const (
+	// Constant: h(t) = 1.
+	Constant HorizonKind = iota
+	// LinearDecay: h(t) = 1 − t/T.
+	LinearDecay
+	// CosineDecay: h(t) = ½(1 + cos(π·t/T)).
+	CosineDecay
+)
+
+// Horizon is a factor h(t) ∈ [0, 1] multiplying the learning rate applied
+// at step t of T: the authors' code scales its GeN estimate by such a
+// schedule. The smoothed estimate itself is not scaled, so that the probe
+// size keeps following the curvature.
+type Horizon struct {
+	Kind HorizonKind
+	// Steps is T, the total number of steps (required for the decays).
+	Steps int
+}
+
+// Factor returns h(step).
+func (h Horizon) Factor(step int) float64 {
+	if h.Kind == Constant {
+		return 1
+	}
+	if h.Steps <= 0 {
+		panic(fmt.Sprintf("gen: Horizon %d needs Steps > 0", h.Kind))
+	}
+	x := min(float64(step)/float64(h.Steps), 1)
+	if h.Kind == LinearDecay {
+		return 1 - x
+	}
+	return 0.5 * (1 + math.Cos(math.Pi*x))
+}
+
+// ParseHorizon parses "none", "linear" or "cosine".
+func ParseHorizon(s string, steps int) (Horizon, error) {
+	switch s {
+	case "", "none", "constant":
+		return Horizon{}, nil
+	case "linear":
+		return Horizon{Kind: LinearDecay, Steps: steps}, nil
+	case "cosine":
+		return Horizon{Kind: CosineDecay, Steps: steps}, nil
+	}
+	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine", s)
+}
+
+func finite(xs ...float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}
