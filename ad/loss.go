@@ -43,7 +43,10 @@ type sqErrOp[T Float] struct {
 	name   string
 	target *tensor.Tensor[T]
 	c      float64
+	v64    float64 // the loss accumulated in float64
 }
+
+func (op *sqErrOp[T]) value64() float64 { return op.v64 }
 
 func (*sqErrOp[T]) lossCurvature() {}
 
@@ -56,7 +59,8 @@ func (op *sqErrOp[T]) Forward(y *Var[T]) {
 		e := float64(v) - float64(q[i])
 		s += e * e
 	}
-	y.Value.Data()[0] = T(op.c * s)
+	op.v64 = op.c * s
+	y.Value.Data()[0] = T(op.v64)
 }
 
 // VJP: p̄ += 2c·ȳ·(p − target).
@@ -130,7 +134,10 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int) *Var
 type softmaxCEOp[T Float] struct {
 	labels []int
 	p      []T
+	v64    float64 // the loss accumulated in float64
 }
+
+func (op *softmaxCEOp[T]) value64() float64 { return op.v64 }
 
 func (*softmaxCEOp[T]) lossCurvature() {}
 
@@ -160,7 +167,8 @@ func (op *softmaxCEOp[T]) Forward(y *Var[T]) {
 		}
 		total += mx + math.Log(s) - float64(row[op.labels[i]])
 	}
-	y.Value.Data()[0] = T(total / float64(m))
+	op.v64 = total / float64(m)
+	y.Value.Data()[0] = T(op.v64)
 }
 
 // VJP: z̄_ij += ȳ/M · (p_ij − [j = label_i]).
@@ -348,7 +356,12 @@ func NLL[T Float](t *Tape[T], logp *Var[T], labels []int) *Var[T] {
 	return run(y)
 }
 
-type nllOp[T Float] struct{ labels []int }
+type nllOp[T Float] struct {
+	labels []int
+	v64    float64 // the loss accumulated in float64
+}
+
+func (op *nllOp[T]) value64() float64 { return op.v64 }
 
 func (*nllOp[T]) lossCurvature() {}
 
@@ -364,7 +377,8 @@ func (op *nllOp[T]) pick(x []T, c int) float64 {
 
 func (op *nllOp[T]) Forward(y *Var[T]) {
 	x := y.in[0].Value
-	y.Value.Data()[0] = T(op.pick(x.Data(), x.Cols()))
+	op.v64 = op.pick(x.Data(), x.Cols())
+	y.Value.Data()[0] = T(op.v64)
 }
 
 // VJP: x̄_i,label_i −= ȳ/M.
