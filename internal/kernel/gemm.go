@@ -1,6 +1,11 @@
 package kernel
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/genopt/gen/internal/kernel/openblas"
+)
 
 // Float is the set of element types the kernels support.
 type Float interface{ ~float32 | ~float64 }
@@ -16,7 +21,36 @@ type Float interface{ ~float32 | ~float64 }
 //
 // Reference: the BLAS level-3 routine xGEMM (Dongarra et al., "A set of level
 // 3 basic linear algebra subprograms", ACM TOMS 16(1), 1990), row-major.
+//
+// Gemm is GemmGo, except in a build with the openblas tag, where it calls
+// OpenBLAS's cblas_sgemm or cblas_dgemm instead.
 func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if openblas.Available {
+		if unsafe.Sizeof(alpha) == 4 {
+			openblas.Sgemm(transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+		} else {
+			openblas.Dgemm(transA, transB, m, n, k, float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
+		}
+		return
+	}
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmGo computes the same product as Gemm, always with this package's own
+// code whatever the build tags: on amd64 the packed GEMM with the AVX-512 or
+// AVX2+FMA micro-kernels chosen at start-up from the CPU's features (see
+// gemmPacked), spread over up to Threads() threads; with the purego tag or
+// on other architectures the pure-Go reference on one thread.
+//
+// The result is bit-for-bit the same for every thread count: each element of
+// C is accumulated over k in blocks of a fixed size, in the same order,
+// whichever thread computes it. It is not bit-for-bit the same as OpenBLAS or
+// as the pure-Go reference (fused multiply-adds round differently).
+func GemmGo[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return

@@ -1,0 +1,324 @@
+package kernel
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// gemmArch describes one packed GEMM implementation: the shape of its
+// micro-kernel's register tile, the cache block sizes around it, and the
+// micro-kernel itself.
+//
+// The blocking follows BLIS (Van Zee & van de Geijn, "BLIS: A Framework for
+// Rapidly Instantiating BLAS Functionality", ACM TOMS 41(3), 2015, Fig. 2):
+//
+//	for jc in steps of nc over n:              B block kc×nc shared by the rows
+//	  for pc in steps of kc over k:            pack op(B)[pc:, jc:] into micro-panels kc×nr
+//	    for ic in steps of mc over m:          pack alpha·op(A)[ic:, pc:] into micro-panels mr×kc
+//	      for jr in steps of nr over nc:       one B micro-panel, resident in L1
+//	        for ir in steps of mr over mc:     A micro-panels stream from L2
+//	          micro-kernel: C[ic+ir:, jc+jr:] (+)= Apanel·Bpanel
+type gemmArch[T Float] struct {
+	name       string
+	mr, nr     int // register tile of the micro-kernel
+	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
+	// kern computes the mr×nr tile C = A·B (accumulate false) or C += A·B
+	// (accumulate true) from packed micro-panels a (kc×mr) and b (kc×nr);
+	// see microKernelRef for the reference loop.
+	kern func(kc int, a, b, c *T, ldc int, accumulate bool)
+}
+
+// microKernelRef is the pure-Go twin of every assembly micro-kernel, for a
+// tile of any size mr×nr. Reference loop:
+//
+//	for i < mr, j < nr:
+//		acc := 0; for p < kc: acc = fma(a[p*mr+i], b[p*nr+j], acc)
+//		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
+//
+// Go rounds a*b and the sum separately where the assembly fuses them, so the
+// two agree to rounding, not bit for bit.
+func microKernelRef[T Float](mr, nr, kc int, a, b, c []T, ldc int, accumulate bool) {
+	for i := range mr {
+		for j := range nr {
+			var acc T
+			for p := range kc {
+				acc += a[p*mr+i] * b[p*nr+j]
+			}
+			if accumulate {
+				c[i*ldc+j] += acc
+			} else {
+				c[i*ldc+j] = acc
+			}
+		}
+	}
+}
+
+// gemmBuffers holds one thread's packing buffers and the work item that
+// hands a share of a GEMM to a pool worker. Buffers are recycled through a
+// free list, so a GEMM call allocates nothing in steady state.
+type gemmBuffers[T Float] struct {
+	pa, pb, tile []T
+	job          gemmJob[T]
+	wg           sync.WaitGroup // used when this thread hands out shares
+}
+
+// gemmFree is a bounded free list of packing buffers for one arch.
+type gemmFree[T Float] struct {
+	arch *gemmArch[T]
+	list chan *gemmBuffers[T]
+}
+
+func newGemmFree[T Float](arch *gemmArch[T]) *gemmFree[T] {
+	return &gemmFree[T]{arch: arch, list: make(chan *gemmBuffers[T], 2*maxThreads)}
+}
+
+func (f *gemmFree[T]) get() *gemmBuffers[T] {
+	select {
+	case buf := <-f.list:
+		return buf
+	default:
+	}
+	ar := f.arch
+	return &gemmBuffers[T]{
+		pa:   make([]T, ar.mc*ar.kc),
+		pb:   make([]T, ar.kc*ar.nc),
+		tile: make([]T, ar.mr*ar.nr),
+	}
+}
+
+func (f *gemmFree[T]) put(buf *gemmBuffers[T]) {
+	select {
+	case f.list <- buf:
+	default:
+	}
+}
+
+// gemmPacked computes C = alpha·op(A)·op(B) + beta·C with arch's
+// micro-kernel on up to threads goroutines (the caller and pool workers).
+// Sizes are already checked and m, n > 0. The work is split only when the
+// product has at least minFlops floating-point operations.
+//
+// The split is along n (columns of C and op(B)) when m ≤ n, else along m,
+// at multiples of the register tile, so each thread packs a disjoint part of
+// the larger operand and only the smaller one is packed by every thread.
+// Every element of C is computed by the same micro-kernel with the same
+// k-blocking whatever the split, so the result is bit-for-bit identical for
+// every thread count.
+func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if beta != 0 && beta != 1 {
+		scaleC(m, n, beta, c, ldc)
+		beta = 1
+	}
+	ar := free.arch
+	parts := 1
+	splitN := m <= n
+	if threads > 1 && 2*float64(m)*float64(n)*float64(k) >= minFlops {
+		tiles := (m + ar.mr - 1) / ar.mr
+		if splitN {
+			tiles = (n + ar.nr - 1) / ar.nr
+		}
+		parts = min(threads, tiles)
+	}
+	if parts == 1 {
+		buf := free.get()
+		gemmSerial(ar, buf, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		free.put(buf)
+		return
+	}
+	// Deal the tiles out in contiguous runs, the first runs one tile longer.
+	step, total := ar.mr, m
+	if splitN {
+		step, total = ar.nr, n
+	}
+	tiles := (total + step - 1) / step
+	var bufs [maxThreads]*gemmBuffers[T]
+	bufs[0] = free.get()
+	wg := &bufs[0].wg // in the pooled buffer, so that it does not escape to a fresh allocation
+	start := 0
+	for t := range parts {
+		cnt := tiles / parts
+		if t < tiles%parts {
+			cnt++
+		}
+		lo, hi := start*step, min((start+cnt)*step, total)
+		start += cnt
+		if t > 0 {
+			bufs[t] = free.get()
+		}
+		buf := bufs[t]
+		j := &buf.job
+		*j = gemmJob[T]{arch: ar, buf: buf, wg: wg, transA: transA, transB: transB, m: m, n: n, k: k,
+			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+		if splitN {
+			j.n = hi - lo
+			j.c = c[lo:]
+			if transB {
+				j.b = b[lo*ldb:]
+			} else {
+				j.b = b[lo:]
+			}
+		} else {
+			j.m = hi - lo
+			j.c = c[lo*ldc:]
+			if transA {
+				j.a = a[lo:]
+			} else {
+				j.a = a[lo*lda:]
+			}
+		}
+		if t > 0 {
+			wg.Add(1)
+			submit(j, parts-1)
+		}
+	}
+	bufs[0].job.wg = nil // the caller's own share: nothing to signal
+	bufs[0].job.run()
+	wg.Wait()
+	for t := range parts {
+		bufs[t].job = gemmJob[T]{} // drop references to the caller's slices
+		free.put(bufs[t])
+	}
+}
+
+// gemmJob is one thread's share of a GEMM.
+type gemmJob[T Float] struct {
+	arch           *gemmArch[T]
+	buf            *gemmBuffers[T]
+	wg             *sync.WaitGroup
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    T
+	a, b, c        []T
+	lda, ldb, ldc  int
+}
+
+func (j *gemmJob[T]) run() {
+	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+	if j.wg != nil {
+		j.wg.Done()
+	}
+}
+
+// gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or 1.
+func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	mr, nr := ar.mr, ar.nr
+	for jc := 0; jc < n; jc += ar.nc {
+		nc := min(ar.nc, n-jc)
+		for pc := 0; pc < k; pc += ar.kc {
+			kc := min(ar.kc, k-pc)
+			accumulate := pc > 0 || beta == 1
+			packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
+			for ic := 0; ic < m; ic += ar.mc {
+				mc := min(ar.mc, m-ic)
+				packA(buf.pa, mr, mc, kc, transA, alpha, a, lda, ic, pc)
+				for jr := 0; jr < nc; jr += nr {
+					nrr := min(nr, nc-jr)
+					pb := &buf.pb[jr*kc]
+					for ir := 0; ir < mc; ir += mr {
+						mrr := min(mr, mc-ir)
+						pa := &buf.pa[ir*kc]
+						off := (ic+ir)*ldc + jc + jr
+						if mrr == mr && nrr == nr {
+							_ = c[off+(mr-1)*ldc+nr-1] // the whole tile lies inside c
+							ar.kern(kc, pa, pb, &c[off], ldc, accumulate)
+							continue
+						}
+						// Edge tile: compute the full tile into scratch and
+						// copy out the part that lies inside C.
+						ar.kern(kc, pa, pb, &buf.tile[0], nr, false)
+						for i := range mrr {
+							dst := c[off+i*ldc : off+i*ldc+nrr]
+							src := buf.tile[i*nr : i*nr+nrr]
+							if accumulate {
+								for j, v := range src {
+									dst[j] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA packs alpha·op(A)[ic:ic+mc, pc:pc+kc] into micro-panels of mr rows:
+// pa[ir*kc + p*mr + i] = alpha·op(A)[ic+ir+i, pc+p], rows past mc zeroed.
+func packA[T Float](pa []T, mr, mc, kc int, transA bool, alpha T, a []T, lda, ic, pc int) {
+	for ir := 0; ir < mc; ir += mr {
+		rows := min(mr, mc-ir)
+		dst := pa[ir*kc : ir*kc+kc*mr]
+		if rows < mr {
+			clear(dst)
+		}
+		if transA {
+			// op(A)[i,p] = a[p*lda+i]: each p is a contiguous run of rows.
+			for p := range kc {
+				src := a[(pc+p)*lda+ic+ir:][:rows]
+				d := dst[p*mr:][:rows]
+				if alpha == 1 {
+					copy(d, src)
+				} else {
+					for i, v := range src {
+						d[i] = alpha * v
+					}
+				}
+			}
+			continue
+		}
+		// op(A)[i,p] = a[i*lda+p]: read each row contiguously, write strided.
+		for i := range rows {
+			src := a[(ic+ir+i)*lda+pc:][:kc]
+			if alpha == 1 {
+				for p, v := range src {
+					dst[p*mr+i] = v
+				}
+			} else {
+				for p, v := range src {
+					dst[p*mr+i] = alpha * v
+				}
+			}
+		}
+	}
+}
+
+// packB packs op(B)[pc:pc+kc, jc:jc+nc] into micro-panels of nr columns:
+// pb[jr*kc + p*nr + j] = op(B)[pc+p, jc+jr+j], columns past nc zeroed.
+func packB[T Float](pb []T, nr, kc, nc int, transB bool, b []T, ldb, pc, jc int) {
+	for jr := 0; jr < nc; jr += nr {
+		cols := min(nr, nc-jr)
+		dst := pb[jr*kc : jr*kc+kc*nr]
+		if cols < nr {
+			clear(dst)
+		}
+		if transB {
+			// op(B)[p,j] = b[j*ldb+p]: read each row of B contiguously.
+			for j := range cols {
+				src := b[(jc+jr+j)*ldb+pc:][:kc]
+				for p, v := range src {
+					dst[p*nr+j] = v
+				}
+			}
+			continue
+		}
+		for p := range kc {
+			copy(dst[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+		}
+	}
+}
+
+// asF32 and asF64 view a slice of a type with underlying float32 or float64
+// as the underlying type, so that named float types reach the assembly.
+func asF32[T Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func asF64[T Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
