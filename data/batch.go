@@ -1,0 +1,137 @@
+package data
+
+import (
+	"fmt"
+
+	"github.com/genopt/gen/tensor"
+)
+
+// Batch holds M examples of a Set as tensors of element type T. Its buffers
+// are reused: FillBatch resizes them in place and allocates only when a
+// batch is larger than any before, so a training loop that fills the same
+// Batch allocates nothing in steady state.
+type Batch[T tensor.Float] struct {
+	// X holds the features, M×F. For a set whose examples have Shape (1, 28,
+	// 28), X.Reshape(M, 1, 28, 28) is the image view a convolution takes.
+	X *tensor.Tensor[T]
+	// Labels holds the M class ids of a classification set; nil otherwise.
+	Labels []int
+	// Y holds the regression targets, M×K; nil for a classification set.
+	Y *tensor.Tensor[T]
+	// Tokens holds the context windows of a windowed (text) set as token
+	// ids, M×C row-major; nil otherwise.
+	Tokens []int
+	// Index holds the M example indices in the set that were copied.
+	Index []int
+}
+
+// Len returns M, the number of examples in the batch.
+func (b *Batch[T]) Len() int { return len(b.Index) }
+
+// FillBatch copies the examples idx of set s into dst, in that order:
+// X[k] = features of idx[k], and Labels[k], Y[k], Tokens[k] likewise. Fields
+// the set does not provide are set to nil. idx may alias dst.Index. It
+// panics on an index outside [0, N).
+func FillBatch[T tensor.Float](dst *Batch[T], s *Set, idx []int) {
+	dst.Index = append(dst.Index[:0], idx...)
+	fill(dst, s)
+}
+
+// FillRange copies the examples lo … hi−1 of set s into dst, as
+// FillBatch would; it is how an evaluation walks a set in order without
+// building an index slice.
+func FillRange[T tensor.Float](dst *Batch[T], s *Set, lo, hi int) {
+	if lo < 0 || hi > s.Len() || lo > hi {
+		panic(fmt.Sprintf("data: FillRange(%d, %d) of set %q with %d examples", lo, hi, s.Name, s.Len()))
+	}
+	dst.Index = dst.Index[:0]
+	for i := lo; i < hi; i++ {
+		dst.Index = append(dst.Index, i)
+	}
+	fill(dst, s)
+}
+
+// NextBatch fills dst with the loader's next batch, moves past it, and
+// returns the position the batch started at.
+func NextBatch[T tensor.Float](l *Loader, dst *Batch[T]) Position {
+	p := l.Position()
+	FillBatch(dst, l.set, l.Next())
+	return p
+}
+
+// PeekBatch fills dst with the loader's next batch without consuming it
+// (the next NextBatch returns the same examples) and returns its position.
+func PeekBatch[T tensor.Float](l *Loader, dst *Batch[T]) Position {
+	p := l.Position()
+	FillBatch(dst, l.set, l.Peek())
+	return p
+}
+
+// fill copies the examples dst.Index of s into dst's tensors.
+func fill[T tensor.Float](dst *Batch[T], s *Set) {
+	m, f, n := len(dst.Index), s.Features(), s.Len()
+	for _, i := range dst.Index {
+		if i < 0 || i >= n {
+			panic(fmt.Sprintf("data: FillBatch: index %d of set %q with %d examples", i, s.Name, n))
+		}
+	}
+	dst.X = resize(dst.X, m, f)
+	x := dst.X.Data()
+	switch {
+	case !s.Windowed():
+		for k, i := range dst.Index {
+			row := x[k*f : (k+1)*f]
+			for j, v := range s.X[i*f : (i+1)*f] {
+				row[j] = T(v)
+			}
+		}
+		dst.Tokens = nil
+	default:
+		c, v := s.Context, s.Vocab.Size()
+		dst.Tokens = dst.Tokens[:0]
+		if s.OneHot {
+			clear(x)
+		}
+		for k, i := range dst.Index {
+			window := s.Tokens[i : i+c]
+			dst.Tokens = append(dst.Tokens, window...)
+			row := x[k*f : (k+1)*f]
+			for j, t := range window {
+				if s.OneHot {
+					row[j*v+t] = 1
+				} else {
+					row[j] = T(t)
+				}
+			}
+		}
+	}
+	if s.Labels != nil {
+		dst.Labels = dst.Labels[:0]
+		for _, i := range dst.Index {
+			dst.Labels = append(dst.Labels, s.Labels[i])
+		}
+	} else {
+		dst.Labels = nil
+	}
+	if s.Outputs > 0 {
+		k := s.Outputs
+		dst.Y = resize(dst.Y, m, k)
+		y := dst.Y.Data()
+		for r, i := range dst.Index {
+			for j, v := range s.Y[i*k : (i+1)*k] {
+				y[r*k+j] = T(v)
+			}
+		}
+	} else {
+		dst.Y = nil
+	}
+}
+
+// resize returns t resized to rows×cols, or a new tensor if t is nil.
+func resize[T tensor.Float](t *tensor.Tensor[T], rows, cols int) *tensor.Tensor[T] {
+	if t == nil {
+		return tensor.New[T](rows, cols)
+	}
+	t.Resize(rows, cols)
+	return t
+}
