@@ -33,7 +33,7 @@ type spec struct {
 	isa    string // text for the comment
 }
 
-func (s spec) nr() int    { return 2 * s.vbytes / s.elem }
+func (s spec) nr() int { return 2 * s.vbytes / s.elem }
 func (s spec) acc(i int) string {
 	return fmt.Sprintf("%s%d", s.reg, i)
 }
@@ -70,24 +70,38 @@ func gen(w *strings.Builder, s spec) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	ins := func(instr, comment string) { p("\t%-44s // %s\n", instr, comment) }
 
-	p("\n// func %s(kc int, a, b, c *%s, ldc int, accumulate bool)\n", s.name, s.goType)
-	p("//\n// %s micro-kernel, %d×%d tile of %s. a is a packed kc×%d micro-panel of\n", s.isa, s.mr, nr, s.goType, s.mr)
-	p("// op(A) (a[p*%d+i] = op(A)[i,p]), b a packed kc×%d micro-panel of op(B)\n", s.mr, nr)
-	p("// (b[p*%d+j] = op(B)[p,j]); c points at C[0,0] with row stride ldc elements.\n", nr)
+	p("\n// func %s(kc int, a *%s, rsA, csA int, b, c *%s, ldc int, accumulate bool)\n", s.name, s.goType, s.goType)
+	p("//\n// %s micro-kernel, %d×%d tile of %s. a points at op(A)[0,0] of a %d×kc\n", s.isa, s.mr, nr, s.goType, s.mr)
+	p("// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has\n")
+	p("// rsA = 1, csA = %d; an unpacked row-major A has rsA = lda, csA = 1), b a packed\n", s.mr)
+	p("// kc×%d micro-panel of op(B) (b[p*%d+j] = op(B)[p,j]); c points at C[0,0]\n", nr, nr)
+	p("// with row stride ldc elements.\n")
 	p("// Reference loop (the pure-Go twin is microKernelRef):\n//\n")
 	p("//\tfor i < %d, j < %d:\n", s.mr, nr)
-	p("//\t\tacc := 0; for p < kc: acc = fma(a[p*%d+i], b[p*%d+j], acc)\n", s.mr, nr)
+	p("//\t\tacc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*%d+j], acc)\n", nr)
 	p("//\t\tif accumulate { C[i,j] += acc } else { C[i,j] = acc }\n//\n")
 	p("// Registers: %s0–%s%d accumulate the tile (row i in %s(2i), %s(2i+1));\n", s.reg, s.reg, nacc-1, s.reg, s.reg)
 	p("// %s, %s hold the current row of the B micro-panel; %s%d–%s%d receive\n", b0, b1, s.reg, nacc+2, s.reg, nacc+1+s.nbc)
-	p("// broadcasts of A. SI walks a, DI walks b, CX counts k, DX walks C rows.\n")
-	p("TEXT ·%s(SB), NOSPLIT, $0-41\n", s.name)
+	p("// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current\n")
+	p("// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX\n")
+	p("// counts k, DX walks C rows, R8 = ldc in bytes.\n")
+	p("TEXT ·%s(SB), NOSPLIT, $0-57\n", s.name)
+	sh := log2(s.elem)
 	ins("MOVQ kc+0(FP), CX", "CX = kc, iterations left")
-	ins("MOVQ a+8(FP), SI", "SI = packed A")
-	ins("MOVQ b+16(FP), DI", "DI = packed B")
-	ins("MOVQ c+24(FP), DX", "DX = &C[0,0]")
-	ins("MOVQ ldc+32(FP), R8", "R8 = ldc in elements")
-	ins(fmt.Sprintf("SHLQ $%d, R8", log2(s.elem)), fmt.Sprintf("R8 = ldc in bytes (×%d)", s.elem))
+	ins("MOVQ a+8(FP), SI", "SI = &A[0,0]")
+	ins("MOVQ rsA+16(FP), R9", "R9 = rsA in elements")
+	ins(fmt.Sprintf("SHLQ $%d, R9", sh), fmt.Sprintf("R9 = rsA in bytes (×%d)", s.elem))
+	ins("LEAQ (R9)(R9*2), R10", "R10 = 3·rsA")
+	ins("LEAQ (SI)(R9*4), R11", "R11 = &A[4,0]")
+	if s.mr > 8 {
+		ins("LEAQ (R11)(R9*4), R12", "R12 = &A[8,0]")
+	}
+	ins("MOVQ csA+24(FP), R13", "R13 = csA in elements")
+	ins(fmt.Sprintf("SHLQ $%d, R13", sh), fmt.Sprintf("R13 = csA in bytes (×%d)", s.elem))
+	ins("MOVQ b+32(FP), DI", "DI = packed B")
+	ins("MOVQ c+40(FP), DX", "DX = &C[0,0]")
+	ins("MOVQ ldc+48(FP), R8", "R8 = ldc in elements")
+	ins(fmt.Sprintf("SHLQ $%d, R8", sh), fmt.Sprintf("R8 = ldc in bytes (×%d)", s.elem))
 	for i := range nacc {
 		ins(fmt.Sprintf("%s %s, %s, %s", s.zero, s.acc(i), s.acc(i), s.acc(i)), fmt.Sprintf("acc[%d][%d] = 0", i/2, i%2))
 	}
@@ -96,22 +110,28 @@ func gen(w *strings.Builder, s spec) {
 	ins("JB tail", "then go to the one-step loop")
 	p("loop%d:\n", unroll)
 	bc := 0
-	step := func(pa, pb int) {
+	bases := []string{"SI", "R11", "R12"}
+	index := []string{"", "(R9*1)", "(R9*2)", "(R10*1)"}
+	step := func(pb int) {
 		ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb, b0), fmt.Sprintf("%s = b[p, 0:%d]", b0, lanes))
 		ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb+s.vbytes, b1), fmt.Sprintf("%s = b[p, %d:%d]", b1, lanes, nr))
 		for i := range s.mr {
 			r := fmt.Sprintf("%s%d", s.reg, nacc+2+bc)
 			bc = (bc + 1) % s.nbc
-			ins(fmt.Sprintf("%s %d(SI), %s", s.bcast, pa+i*s.elem, r), fmt.Sprintf("%s = a[p,%d] in every lane", r, i))
-			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b0, r, s.acc(2*i)), fmt.Sprintf("acc[%d][0] += a[p,%d]·b[p,0:%d]", i, i, lanes))
-			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b1, r, s.acc(2*i+1)), fmt.Sprintf("acc[%d][1] += a[p,%d]·b[p,%d:%d]", i, i, lanes, nr))
+			ins(fmt.Sprintf("%s (%s)%s, %s", s.bcast, bases[i/4], index[i%4], r), fmt.Sprintf("%s = A[%d,p] in every lane", r, i))
+			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b0, r, s.acc(2*i)), fmt.Sprintf("acc[%d][0] += A[%d,p]·b[p,0:%d]", i, i, lanes))
+			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b1, r, s.acc(2*i+1)), fmt.Sprintf("acc[%d][1] += A[%d,p]·b[p,%d:%d]", i, i, lanes, nr))
+		}
+		ins("ADDQ R13, SI", "rows 0-3: next column p of A")
+		ins("ADDQ R13, R11", "rows 4-7: next column p of A")
+		if s.mr > 8 {
+			ins("ADDQ R13, R12", "rows 8-11: next column p of A")
 		}
 	}
 	for u := range unroll {
 		p("\t// step p+%d\n", u)
-		step(u*s.mr*s.elem, u*nr*s.elem)
+		step(u * nr * s.elem)
 	}
-	ins(fmt.Sprintf("ADDQ $%d, SI", unroll*s.mr*s.elem), fmt.Sprintf("a += %d rows of the A panel", unroll))
 	ins(fmt.Sprintf("ADDQ $%d, DI", unroll*nr*s.elem), fmt.Sprintf("b += %d rows of the B panel", unroll))
 	ins(fmt.Sprintf("SUBQ $%d, CX", unroll), fmt.Sprintf("kc -= %d", unroll))
 	ins(fmt.Sprintf("CMPQ CX, $%d", unroll), fmt.Sprintf("at least %d steps left?", unroll))
@@ -120,13 +140,12 @@ func gen(w *strings.Builder, s spec) {
 	ins("TESTQ CX, CX", "any steps left?")
 	ins("JE store", "no: write the tile")
 	p("loop1:\n")
-	step(0, 0)
-	ins(fmt.Sprintf("ADDQ $%d, SI", s.mr*s.elem), "a += one row of the A panel")
+	step(0)
 	ins(fmt.Sprintf("ADDQ $%d, DI", nr*s.elem), "b += one row of the B panel")
 	ins("DECQ CX", "kc--")
 	ins("JNZ loop1", "until kc == 0")
 	p("store:\n")
-	ins("MOVBLZX accumulate+40(FP), AX", "AX = accumulate")
+	ins("MOVBLZX accumulate+56(FP), AX", "AX = accumulate")
 	ins("TESTL AX, AX", "accumulate into C?")
 	ins("JE overwrite", "no: plain stores")
 	for i := range s.mr {

@@ -13,16 +13,16 @@ import (
 // loop is microKernelRef with the tile size in the name.
 
 //go:noescape
-func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate bool)
+func sgemmKernelAVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
 
 //go:noescape
-func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, accumulate bool)
+func dgemmKernelAVX512(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 
 //go:noescape
-func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, accumulate bool)
+func sgemmKernelAVX2(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
 
 //go:noescape
-func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, accumulate bool)
+func dgemmKernelAVX2(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 
 // Block sizes. The B micro-panel (kc×nr) stays in the 48 KiB L1 beside one A
 // micro-panel (mr×kc); the A block (mc×kc) in the 2 MiB L2; the B block

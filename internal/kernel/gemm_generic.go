@@ -1,5 +1,7 @@
 package kernel
 
+import "unsafe"
+
 // Block sizes of the pure-Go GEMM: a kc×nc panel of op(B) and an mc×kc block
 // of op(A) are packed into contiguous buffers so that the inner loops stream
 // through L1/L2-resident memory.
@@ -20,8 +22,9 @@ func gemmGeneric[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda 
 	if k == 0 || alpha == 0 {
 		return
 	}
-	bufA := make([]T, goMC*goKC)
-	bufB := make([]T, goKC*goNC)
+	bufs := getGenericBuffers[T]()
+	defer putGenericBuffers(bufs)
+	bufA, bufB := bufs.a, bufs.b
 	for jc := 0; jc < n; jc += goNC {
 		nc := min(goNC, n-jc)
 		for pc := 0; pc < k; pc += goKC {
@@ -101,5 +104,40 @@ func macroKernel[T Float](mc, nc, kc int, pa, pb []T, c []T, ldc int) {
 				ci[j] += v * bv
 			}
 		}
+	}
+}
+
+// genericBuffers are the packing buffers of gemmGeneric, recycled through a
+// bounded free list per element size so that steady-state calls allocate
+// nothing.
+type genericBuffers[T Float] struct{ a, b []T }
+
+var (
+	genericFree32 = make(chan unsafe.Pointer, 2*maxThreads)
+	genericFree64 = make(chan unsafe.Pointer, 2*maxThreads)
+)
+
+func genericFree[T Float]() chan unsafe.Pointer {
+	if unsafe.Sizeof(T(0)) == 4 {
+		return genericFree32
+	}
+	return genericFree64
+}
+
+func getGenericBuffers[T Float]() *genericBuffers[T] {
+	select {
+	case p := <-genericFree[T]():
+		// Safe: a buffer of element size 4 (8) is only ever put back on the
+		// 4-byte (8-byte) list, and all T of one size share one layout.
+		return (*genericBuffers[T])(p)
+	default:
+		return &genericBuffers[T]{a: make([]T, goMC*goKC), b: make([]T, goKC*goNC)}
+	}
+}
+
+func putGenericBuffers[T Float](b *genericBuffers[T]) {
+	select {
+	case genericFree[T]() <- unsafe.Pointer(b):
+	default:
 	}
 }

@@ -23,26 +23,29 @@ type gemmArch[T Float] struct {
 	mr, nr     int // register tile of the micro-kernel
 	kc, mc, nc int // cache blocks; mc is a multiple of mr, nc of nr
 	// kern computes the mr×nr tile C = A·B (accumulate false) or C += A·B
-	// (accumulate true) from packed micro-panels a (kc×mr) and b (kc×nr);
-	// see microKernelRef for the reference loop.
-	kern func(kc int, a, b, c *T, ldc int, accumulate bool)
+	// (accumulate true) from an mr×kc block of A with element (i,p) at
+	// a[i*rsA+p*csA] and a packed micro-panel b (kc×nr); see microKernelRef
+	// for the reference loop.
+	kern func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool)
 }
 
 // microKernelRef is the pure-Go twin of every assembly micro-kernel, for a
 // tile of any size mr×nr. Reference loop:
 //
 //	for i < mr, j < nr:
-//		acc := 0; for p < kc: acc = fma(a[p*mr+i], b[p*nr+j], acc)
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*nr+j], acc)
 //		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
 //
-// Go rounds a*b and the sum separately where the assembly fuses them, so the
+// A packed micro-panel of A has rsA = 1, csA = mr; A read in place has
+// rsA = lda, csA = 1 (row-major) or rsA = 1, csA = lda (transposed). Go
+// rounds a*b and the sum separately where the assembly fuses them, so the
 // two agree to rounding, not bit for bit.
-func microKernelRef[T Float](mr, nr, kc int, a, b, c []T, ldc int, accumulate bool) {
+func microKernelRef[T Float](mr, nr, kc int, a []T, rsA, csA int, b, c []T, ldc int, accumulate bool) {
 	for i := range mr {
 		for j := range nr {
 			var acc T
 			for p := range kc {
-				acc += a[p*mr+i] * b[p*nr+j]
+				acc += a[i*rsA+p*csA] * b[p*nr+j]
 			}
 			if accumulate {
 				c[i*ldc+j] += acc
@@ -206,6 +209,7 @@ func (j *gemmJob[T]) run() {
 // gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or 1.
 func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	mr, nr := ar.mr, ar.nr
+	direct := alpha == 1
 	for jc := 0; jc < n; jc += ar.nc {
 		nc := min(ar.nc, n-jc)
 		for pc := 0; pc < k; pc += ar.kc {
@@ -214,22 +218,44 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 			packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
 			for ic := 0; ic < m; ic += ar.mc {
 				mc := min(ar.mc, m-ic)
-				packA(buf.pa, mr, mc, kc, transA, alpha, a, lda, ic, pc)
+				// With alpha = 1 the kernel reads whole micro-panels of A
+				// in place; only a partial one at the edge is packed (with
+				// zero rows). Otherwise every micro-panel is packed, scaled.
+				full := mc - mc%mr
+				if !direct {
+					full = 0
+				}
+				if full < mc {
+					packA(buf.pa[full*kc:], mr, mc-full, kc, transA, alpha, a, lda, ic+full, pc)
+				}
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					pb := &buf.pb[jr*kc]
 					for ir := 0; ir < mc; ir += mr {
 						mrr := min(mr, mc-ir)
-						pa := &buf.pa[ir*kc]
+						var pa *T
+						rsA, csA := 1, mr
+						switch {
+						case ir >= full:
+							pa = &buf.pa[ir*kc]
+						case transA:
+							// op(A)[i,p] = a[(pc+p)*lda + ic+ir+i]
+							_ = a[(pc+kc-1)*lda+ic+ir+mr-1]
+							pa, rsA, csA = &a[pc*lda+ic+ir], 1, lda
+						default:
+							// op(A)[i,p] = a[(ic+ir+i)*lda + pc+p]
+							_ = a[(ic+ir+mr-1)*lda+pc+kc-1]
+							pa, rsA, csA = &a[(ic+ir)*lda+pc], lda, 1
+						}
 						off := (ic+ir)*ldc + jc + jr
 						if mrr == mr && nrr == nr {
 							_ = c[off+(mr-1)*ldc+nr-1] // the whole tile lies inside c
-							ar.kern(kc, pa, pb, &c[off], ldc, accumulate)
+							ar.kern(kc, pa, rsA, csA, pb, &c[off], ldc, accumulate)
 							continue
 						}
 						// Edge tile: compute the full tile into scratch and
 						// copy out the part that lies inside C.
-						ar.kern(kc, pa, pb, &buf.tile[0], nr, false)
+						ar.kern(kc, pa, rsA, csA, pb, &buf.tile[0], nr, false)
 						for i := range mrr {
 							dst := c[off+i*ldc : off+i*ldc+nrr]
 							src := buf.tile[i*nr : i*nr+nrr]
@@ -250,6 +276,7 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 
 // packA packs alpha·op(A)[ic:ic+mc, pc:pc+kc] into micro-panels of mr rows:
 // pa[ir*kc + p*mr + i] = alpha·op(A)[ic+ir+i, pc+p], rows past mc zeroed.
+// The micro-kernel then reads a panel with rsA = 1, csA = mr.
 func packA[T Float](pa []T, mr, mc, kc int, transA bool, alpha T, a []T, lda, ic, pc int) {
 	for ir := 0; ir < mc; ir += mr {
 		rows := min(mr, mc-ir)

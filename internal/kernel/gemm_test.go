@@ -179,11 +179,11 @@ func tinyBlocks[T Float](arch *gemmArch[T]) *gemmArch[T] {
 func refArch[T Float]() *gemmArch[T] {
 	const mr, nr = 3, 5
 	return &gemmArch[T]{name: "ref-3x5", mr: mr, nr: nr, kc: 4, mc: 2 * mr, nc: 3 * nr,
-		kern: func(kc int, a, b, c *T, ldc int, accumulate bool) {
-			as := unsafe.Slice(a, kc*mr)
+		kern: func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool) {
+			as := unsafe.Slice(a, max(0, (mr-1)*rsA+(kc-1)*csA+1))
 			bs := unsafe.Slice(b, kc*nr)
 			cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-			microKernelRef(mr, nr, kc, as, bs, cs, ldc, accumulate)
+			microKernelRef(mr, nr, kc, as, rsA, csA, bs, cs, ldc, accumulate)
 		}}
 }
 
@@ -308,30 +308,34 @@ func TestMicroKernels(t *testing.T) {
 func testMicroKernel[T Float](t *testing.T, r *rand.Rand, ar *gemmArch[T]) {
 	for _, kc := range []int{0, 1, 3, 4, 5, 8, 9, 256} {
 		for _, acc := range []bool{false, true} {
-			ldc := ar.nr + 3
-			a, b := make([]T, kc*ar.mr+1), make([]T, kc*ar.nr+1)
-			for i := range a {
-				a[i] = T(r.Float64()*2 - 1)
-			}
-			for i := range b {
-				b[i] = T(r.Float64()*2 - 1)
-			}
-			c := make([]T, ar.mr*ldc)
-			for i := range c {
-				c[i] = T(r.Float64())
-			}
-			want := append([]T(nil), c...)
-			microKernelRef(ar.mr, ar.nr, kc, a, b, want, ldc, acc)
-			ar.kern(kc, &a[0], &b[0], &c[0], ldc, acc)
-			for i := range c {
-				if i%ldc >= ar.nr {
-					if c[i] != want[i] {
-						t.Fatalf("%s kc=%d: wrote outside the tile at %d", ar.name, kc, i)
-					}
-					continue
+			// Packed (rsA 1, csA mr), row-major in place (lda 301), transposed in place.
+			for _, str := range [][2]int{{1, ar.mr}, {301, 1}, {1, 301}} {
+				ldc := ar.nr + 3
+				a, b := make([]T, 301*301), make([]T, kc*ar.nr+1)
+				for i := range a {
+					a[i] = T(r.Float64()*2 - 1)
 				}
-				if d := math.Abs(float64(c[i] - want[i])); d > 4*unitRoundoff[T]()*float64(kc+2)*float64(kc+2) {
-					t.Fatalf("%s kc=%d accumulate=%v: C[%d,%d] = %v, want %v", ar.name, kc, acc, i/ldc, i%ldc, c[i], want[i])
+				for i := range b {
+					b[i] = T(r.Float64()*2 - 1)
+				}
+				c := make([]T, ar.mr*ldc)
+				for i := range c {
+					c[i] = T(r.Float64())
+				}
+				want := append([]T(nil), c...)
+				microKernelRef(ar.mr, ar.nr, kc, a, str[0], str[1], b, want, ldc, acc)
+				ar.kern(kc, &a[0], str[0], str[1], &b[0], &c[0], ldc, acc)
+				for i := range c {
+					if i%ldc >= ar.nr {
+						if c[i] != want[i] {
+							t.Fatalf("%s kc=%d: wrote outside the tile at %d", ar.name, kc, i)
+						}
+						continue
+					}
+					// Both sum kc products of magnitude ≤ 1 and differ by rounding only.
+					if d := math.Abs(float64(c[i] - want[i])); d > 4*unitRoundoff[T]()*float64(kc+2)*float64(kc+2) {
+						t.Fatalf("%s kc=%d accumulate=%v strides=%v: C[%d,%d] = %v, want %v", ar.name, kc, acc, str, i/ldc, i%ldc, c[i], want[i])
+					}
 				}
 			}
 		}

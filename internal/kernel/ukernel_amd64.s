@@ -4,26 +4,37 @@
 
 #include "textflag.h"
 
-// func sgemmKernelAVX512(kc int, a, b, c *float32, ldc int, accumulate bool)
+// func sgemmKernelAVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
 //
-// AVX-512F micro-kernel, 12×32 tile of float32. a is a packed kc×12 micro-panel of
-// op(A) (a[p*12+i] = op(A)[i,p]), b a packed kc×32 micro-panel of op(B)
-// (b[p*32+j] = op(B)[p,j]); c points at C[0,0] with row stride ldc elements.
+// AVX-512F micro-kernel, 12×32 tile of float32. a points at op(A)[0,0] of a 12×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 12; an unpacked row-major A has rsA = lda, csA = 1), b a packed
+// kc×32 micro-panel of op(B) (b[p*32+j] = op(B)[p,j]); c points at C[0,0]
+// with row stride ldc elements.
 // Reference loop (the pure-Go twin is microKernelRef):
 //
 //	for i < 12, j < 32:
-//		acc := 0; for p < kc: acc = fma(a[p*12+i], b[p*32+j], acc)
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*32+j], acc)
 //		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
 //
 // Registers: Z0–Z23 accumulate the tile (row i in Z(2i), Z(2i+1));
 // Z24, Z25 hold the current row of the B micro-panel; Z26–Z31 receive
-// broadcasts of A. SI walks a, DI walks b, CX counts k, DX walks C rows.
-TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-41
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes.
+TEXT ·sgemmKernelAVX512(SB), NOSPLIT, $0-57
 	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
-	MOVQ a+8(FP), SI                             // SI = packed A
-	MOVQ b+16(FP), DI                            // DI = packed B
-	MOVQ c+24(FP), DX                            // DX = &C[0,0]
-	MOVQ ldc+32(FP), R8                          // R8 = ldc in elements
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $2, R9                                  // R9 = rsA in bytes (×4)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	LEAQ (R11)(R9*4), R12                        // R12 = &A[8,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $2, R13                                 // R13 = csA in bytes (×4)
+	MOVQ b+32(FP), DI                            // DI = packed B
+	MOVQ c+40(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+48(FP), R8                          // R8 = ldc in elements
 	SHLQ $2, R8                                  // R8 = ldc in bytes (×4)
 	VPXORD Z0, Z0, Z0                            // acc[0][0] = 0
 	VPXORD Z1, Z1, Z1                            // acc[0][1] = 0
@@ -55,160 +66,171 @@ loop4:
 	// step p+0
 	VMOVUPS 0(DI), Z24                           // Z24 = b[p, 0:16]
 	VMOVUPS 64(DI), Z25                          // Z25 = b[p, 16:32]
-	VBROADCASTSS 0(SI), Z26                      // Z26 = a[p,0] in every lane
-	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,16:32]
-	VBROADCASTSS 4(SI), Z27                      // Z27 = a[p,1] in every lane
-	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,16:32]
-	VBROADCASTSS 8(SI), Z28                      // Z28 = a[p,2] in every lane
-	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,16:32]
-	VBROADCASTSS 12(SI), Z29                     // Z29 = a[p,3] in every lane
-	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,16:32]
-	VBROADCASTSS 16(SI), Z30                     // Z30 = a[p,4] in every lane
-	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,16:32]
-	VBROADCASTSS 20(SI), Z31                     // Z31 = a[p,5] in every lane
-	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,16:32]
-	VBROADCASTSS 24(SI), Z26                     // Z26 = a[p,6] in every lane
-	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,16:32]
-	VBROADCASTSS 28(SI), Z27                     // Z27 = a[p,7] in every lane
-	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,16:32]
-	VBROADCASTSS 32(SI), Z28                     // Z28 = a[p,8] in every lane
-	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,16:32]
-	VBROADCASTSS 36(SI), Z29                     // Z29 = a[p,9] in every lane
-	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,16:32]
-	VBROADCASTSS 40(SI), Z30                     // Z30 = a[p,10] in every lane
-	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,16:32]
-	VBROADCASTSS 44(SI), Z31                     // Z31 = a[p,11] in every lane
-	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+1
 	VMOVUPS 128(DI), Z24                         // Z24 = b[p, 0:16]
 	VMOVUPS 192(DI), Z25                         // Z25 = b[p, 16:32]
-	VBROADCASTSS 48(SI), Z26                     // Z26 = a[p,0] in every lane
-	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,16:32]
-	VBROADCASTSS 52(SI), Z27                     // Z27 = a[p,1] in every lane
-	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,16:32]
-	VBROADCASTSS 56(SI), Z28                     // Z28 = a[p,2] in every lane
-	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,16:32]
-	VBROADCASTSS 60(SI), Z29                     // Z29 = a[p,3] in every lane
-	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,16:32]
-	VBROADCASTSS 64(SI), Z30                     // Z30 = a[p,4] in every lane
-	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,16:32]
-	VBROADCASTSS 68(SI), Z31                     // Z31 = a[p,5] in every lane
-	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,16:32]
-	VBROADCASTSS 72(SI), Z26                     // Z26 = a[p,6] in every lane
-	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,16:32]
-	VBROADCASTSS 76(SI), Z27                     // Z27 = a[p,7] in every lane
-	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,16:32]
-	VBROADCASTSS 80(SI), Z28                     // Z28 = a[p,8] in every lane
-	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,16:32]
-	VBROADCASTSS 84(SI), Z29                     // Z29 = a[p,9] in every lane
-	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,16:32]
-	VBROADCASTSS 88(SI), Z30                     // Z30 = a[p,10] in every lane
-	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,16:32]
-	VBROADCASTSS 92(SI), Z31                     // Z31 = a[p,11] in every lane
-	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+2
 	VMOVUPS 256(DI), Z24                         // Z24 = b[p, 0:16]
 	VMOVUPS 320(DI), Z25                         // Z25 = b[p, 16:32]
-	VBROADCASTSS 96(SI), Z26                     // Z26 = a[p,0] in every lane
-	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,16:32]
-	VBROADCASTSS 100(SI), Z27                    // Z27 = a[p,1] in every lane
-	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,16:32]
-	VBROADCASTSS 104(SI), Z28                    // Z28 = a[p,2] in every lane
-	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,16:32]
-	VBROADCASTSS 108(SI), Z29                    // Z29 = a[p,3] in every lane
-	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,16:32]
-	VBROADCASTSS 112(SI), Z30                    // Z30 = a[p,4] in every lane
-	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,16:32]
-	VBROADCASTSS 116(SI), Z31                    // Z31 = a[p,5] in every lane
-	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,16:32]
-	VBROADCASTSS 120(SI), Z26                    // Z26 = a[p,6] in every lane
-	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,16:32]
-	VBROADCASTSS 124(SI), Z27                    // Z27 = a[p,7] in every lane
-	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,16:32]
-	VBROADCASTSS 128(SI), Z28                    // Z28 = a[p,8] in every lane
-	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,16:32]
-	VBROADCASTSS 132(SI), Z29                    // Z29 = a[p,9] in every lane
-	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,16:32]
-	VBROADCASTSS 136(SI), Z30                    // Z30 = a[p,10] in every lane
-	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,16:32]
-	VBROADCASTSS 140(SI), Z31                    // Z31 = a[p,11] in every lane
-	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+3
 	VMOVUPS 384(DI), Z24                         // Z24 = b[p, 0:16]
 	VMOVUPS 448(DI), Z25                         // Z25 = b[p, 16:32]
-	VBROADCASTSS 144(SI), Z26                    // Z26 = a[p,0] in every lane
-	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,16:32]
-	VBROADCASTSS 148(SI), Z27                    // Z27 = a[p,1] in every lane
-	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,16:32]
-	VBROADCASTSS 152(SI), Z28                    // Z28 = a[p,2] in every lane
-	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,16:32]
-	VBROADCASTSS 156(SI), Z29                    // Z29 = a[p,3] in every lane
-	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,16:32]
-	VBROADCASTSS 160(SI), Z30                    // Z30 = a[p,4] in every lane
-	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,16:32]
-	VBROADCASTSS 164(SI), Z31                    // Z31 = a[p,5] in every lane
-	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,16:32]
-	VBROADCASTSS 168(SI), Z26                    // Z26 = a[p,6] in every lane
-	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,16:32]
-	VBROADCASTSS 172(SI), Z27                    // Z27 = a[p,7] in every lane
-	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,16:32]
-	VBROADCASTSS 176(SI), Z28                    // Z28 = a[p,8] in every lane
-	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,16:32]
-	VBROADCASTSS 180(SI), Z29                    // Z29 = a[p,9] in every lane
-	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,16:32]
-	VBROADCASTSS 184(SI), Z30                    // Z30 = a[p,10] in every lane
-	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,16:32]
-	VBROADCASTSS 188(SI), Z31                    // Z31 = a[p,11] in every lane
-	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,16:32]
-	ADDQ $192, SI                                // a += 4 rows of the A panel
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	ADDQ $512, DI                                // b += 4 rows of the B panel
 	SUBQ $4, CX                                  // kc -= 4
 	CMPQ CX, $4                                  // at least 4 steps left?
@@ -219,48 +241,50 @@ tail:
 loop1:
 	VMOVUPS 0(DI), Z24                           // Z24 = b[p, 0:16]
 	VMOVUPS 64(DI), Z25                          // Z25 = b[p, 16:32]
-	VBROADCASTSS 0(SI), Z26                      // Z26 = a[p,0] in every lane
-	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,16:32]
-	VBROADCASTSS 4(SI), Z27                      // Z27 = a[p,1] in every lane
-	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,16:32]
-	VBROADCASTSS 8(SI), Z28                      // Z28 = a[p,2] in every lane
-	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,16:32]
-	VBROADCASTSS 12(SI), Z29                     // Z29 = a[p,3] in every lane
-	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,16:32]
-	VBROADCASTSS 16(SI), Z30                     // Z30 = a[p,4] in every lane
-	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,16:32]
-	VBROADCASTSS 20(SI), Z31                     // Z31 = a[p,5] in every lane
-	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,16:32]
-	VBROADCASTSS 24(SI), Z26                     // Z26 = a[p,6] in every lane
-	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:16]
-	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,16:32]
-	VBROADCASTSS 28(SI), Z27                     // Z27 = a[p,7] in every lane
-	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:16]
-	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,16:32]
-	VBROADCASTSS 32(SI), Z28                     // Z28 = a[p,8] in every lane
-	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:16]
-	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,16:32]
-	VBROADCASTSS 36(SI), Z29                     // Z29 = a[p,9] in every lane
-	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:16]
-	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,16:32]
-	VBROADCASTSS 40(SI), Z30                     // Z30 = a[p,10] in every lane
-	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:16]
-	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,16:32]
-	VBROADCASTSS 44(SI), Z31                     // Z31 = a[p,11] in every lane
-	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:16]
-	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,16:32]
-	ADDQ $48, SI                                 // a += one row of the A panel
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	ADDQ $128, DI                                // b += one row of the B panel
 	DECQ CX                                      // kc--
 	JNZ loop1                                    // until kc == 0
 store:
-	MOVBLZX accumulate+40(FP), AX                // AX = accumulate
+	MOVBLZX accumulate+56(FP), AX                // AX = accumulate
 	TESTL AX, AX                                 // accumulate into C?
 	JE overwrite                                 // no: plain stores
 	VADDPS (DX), Z0, Z0                          // acc[0][0] += C[0, 0:16]
@@ -363,26 +387,37 @@ overwrite:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // 
 
-// func dgemmKernelAVX512(kc int, a, b, c *float64, ldc int, accumulate bool)
+// func dgemmKernelAVX512(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 //
-// AVX-512F micro-kernel, 12×16 tile of float64. a is a packed kc×12 micro-panel of
-// op(A) (a[p*12+i] = op(A)[i,p]), b a packed kc×16 micro-panel of op(B)
-// (b[p*16+j] = op(B)[p,j]); c points at C[0,0] with row stride ldc elements.
+// AVX-512F micro-kernel, 12×16 tile of float64. a points at op(A)[0,0] of a 12×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 12; an unpacked row-major A has rsA = lda, csA = 1), b a packed
+// kc×16 micro-panel of op(B) (b[p*16+j] = op(B)[p,j]); c points at C[0,0]
+// with row stride ldc elements.
 // Reference loop (the pure-Go twin is microKernelRef):
 //
 //	for i < 12, j < 16:
-//		acc := 0; for p < kc: acc = fma(a[p*12+i], b[p*16+j], acc)
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*16+j], acc)
 //		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
 //
 // Registers: Z0–Z23 accumulate the tile (row i in Z(2i), Z(2i+1));
 // Z24, Z25 hold the current row of the B micro-panel; Z26–Z31 receive
-// broadcasts of A. SI walks a, DI walks b, CX counts k, DX walks C rows.
-TEXT ·dgemmKernelAVX512(SB), NOSPLIT, $0-41
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes.
+TEXT ·dgemmKernelAVX512(SB), NOSPLIT, $0-57
 	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
-	MOVQ a+8(FP), SI                             // SI = packed A
-	MOVQ b+16(FP), DI                            // DI = packed B
-	MOVQ c+24(FP), DX                            // DX = &C[0,0]
-	MOVQ ldc+32(FP), R8                          // R8 = ldc in elements
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $3, R9                                  // R9 = rsA in bytes (×8)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	LEAQ (R11)(R9*4), R12                        // R12 = &A[8,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $3, R13                                 // R13 = csA in bytes (×8)
+	MOVQ b+32(FP), DI                            // DI = packed B
+	MOVQ c+40(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+48(FP), R8                          // R8 = ldc in elements
 	SHLQ $3, R8                                  // R8 = ldc in bytes (×8)
 	VPXORQ Z0, Z0, Z0                            // acc[0][0] = 0
 	VPXORQ Z1, Z1, Z1                            // acc[0][1] = 0
@@ -414,160 +449,171 @@ loop4:
 	// step p+0
 	VMOVUPD 0(DI), Z24                           // Z24 = b[p, 0:8]
 	VMOVUPD 64(DI), Z25                          // Z25 = b[p, 8:16]
-	VBROADCASTSD 0(SI), Z26                      // Z26 = a[p,0] in every lane
-	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSD 8(SI), Z27                      // Z27 = a[p,1] in every lane
-	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSD 16(SI), Z28                     // Z28 = a[p,2] in every lane
-	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSD 24(SI), Z29                     // Z29 = a[p,3] in every lane
-	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSD 32(SI), Z30                     // Z30 = a[p,4] in every lane
-	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSD 40(SI), Z31                     // Z31 = a[p,5] in every lane
-	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	VBROADCASTSD 48(SI), Z26                     // Z26 = a[p,6] in every lane
-	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,8:16]
-	VBROADCASTSD 56(SI), Z27                     // Z27 = a[p,7] in every lane
-	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,8:16]
-	VBROADCASTSD 64(SI), Z28                     // Z28 = a[p,8] in every lane
-	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,8:16]
-	VBROADCASTSD 72(SI), Z29                     // Z29 = a[p,9] in every lane
-	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,8:16]
-	VBROADCASTSD 80(SI), Z30                     // Z30 = a[p,10] in every lane
-	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,8:16]
-	VBROADCASTSD 88(SI), Z31                     // Z31 = a[p,11] in every lane
-	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,8:16]
+	VBROADCASTSD (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSD (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,8:16]
+	VBROADCASTSD (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+1
 	VMOVUPD 128(DI), Z24                         // Z24 = b[p, 0:8]
 	VMOVUPD 192(DI), Z25                         // Z25 = b[p, 8:16]
-	VBROADCASTSD 96(SI), Z26                     // Z26 = a[p,0] in every lane
-	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSD 104(SI), Z27                    // Z27 = a[p,1] in every lane
-	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSD 112(SI), Z28                    // Z28 = a[p,2] in every lane
-	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSD 120(SI), Z29                    // Z29 = a[p,3] in every lane
-	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSD 128(SI), Z30                    // Z30 = a[p,4] in every lane
-	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSD 136(SI), Z31                    // Z31 = a[p,5] in every lane
-	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	VBROADCASTSD 144(SI), Z26                    // Z26 = a[p,6] in every lane
-	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,8:16]
-	VBROADCASTSD 152(SI), Z27                    // Z27 = a[p,7] in every lane
-	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,8:16]
-	VBROADCASTSD 160(SI), Z28                    // Z28 = a[p,8] in every lane
-	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,8:16]
-	VBROADCASTSD 168(SI), Z29                    // Z29 = a[p,9] in every lane
-	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,8:16]
-	VBROADCASTSD 176(SI), Z30                    // Z30 = a[p,10] in every lane
-	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,8:16]
-	VBROADCASTSD 184(SI), Z31                    // Z31 = a[p,11] in every lane
-	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,8:16]
+	VBROADCASTSD (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSD (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,8:16]
+	VBROADCASTSD (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+2
 	VMOVUPD 256(DI), Z24                         // Z24 = b[p, 0:8]
 	VMOVUPD 320(DI), Z25                         // Z25 = b[p, 8:16]
-	VBROADCASTSD 192(SI), Z26                    // Z26 = a[p,0] in every lane
-	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSD 200(SI), Z27                    // Z27 = a[p,1] in every lane
-	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSD 208(SI), Z28                    // Z28 = a[p,2] in every lane
-	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSD 216(SI), Z29                    // Z29 = a[p,3] in every lane
-	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSD 224(SI), Z30                    // Z30 = a[p,4] in every lane
-	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSD 232(SI), Z31                    // Z31 = a[p,5] in every lane
-	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	VBROADCASTSD 240(SI), Z26                    // Z26 = a[p,6] in every lane
-	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,8:16]
-	VBROADCASTSD 248(SI), Z27                    // Z27 = a[p,7] in every lane
-	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,8:16]
-	VBROADCASTSD 256(SI), Z28                    // Z28 = a[p,8] in every lane
-	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,8:16]
-	VBROADCASTSD 264(SI), Z29                    // Z29 = a[p,9] in every lane
-	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,8:16]
-	VBROADCASTSD 272(SI), Z30                    // Z30 = a[p,10] in every lane
-	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,8:16]
-	VBROADCASTSD 280(SI), Z31                    // Z31 = a[p,11] in every lane
-	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,8:16]
+	VBROADCASTSD (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSD (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,8:16]
+	VBROADCASTSD (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	// step p+3
 	VMOVUPD 384(DI), Z24                         // Z24 = b[p, 0:8]
 	VMOVUPD 448(DI), Z25                         // Z25 = b[p, 8:16]
-	VBROADCASTSD 288(SI), Z26                    // Z26 = a[p,0] in every lane
-	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSD 296(SI), Z27                    // Z27 = a[p,1] in every lane
-	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSD 304(SI), Z28                    // Z28 = a[p,2] in every lane
-	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSD 312(SI), Z29                    // Z29 = a[p,3] in every lane
-	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSD 320(SI), Z30                    // Z30 = a[p,4] in every lane
-	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSD 328(SI), Z31                    // Z31 = a[p,5] in every lane
-	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	VBROADCASTSD 336(SI), Z26                    // Z26 = a[p,6] in every lane
-	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,8:16]
-	VBROADCASTSD 344(SI), Z27                    // Z27 = a[p,7] in every lane
-	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,8:16]
-	VBROADCASTSD 352(SI), Z28                    // Z28 = a[p,8] in every lane
-	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,8:16]
-	VBROADCASTSD 360(SI), Z29                    // Z29 = a[p,9] in every lane
-	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,8:16]
-	VBROADCASTSD 368(SI), Z30                    // Z30 = a[p,10] in every lane
-	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,8:16]
-	VBROADCASTSD 376(SI), Z31                    // Z31 = a[p,11] in every lane
-	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,8:16]
-	ADDQ $384, SI                                // a += 4 rows of the A panel
+	VBROADCASTSD (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSD (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,8:16]
+	VBROADCASTSD (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	ADDQ $512, DI                                // b += 4 rows of the B panel
 	SUBQ $4, CX                                  // kc -= 4
 	CMPQ CX, $4                                  // at least 4 steps left?
@@ -578,48 +624,50 @@ tail:
 loop1:
 	VMOVUPD 0(DI), Z24                           // Z24 = b[p, 0:8]
 	VMOVUPD 64(DI), Z25                          // Z25 = b[p, 8:16]
-	VBROADCASTSD 0(SI), Z26                      // Z26 = a[p,0] in every lane
-	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSD 8(SI), Z27                      // Z27 = a[p,1] in every lane
-	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSD 16(SI), Z28                     // Z28 = a[p,2] in every lane
-	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSD 24(SI), Z29                     // Z29 = a[p,3] in every lane
-	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSD 32(SI), Z30                     // Z30 = a[p,4] in every lane
-	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSD 40(SI), Z31                     // Z31 = a[p,5] in every lane
-	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	VBROADCASTSD 48(SI), Z26                     // Z26 = a[p,6] in every lane
-	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += a[p,6]·b[p,0:8]
-	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += a[p,6]·b[p,8:16]
-	VBROADCASTSD 56(SI), Z27                     // Z27 = a[p,7] in every lane
-	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += a[p,7]·b[p,0:8]
-	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += a[p,7]·b[p,8:16]
-	VBROADCASTSD 64(SI), Z28                     // Z28 = a[p,8] in every lane
-	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += a[p,8]·b[p,0:8]
-	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += a[p,8]·b[p,8:16]
-	VBROADCASTSD 72(SI), Z29                     // Z29 = a[p,9] in every lane
-	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += a[p,9]·b[p,0:8]
-	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += a[p,9]·b[p,8:16]
-	VBROADCASTSD 80(SI), Z30                     // Z30 = a[p,10] in every lane
-	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += a[p,10]·b[p,0:8]
-	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += a[p,10]·b[p,8:16]
-	VBROADCASTSD 88(SI), Z31                     // Z31 = a[p,11] in every lane
-	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += a[p,11]·b[p,0:8]
-	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += a[p,11]·b[p,8:16]
-	ADDQ $96, SI                                 // a += one row of the A panel
+	VBROADCASTSD (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PD Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PD Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PD Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSD (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PD Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSD (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PD Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PD Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PD Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:8]
+	VFMADD231PD Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,8:16]
+	VBROADCASTSD (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PD Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:8]
+	VFMADD231PD Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,8:16]
+	VBROADCASTSD (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PD Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:8]
+	VFMADD231PD Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PD Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:8]
+	VFMADD231PD Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PD Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:8]
+	VFMADD231PD Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,8:16]
+	VBROADCASTSD (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PD Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:8]
+	VFMADD231PD Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
 	ADDQ $128, DI                                // b += one row of the B panel
 	DECQ CX                                      // kc--
 	JNZ loop1                                    // until kc == 0
 store:
-	MOVBLZX accumulate+40(FP), AX                // AX = accumulate
+	MOVBLZX accumulate+56(FP), AX                // AX = accumulate
 	TESTL AX, AX                                 // accumulate into C?
 	JE overwrite                                 // no: plain stores
 	VADDPD (DX), Z0, Z0                          // acc[0][0] += C[0, 0:8]
@@ -722,26 +770,36 @@ overwrite:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // 
 
-// func sgemmKernelAVX2(kc int, a, b, c *float32, ldc int, accumulate bool)
+// func sgemmKernelAVX2(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
 //
-// AVX2 and FMA3 micro-kernel, 6×16 tile of float32. a is a packed kc×6 micro-panel of
-// op(A) (a[p*6+i] = op(A)[i,p]), b a packed kc×16 micro-panel of op(B)
-// (b[p*16+j] = op(B)[p,j]); c points at C[0,0] with row stride ldc elements.
+// AVX2 and FMA3 micro-kernel, 6×16 tile of float32. a points at op(A)[0,0] of a 6×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 6; an unpacked row-major A has rsA = lda, csA = 1), b a packed
+// kc×16 micro-panel of op(B) (b[p*16+j] = op(B)[p,j]); c points at C[0,0]
+// with row stride ldc elements.
 // Reference loop (the pure-Go twin is microKernelRef):
 //
 //	for i < 6, j < 16:
-//		acc := 0; for p < kc: acc = fma(a[p*6+i], b[p*16+j], acc)
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*16+j], acc)
 //		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
 //
 // Registers: Y0–Y11 accumulate the tile (row i in Y(2i), Y(2i+1));
 // Y12, Y13 hold the current row of the B micro-panel; Y14–Y15 receive
-// broadcasts of A. SI walks a, DI walks b, CX counts k, DX walks C rows.
-TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-41
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes.
+TEXT ·sgemmKernelAVX2(SB), NOSPLIT, $0-57
 	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
-	MOVQ a+8(FP), SI                             // SI = packed A
-	MOVQ b+16(FP), DI                            // DI = packed B
-	MOVQ c+24(FP), DX                            // DX = &C[0,0]
-	MOVQ ldc+32(FP), R8                          // R8 = ldc in elements
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $2, R9                                  // R9 = rsA in bytes (×4)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $2, R13                                 // R13 = csA in bytes (×4)
+	MOVQ b+32(FP), DI                            // DI = packed B
+	MOVQ c+40(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+48(FP), R8                          // R8 = ldc in elements
 	SHLQ $2, R8                                  // R8 = ldc in bytes (×4)
 	VXORPS Y0, Y0, Y0                            // acc[0][0] = 0
 	VXORPS Y1, Y1, Y1                            // acc[0][1] = 0
@@ -761,88 +819,95 @@ loop4:
 	// step p+0
 	VMOVUPS 0(DI), Y12                           // Y12 = b[p, 0:8]
 	VMOVUPS 32(DI), Y13                          // Y13 = b[p, 8:16]
-	VBROADCASTSS 0(SI), Y14                      // Y14 = a[p,0] in every lane
-	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSS 4(SI), Y15                      // Y15 = a[p,1] in every lane
-	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSS 8(SI), Y14                      // Y14 = a[p,2] in every lane
-	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSS 12(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSS 16(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSS 20(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,8:16]
+	VBROADCASTSS (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSS (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSS (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+1
 	VMOVUPS 64(DI), Y12                          // Y12 = b[p, 0:8]
 	VMOVUPS 96(DI), Y13                          // Y13 = b[p, 8:16]
-	VBROADCASTSS 24(SI), Y14                     // Y14 = a[p,0] in every lane
-	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSS 28(SI), Y15                     // Y15 = a[p,1] in every lane
-	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSS 32(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSS 36(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSS 40(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSS 44(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,8:16]
+	VBROADCASTSS (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSS (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSS (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+2
 	VMOVUPS 128(DI), Y12                         // Y12 = b[p, 0:8]
 	VMOVUPS 160(DI), Y13                         // Y13 = b[p, 8:16]
-	VBROADCASTSS 48(SI), Y14                     // Y14 = a[p,0] in every lane
-	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSS 52(SI), Y15                     // Y15 = a[p,1] in every lane
-	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSS 56(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSS 60(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSS 64(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSS 68(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,8:16]
+	VBROADCASTSS (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSS (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSS (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+3
 	VMOVUPS 192(DI), Y12                         // Y12 = b[p, 0:8]
 	VMOVUPS 224(DI), Y13                         // Y13 = b[p, 8:16]
-	VBROADCASTSS 72(SI), Y14                     // Y14 = a[p,0] in every lane
-	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSS 76(SI), Y15                     // Y15 = a[p,1] in every lane
-	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSS 80(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSS 84(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSS 88(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSS 92(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	ADDQ $96, SI                                 // a += 4 rows of the A panel
+	VBROADCASTSS (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSS (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSS (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	ADDQ $256, DI                                // b += 4 rows of the B panel
 	SUBQ $4, CX                                  // kc -= 4
 	CMPQ CX, $4                                  // at least 4 steps left?
@@ -853,30 +918,31 @@ tail:
 loop1:
 	VMOVUPS 0(DI), Y12                           // Y12 = b[p, 0:8]
 	VMOVUPS 32(DI), Y13                          // Y13 = b[p, 8:16]
-	VBROADCASTSS 0(SI), Y14                      // Y14 = a[p,0] in every lane
-	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,8:16]
-	VBROADCASTSS 4(SI), Y15                      // Y15 = a[p,1] in every lane
-	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,8:16]
-	VBROADCASTSS 8(SI), Y14                      // Y14 = a[p,2] in every lane
-	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,8:16]
-	VBROADCASTSS 12(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,8:16]
-	VBROADCASTSS 16(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:8]
-	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,8:16]
-	VBROADCASTSS 20(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:8]
-	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,8:16]
-	ADDQ $24, SI                                 // a += one row of the A panel
+	VBROADCASTSS (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PS Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PS Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PS Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,8:16]
+	VBROADCASTSS (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PS Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,8:16]
+	VBROADCASTSS (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PS Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:8]
+	VFMADD231PS Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,8:16]
+	VBROADCASTSS (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PS Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:8]
+	VFMADD231PS Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,8:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	ADDQ $64, DI                                 // b += one row of the B panel
 	DECQ CX                                      // kc--
 	JNZ loop1                                    // until kc == 0
 store:
-	MOVBLZX accumulate+40(FP), AX                // AX = accumulate
+	MOVBLZX accumulate+56(FP), AX                // AX = accumulate
 	TESTL AX, AX                                 // accumulate into C?
 	JE overwrite                                 // no: plain stores
 	VADDPS (DX), Y0, Y0                          // acc[0][0] += C[0, 0:8]
@@ -931,26 +997,36 @@ overwrite:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // 
 
-// func dgemmKernelAVX2(kc int, a, b, c *float64, ldc int, accumulate bool)
+// func dgemmKernelAVX2(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 //
-// AVX2 and FMA3 micro-kernel, 6×8 tile of float64. a is a packed kc×6 micro-panel of
-// op(A) (a[p*6+i] = op(A)[i,p]), b a packed kc×8 micro-panel of op(B)
-// (b[p*8+j] = op(B)[p,j]); c points at C[0,0] with row stride ldc elements.
+// AVX2 and FMA3 micro-kernel, 6×8 tile of float64. a points at op(A)[0,0] of a 6×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 6; an unpacked row-major A has rsA = lda, csA = 1), b a packed
+// kc×8 micro-panel of op(B) (b[p*8+j] = op(B)[p,j]); c points at C[0,0]
+// with row stride ldc elements.
 // Reference loop (the pure-Go twin is microKernelRef):
 //
 //	for i < 6, j < 8:
-//		acc := 0; for p < kc: acc = fma(a[p*6+i], b[p*8+j], acc)
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*8+j], acc)
 //		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
 //
 // Registers: Y0–Y11 accumulate the tile (row i in Y(2i), Y(2i+1));
 // Y12, Y13 hold the current row of the B micro-panel; Y14–Y15 receive
-// broadcasts of A. SI walks a, DI walks b, CX counts k, DX walks C rows.
-TEXT ·dgemmKernelAVX2(SB), NOSPLIT, $0-41
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes.
+TEXT ·dgemmKernelAVX2(SB), NOSPLIT, $0-57
 	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
-	MOVQ a+8(FP), SI                             // SI = packed A
-	MOVQ b+16(FP), DI                            // DI = packed B
-	MOVQ c+24(FP), DX                            // DX = &C[0,0]
-	MOVQ ldc+32(FP), R8                          // R8 = ldc in elements
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $3, R9                                  // R9 = rsA in bytes (×8)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $3, R13                                 // R13 = csA in bytes (×8)
+	MOVQ b+32(FP), DI                            // DI = packed B
+	MOVQ c+40(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+48(FP), R8                          // R8 = ldc in elements
 	SHLQ $3, R8                                  // R8 = ldc in bytes (×8)
 	VXORPD Y0, Y0, Y0                            // acc[0][0] = 0
 	VXORPD Y1, Y1, Y1                            // acc[0][1] = 0
@@ -970,88 +1046,95 @@ loop4:
 	// step p+0
 	VMOVUPD 0(DI), Y12                           // Y12 = b[p, 0:4]
 	VMOVUPD 32(DI), Y13                          // Y13 = b[p, 4:8]
-	VBROADCASTSD 0(SI), Y14                      // Y14 = a[p,0] in every lane
-	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,4:8]
-	VBROADCASTSD 8(SI), Y15                      // Y15 = a[p,1] in every lane
-	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,4:8]
-	VBROADCASTSD 16(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,4:8]
-	VBROADCASTSD 24(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,4:8]
-	VBROADCASTSD 32(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,4:8]
-	VBROADCASTSD 40(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,4:8]
+	VBROADCASTSD (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,4:8]
+	VBROADCASTSD (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,4:8]
+	VBROADCASTSD (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,4:8]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+1
 	VMOVUPD 64(DI), Y12                          // Y12 = b[p, 0:4]
 	VMOVUPD 96(DI), Y13                          // Y13 = b[p, 4:8]
-	VBROADCASTSD 48(SI), Y14                     // Y14 = a[p,0] in every lane
-	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,4:8]
-	VBROADCASTSD 56(SI), Y15                     // Y15 = a[p,1] in every lane
-	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,4:8]
-	VBROADCASTSD 64(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,4:8]
-	VBROADCASTSD 72(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,4:8]
-	VBROADCASTSD 80(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,4:8]
-	VBROADCASTSD 88(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,4:8]
+	VBROADCASTSD (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,4:8]
+	VBROADCASTSD (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,4:8]
+	VBROADCASTSD (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,4:8]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+2
 	VMOVUPD 128(DI), Y12                         // Y12 = b[p, 0:4]
 	VMOVUPD 160(DI), Y13                         // Y13 = b[p, 4:8]
-	VBROADCASTSD 96(SI), Y14                     // Y14 = a[p,0] in every lane
-	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,4:8]
-	VBROADCASTSD 104(SI), Y15                    // Y15 = a[p,1] in every lane
-	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,4:8]
-	VBROADCASTSD 112(SI), Y14                    // Y14 = a[p,2] in every lane
-	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,4:8]
-	VBROADCASTSD 120(SI), Y15                    // Y15 = a[p,3] in every lane
-	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,4:8]
-	VBROADCASTSD 128(SI), Y14                    // Y14 = a[p,4] in every lane
-	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,4:8]
-	VBROADCASTSD 136(SI), Y15                    // Y15 = a[p,5] in every lane
-	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,4:8]
+	VBROADCASTSD (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,4:8]
+	VBROADCASTSD (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,4:8]
+	VBROADCASTSD (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,4:8]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	// step p+3
 	VMOVUPD 192(DI), Y12                         // Y12 = b[p, 0:4]
 	VMOVUPD 224(DI), Y13                         // Y13 = b[p, 4:8]
-	VBROADCASTSD 144(SI), Y14                    // Y14 = a[p,0] in every lane
-	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,4:8]
-	VBROADCASTSD 152(SI), Y15                    // Y15 = a[p,1] in every lane
-	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,4:8]
-	VBROADCASTSD 160(SI), Y14                    // Y14 = a[p,2] in every lane
-	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,4:8]
-	VBROADCASTSD 168(SI), Y15                    // Y15 = a[p,3] in every lane
-	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,4:8]
-	VBROADCASTSD 176(SI), Y14                    // Y14 = a[p,4] in every lane
-	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,4:8]
-	VBROADCASTSD 184(SI), Y15                    // Y15 = a[p,5] in every lane
-	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,4:8]
-	ADDQ $192, SI                                // a += 4 rows of the A panel
+	VBROADCASTSD (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,4:8]
+	VBROADCASTSD (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,4:8]
+	VBROADCASTSD (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,4:8]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	ADDQ $256, DI                                // b += 4 rows of the B panel
 	SUBQ $4, CX                                  // kc -= 4
 	CMPQ CX, $4                                  // at least 4 steps left?
@@ -1062,30 +1145,31 @@ tail:
 loop1:
 	VMOVUPD 0(DI), Y12                           // Y12 = b[p, 0:4]
 	VMOVUPD 32(DI), Y13                          // Y13 = b[p, 4:8]
-	VBROADCASTSD 0(SI), Y14                      // Y14 = a[p,0] in every lane
-	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += a[p,0]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += a[p,0]·b[p,4:8]
-	VBROADCASTSD 8(SI), Y15                      // Y15 = a[p,1] in every lane
-	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += a[p,1]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += a[p,1]·b[p,4:8]
-	VBROADCASTSD 16(SI), Y14                     // Y14 = a[p,2] in every lane
-	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += a[p,2]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += a[p,2]·b[p,4:8]
-	VBROADCASTSD 24(SI), Y15                     // Y15 = a[p,3] in every lane
-	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += a[p,3]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += a[p,3]·b[p,4:8]
-	VBROADCASTSD 32(SI), Y14                     // Y14 = a[p,4] in every lane
-	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += a[p,4]·b[p,0:4]
-	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += a[p,4]·b[p,4:8]
-	VBROADCASTSD 40(SI), Y15                     // Y15 = a[p,5] in every lane
-	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += a[p,5]·b[p,0:4]
-	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += a[p,5]·b[p,4:8]
-	ADDQ $48, SI                                 // a += one row of the A panel
+	VBROADCASTSD (SI), Y14                       // Y14 = A[0,p] in every lane
+	VFMADD231PD Y12, Y14, Y0                     // acc[0][0] += A[0,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y1                     // acc[0][1] += A[0,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*1), Y15                 // Y15 = A[1,p] in every lane
+	VFMADD231PD Y12, Y15, Y2                     // acc[1][0] += A[1,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y3                     // acc[1][1] += A[1,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R9*2), Y14                 // Y14 = A[2,p] in every lane
+	VFMADD231PD Y12, Y14, Y4                     // acc[2][0] += A[2,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y5                     // acc[2][1] += A[2,p]·b[p,4:8]
+	VBROADCASTSD (SI)(R10*1), Y15                // Y15 = A[3,p] in every lane
+	VFMADD231PD Y12, Y15, Y6                     // acc[3][0] += A[3,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y7                     // acc[3][1] += A[3,p]·b[p,4:8]
+	VBROADCASTSD (R11), Y14                      // Y14 = A[4,p] in every lane
+	VFMADD231PD Y12, Y14, Y8                     // acc[4][0] += A[4,p]·b[p,0:4]
+	VFMADD231PD Y13, Y14, Y9                     // acc[4][1] += A[4,p]·b[p,4:8]
+	VBROADCASTSD (R11)(R9*1), Y15                // Y15 = A[5,p] in every lane
+	VFMADD231PD Y12, Y15, Y10                    // acc[5][0] += A[5,p]·b[p,0:4]
+	VFMADD231PD Y13, Y15, Y11                    // acc[5][1] += A[5,p]·b[p,4:8]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
 	ADDQ $64, DI                                 // b += one row of the B panel
 	DECQ CX                                      // kc--
 	JNZ loop1                                    // until kc == 0
 store:
-	MOVBLZX accumulate+40(FP), AX                // AX = accumulate
+	MOVBLZX accumulate+56(FP), AX                // AX = accumulate
 	TESTL AX, AX                                 // accumulate into C?
 	JE overwrite                                 // no: plain stores
 	VADDPD (DX), Y0, Y0                          // acc[0][0] += C[0, 0:4]
