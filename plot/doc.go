@@ -10,9 +10,10 @@
 //
 //	q(α) = g(0) + g'(0)·α + ½·g''(0)·α²,
 //
-// with its minimiser α* marked (Bu & Xu, "Gradient descent
-// with generalized Newton's method", arXiv:2407.02772, Section 3, the
-// figures comparing the loss curve with its quadratic fit).
+// with its minimiser α* marked (Bu & Xu, "Automatic gradient descent with
+// generalized Newton's method", arXiv:2407.02772, eq. (3.1)). The figure is
+// the one the theory notes of the project draw for each probe: loss against
+// learning rate, with the second-order parabola against it.
 //
 // Inputs are plain Go data (Series, Probe), so the package imports no other
 // package of this module. Rendering uses gonum.org/v1/plot.

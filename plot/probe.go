@@ -19,9 +19,10 @@ import (
 //
 //	q(α) = g(0) + g'(0)·α + ½·g''(0)·α²
 //
-// on the same grid (see Parabola), and the learning rates the method picks
-// (Bu & Xu, arXiv:2407.02772, eq. (3.2) for α* and Algorithm 1 for the
-// approximate estimate). Shapes: Loss and Parabola have len(Alphas) values;
+// on the same grid (see Parabola), and the learning rates the method picks:
+// α*, the minimiser of q (Bu & Xu, arXiv:2407.02772, eq. (3.1)), and the
+// estimate of the paper's backpropagation-free scheme, which fits the
+// parabola through three loss values. Shapes: Loss and Parabola have len(Alphas) values;
 // Parabola may be nil to draw the loss alone.
 type Probe struct {
 	// Alphas is the grid of learning rates α, usually increasing from 0.
@@ -35,7 +36,7 @@ type Probe struct {
 	// zero value 0 is a real learning rate and is drawn.
 	AlphaStar float64
 	// AlphaApprox is the approximate-GeN estimate (from three loss values),
-	// drawn as a dashed vertical line; NaN means absent.
+	// drawn as a dotted vertical line; NaN means absent.
 	AlphaApprox float64
 	// Title is drawn above the chart; empty for none.
 	Title string

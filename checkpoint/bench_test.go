@@ -1,0 +1,39 @@
+package checkpoint
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/genopt/gen/ad"
+	"github.com/genopt/gen/tensor"
+)
+
+// BenchmarkWeights measures encoding and decoding (with the copy into the
+// parameters) of float32 models of n×n weights, in memory, without the disk.
+func BenchmarkWeights(b *testing.B) {
+	for _, n := range []int{64, 512, 2048} {
+		params := []*ad.Var[float32]{ad.NewParam("w", tensor.New[float32](n, n)), ad.NewParam("b", tensor.New[float32](n))}
+		data, err := encodeWeights(params, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("encode/n=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := encodeWeights(params, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("decode/n=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := decodeWeights(data, params); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
