@@ -14,7 +14,7 @@ import (
 // three such passes for Adam: read θ, g, m, v, write m, v, u).
 func BenchmarkDirection(b *testing.B) {
 	for _, n := range []int{1 << 12, 200_000} {
-		for _, name := range append([]string{"copy"}, Names()...) {
+		for _, name := range append(append([]string{"copy"}, Names()...), PeerNames()...) {
 			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
 				var params, grads, u []*tensor.Tensor[float32]
 				for range 4 {

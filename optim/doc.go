@@ -24,6 +24,11 @@
 // are multiplied by per-group factors, so that one α keeps the groups'
 // ratios.
 //
+// The learning-rate-free peers (DAdaptAdam, DAdaptSGD, Prodigy, DoG) are
+// Optimizers too, but their directions already include their own step size:
+// they are meant to run with the constant α = 1 and serve as baselines for
+// the learning-rate rules (PeerNames lists them).
+//
 // Configuration: every Config struct's zero value gives the published
 // defaults. A float field set to 0 takes the default documented on it; the
 // constant Off sets a field to exactly 0 where 0 would otherwise mean "the

@@ -113,12 +113,21 @@ func beta(op, field string, v, def float64) float64 {
 	return b
 }
 
-// Names returns the names New accepts, in a fixed order.
+// Names returns the names of the base optimizers New accepts, in a fixed
+// order: directions meant to be scaled by a learning rate α that a rule
+// chooses.
 func Names() []string {
 	return []string{"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "lion"}
 }
 
-// New returns the optimizer called name (one of Names) with the common
+// PeerNames returns the names of the learning-rate-free optimizers New
+// accepts: their directions include their own step size and are meant to
+// run with α = 1.
+func PeerNames() []string {
+	return []string{"dadapt-adam", "dadapt-sgd", "prodigy", "dog"}
+}
+
+// New returns the optimizer called name (one of Names or PeerNames) with the common
 // options cfg and every other hyperparameter at its published default. It is
 // the name → constructor table for command lines; an unknown name is an error
 // that lists the valid ones.
@@ -140,8 +149,17 @@ func New[T tensor.Float](name string, cfg Common) (Optimizer[T], error) {
 		return NewAdagrad[T](AdagradConfig{Common: cfg}), nil
 	case "lion":
 		return NewLion[T](LionConfig{Common: cfg}), nil
+	case "dadapt-adam":
+		return NewDAdaptAdam[T](DAdaptAdamConfig{Common: cfg}), nil
+	case "dadapt-sgd":
+		return NewDAdaptSGD[T](DAdaptSGDConfig{Common: cfg}), nil
+	case "prodigy":
+		return NewProdigy[T](ProdigyConfig{Common: cfg}), nil
+	case "dog":
+		return NewDoG[T](DoGConfig{Common: cfg}), nil
 	}
-	return nil, fmt.Errorf("optim: unknown optimizer %q: want one of %s", name, strings.Join(Names(), "|"))
+	return nil, fmt.Errorf("optim: unknown optimizer %q: want one of %s (or, run with α = 1, %s)",
+		name, strings.Join(Names(), "|"), strings.Join(PeerNames(), "|"))
 }
 
 // base is the bookkeeping every optimizer shares: argument checks, lazy

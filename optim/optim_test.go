@@ -240,7 +240,10 @@ func trajCases() []trajCase {
 
 // oracleTrajectory runs the oracle on the quadratic and returns the
 // directions of every step.
-func oracleTrajectory(c trajCase) [][]float64 {
+func oracleTrajectory(c trajCase) [][]float64 { return oracleTrajectoryAlpha(c, quadAlpha) }
+
+// oracleTrajectoryAlpha is oracleTrajectory with the step size alpha.
+func oracleTrajectoryAlpha(c trajCase, alpha float64) [][]float64 {
 	or := c.oracle()
 	th := slices.Clone(theta0)
 	var us [][]float64
@@ -261,7 +264,7 @@ func oracleTrajectory(c trajCase) [][]float64 {
 			if c.mult != nil {
 				u[k] *= c.mult[k]
 			}
-			th[k] -= quadAlpha * u[k]
+			th[k] -= alpha * u[k]
 		}
 		us = append(us, u)
 	}
@@ -299,6 +302,11 @@ func flat[T tensor.Float](ts []*tensor.Tensor[T]) []float64 {
 
 // optimizerTrajectory runs o on the quadratic in T.
 func optimizerTrajectory[T tensor.Float](o Optimizer[T]) [][]float64 {
+	return optimizerTrajectoryAlpha(o, quadAlpha)
+}
+
+// optimizerTrajectoryAlpha is optimizerTrajectory with the step size alpha.
+func optimizerTrajectoryAlpha[T tensor.Float](o Optimizer[T], alpha float64) [][]float64 {
 	params := quadTensors[T](theta0)
 	grads := quadTensors[T]([]float64{0, 0, 0})
 	u := quadTensors[T]([]float64{0, 0, 0})
@@ -312,7 +320,7 @@ func optimizerTrajectory[T tensor.Float](o Optimizer[T]) [][]float64 {
 		copyInto(grads, g)
 		o.Direction(u, params, grads)
 		for i := range params {
-			tensor.Axpy(params[i], -T(quadAlpha), u[i])
+			tensor.Axpy(params[i], -T(alpha), u[i])
 		}
 		us = append(us, flat(u))
 	}
@@ -503,7 +511,7 @@ func TestDirectionMisusePanics(t *testing.T) {
 			o.Direction(mk([]int{6}, []int{3}), mk([]int{6}, []int{3}), mk([]int{6}, []int{3}))
 		}, "state has [2 3]"},
 	}
-	for _, name := range Names() {
+	for _, name := range append(Names(), PeerNames()...) {
 		for _, c := range cases {
 			o, err := New[float32](name, Common{})
 			if err != nil {
@@ -542,7 +550,7 @@ func TestConfigMisusePanics(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	for _, name := range Names() {
+	for _, name := range append(Names(), PeerNames()...) {
 		o, err := New[float64](name, Common{})
 		if err != nil {
 			t.Fatalf("New(%q): %v", name, err)
@@ -552,7 +560,8 @@ func TestNew(t *testing.T) {
 		}
 	}
 	_, err := New[float32]("adamax", Common{})
-	if err == nil || !strings.Contains(err.Error(), "adamax") || !strings.Contains(err.Error(), "sgd|momentum|nesterov|adam|adamw|rmsprop|adagrad|lion") {
+	if err == nil || !strings.Contains(err.Error(), "adamax") || !strings.Contains(err.Error(), "sgd|momentum|nesterov|adam|adamw|rmsprop|adagrad|lion") ||
+		!strings.Contains(err.Error(), "dadapt-adam|dadapt-sgd|prodigy|dog") {
 		t.Errorf("New(adamax): error %v, want one naming adamax and listing the valid names", err)
 	}
 }
@@ -565,7 +574,7 @@ func allConfigs[T tensor.Float]() []Optimizer[T] {
 		NewRMSProp[T](RMSPropConfig{Common: c, Momentum: 0.9, Centered: true}),
 		NewAdagrad[T](AdagradConfig{Common: c, InitialAccumulator: 0.1}),
 	}
-	for _, name := range Names() {
+	for _, name := range append(Names(), PeerNames()...) {
 		o, err := New[T](name, c)
 		if err != nil {
 			panic(err)
