@@ -84,7 +84,7 @@ func NewAdamW[T tensor.Float](cfg AdamWConfig) *AdamW[T] {
 }
 
 func newAdam[T tensor.Float](kind string, c Common, b1, b2, eps, wdDefault float64, decoupled bool) adam[T] {
-	op := "New" + kind
+	op := kind
 	o := adam[T]{
 		base:      newBase[T](kind, c, "m", "v"),
 		b1:        beta(op, "Beta1", b1, 0.9),

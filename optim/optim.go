@@ -181,7 +181,7 @@ type base[T tensor.Float] struct {
 }
 
 func newBase[T tensor.Float](kind string, c Common, bufNames ...string) base[T] {
-	op := "New" + kind
+	op := kind
 	clip := setting(op, "ClipNorm", c.ClipNorm, 0)
 	groups := make([]Group, len(c.Groups))
 	for gi, g := range c.Groups {
