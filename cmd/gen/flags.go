@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/genopt/gen/train"
+)
+
+var (
+	errHelp  = errors.New("help shown")
+	errUsage = errors.New("usage error")
+)
+
+// intList is a flag holding comma-separated positive integers; "" is an
+// empty (non-nil) list.
+type intList struct{ v *[]int }
+
+func (l intList) String() string {
+	if l.v == nil || *l.v == nil {
+		return ""
+	}
+	s := make([]string, len(*l.v))
+	for i, x := range *l.v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func (l intList) Set(s string) error {
+	out := []int{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	*l.v = out
+	return nil
+}
+
+// optFloat is a float flag that remembers whether it was set.
+type optFloat struct{ v **float64 }
+
+func (o optFloat) String() string {
+	if o.v == nil || *o.v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(**o.v, 'g', -1, 64)
+}
+
+func (o optFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	*o.v = &f
+	return nil
+}
+
+// configFlags registers the flags that fill a train.Config; the flag names
+// are the Config field names in kebab case.
+func configFlags(fs *flag.FlagSet, c *train.Config) {
+	c.Hidden = []int{256}
+	c.Seed = 1
+	fs.StringVar(&c.Data, "data", "mnist", "data set: mnist, csv:PATH, synthetic, teacher, text, text:PATH")
+	fs.StringVar(&c.DataDir, "data-dir", "", "folder holding the MNIST files (default: the Go module cache)")
+	fs.StringVar(&c.Target, "target", "", "CSV target column, by name or 0-based index (default: last)")
+	fs.StringVar(&c.Task, "task", "", "classification or regression (CSV data; others fix it)")
+	fs.BoolVar(&c.Raw, "raw", false, "keep CSV features unstandardised")
+	fs.StringVar(&c.Model, "model", "mlp", "model: mlp, cnn, charmlp")
+	fs.Var(intList{&c.Hidden}, "hidden", "hidden layer widths, comma-separated; empty for a single layer (charmlp default 200)")
+	fs.StringVar(&c.Act, "act", "", "hidden activation: relu, leaky-relu, tanh, sigmoid, gelu, silu, softplus, identity (default relu; charmlp tanh)")
+	fs.StringVar(&c.OutAct, "out-act", "none", "output activation (mlp)")
+	fs.StringVar(&c.Loss, "loss", "", "loss: ce, nll, mse, half-sq (default ce for classification, mse for regression)")
+	fs.StringVar(&c.Opt, "opt", "adam", "direction: sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay λ (coupled L2; decoupled for adamw and lion)")
+	fs.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
+	fs.StringVar(&c.LR, "lr", "gen", "learning rate: gen, gen-exact, const:X, cosine:X, linear:X, step:X")
+	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
+	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default gen 0.9, gen-exact 0)")
+	fs.Float64Var(&c.LR0, "lr0", 0, "GeN's first learning rate (default: automatic start)")
+	fs.Float64Var(&c.LRMin, "lr-min", 0, "lower bound of GeN's learning rate")
+	fs.Float64Var(&c.LRMax, "lr-max", 0, "upper bound of GeN's learning rate (0: none)")
+	fs.StringVar(&c.Curvature, "curvature", "hessian", "gen-exact curvature: hessian, gauss-newton")
+	fs.StringVar(&c.Probe, "probe", "fresh", "batch GeN probes: fresh (next batch), same (the gradient's batch), stream (independent)")
+	fs.StringVar(&c.Policy, "policy", "fallback", "when GeN's estimate is unusable: fallback, keep, shrink")
+	fs.Float64Var(&c.FallbackLR, "fallback-lr", 0, "learning rate of the fallback policy (default 1e-3)")
+	fs.Float64Var(&c.ProbeFactor, "probe-factor", 0, "approximate GeN probes at factor·α (default 1)")
+	fs.Float64Var(&c.MaxChange, "max-change", 0, "clip approximate GeN's estimate to [α/r, r·α] (0: off; the authors use 2)")
+	fs.BoolVar(&c.FivePoint, "five-point", false, "approximate GeN: least-squares fit through 5 points")
+	fs.StringVar(&c.Horizon, "horizon", "none", "factor on GeN's rate: none, linear, cosine")
+	fs.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps of a schedule")
+	fs.IntVar(&c.Epochs, "epochs", 3, "passes over the training set")
+	fs.IntVar(&c.Steps, "steps", 0, "number of steps (overrides --epochs when > 0)")
+	fs.IntVar(&c.Batch, "batch", 128, "batch size")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (initialization, data order, dropout)")
+	fs.IntVar(&c.Threads, "threads", 0, "GEMM threads (default: the kernel's choice)")
+	fs.StringVar(&c.Precision, "precision", "f32", "f32 or f64")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "also write a checkpoint every this many steps")
+}
+
+// parse parses args into fs, turning --help into errHelp and a bad flag
+// into errUsage (the flag package has printed the message).
+func parse(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(os.Stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return errUsage
+	}
+	return nil
+}
+
+// setHidden fixes the default of --hidden for charmlp when it was not given.
+func setHidden(fs *flag.FlagSet, c *train.Config) {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "hidden" })
+	if !given {
+		c.Hidden = nil
+	}
+}

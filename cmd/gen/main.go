@@ -1,0 +1,68 @@
+// Command gen trains neural networks with learning rates chosen by the
+// generalized Newton's method (GeN), and inspects the line GeN looks at.
+//
+//	gen train [flags]        train (default: MNIST, MLP 784-256-10, Adam, approximate GeN)
+//	gen probe [flags]        the loss along one update direction, with GeN's estimates
+//	gen plot RUN_DIR         redraw a run's charts from its metrics
+//
+// Every subcommand takes --help. The command is a thin client of the
+// library: it parses flags into train.Config and calls package train.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `gen — learning-rate-free training with the generalized Newton's method
+
+Usage:
+  gen train [flags]     train a model (no flags: MNIST, MLP 784-256-10, Adam, approximate GeN)
+  gen probe [flags]     evaluate the loss along one update direction and GeN's learning rates
+  gen plot RUN_DIR      redraw the charts of a run from its metrics files
+
+Run "gen COMMAND --help" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the command line args and returns the exit status.
+func run(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(os.Stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "train":
+		err = cmdTrain(ctx, args[1:])
+	case "probe":
+		err = cmdProbe(args[1:])
+	case "plot":
+		err = cmdPlot(args[1:])
+	default:
+		fmt.Fprintf(os.Stderr, "gen: unknown command %q; valid: train, probe, plot\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(os.Stderr, "gen:", err)
+	return 1
+}

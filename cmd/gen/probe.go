@@ -1,0 +1,5 @@
+package main
+
+import "errors"
+
+func cmdProbe(args []string) error { return errors.New("probe: not yet") }

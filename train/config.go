@@ -1,0 +1,264 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/genopt/gen"
+	"github.com/genopt/gen/ad"
+	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/loss"
+	"github.com/genopt/gen/optim"
+	"github.com/genopt/gen/probe"
+)
+
+// Config describes a run. Its field names match the flags of the gen
+// command; the zero value of every field is its default (written in the
+// field's comment), so Config{} trains the default: MNIST, an MLP
+// 784-256-10 with ReLU, Adam directions and approximate GeN with fresh
+// probes, 3 epochs of batches of 128.
+type Config struct {
+	// Data names the data set: mnist (default), csv:PATH, synthetic,
+	// teacher, text or text:PATH.
+	Data string `json:"data"`
+	// DataDir holds the MNIST files (default: the Go module cache).
+	DataDir string `json:"data_dir,omitempty"`
+	// Target is the CSV target column, by name or 0-based index (default: last).
+	Target string `json:"target,omitempty"`
+	// Task is classification or regression for CSV data (default
+	// classification); other data sets fix it.
+	Task string `json:"task,omitempty"`
+	// Raw keeps CSV features unstandardised (default: standardised with the
+	// training split's statistics).
+	Raw bool `json:"raw,omitempty"`
+
+	// Model is mlp (default), cnn or charmlp.
+	Model string `json:"model"`
+	// Hidden lists the hidden widths of mlp and charmlp. nil means the
+	// default (mlp: [256]; charmlp: [200]); an empty non-nil slice means a
+	// single layer.
+	Hidden []int `json:"hidden"`
+	// Act is the hidden activation (default relu; charmlp: tanh).
+	Act string `json:"act,omitempty"`
+	// OutAct is the output activation of mlp (default none).
+	OutAct string `json:"out_act,omitempty"`
+	// Loss is ce, nll, mse or half-sq (default: ce for classification, mse
+	// for regression).
+	Loss string `json:"loss"`
+
+	// Opt names the direction: sgd, momentum, nesterov, adam (default),
+	// adamw, rmsprop, adagrad, lion.
+	Opt string `json:"opt"`
+	// WeightDecay and ClipNorm are the optimizer's common options (default 0).
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	ClipNorm    float64 `json:"clip_norm,omitempty"`
+
+	// LR names the learning-rate rule: gen (approximate GeN, default),
+	// gen-exact, or a schedule const:X, cosine:X, linear:X, step:X.
+	LR string `json:"lr"`
+	// Every is Φ, the GeN recomputation period (default: gen 4, gen-exact 1).
+	Every int `json:"every,omitempty"`
+	// Gamma is γ, the GeN smoothing (default: gen 0.9, gen-exact 0). nil
+	// means the default; a pointer so that 0 can be asked for.
+	Gamma *float64 `json:"gamma,omitempty"`
+	// LR0 is GeN's first learning rate (default 0: automatic start).
+	LR0 float64 `json:"lr0,omitempty"`
+	// LRMin and LRMax bound GeN's learning rate (default: none).
+	LRMin float64 `json:"lr_min,omitempty"`
+	LRMax float64 `json:"lr_max,omitempty"`
+	// Curvature is hessian (default) or gauss-newton, for gen-exact.
+	Curvature string `json:"curvature,omitempty"`
+	// Probe is the line's batch: fresh (default), same or stream.
+	Probe string `json:"probe,omitempty"`
+	// Policy is the GeN failure policy: fallback (default), keep, shrink.
+	Policy string `json:"policy,omitempty"`
+	// FallbackLR is the Fallback policy's learning rate (default 1e-3).
+	FallbackLR float64 `json:"fallback_lr,omitempty"`
+	// ProbeFactor scales approximate GeN's probe size (default 1).
+	ProbeFactor float64 `json:"probe_factor,omitempty"`
+	// MaxChange clips approximate GeN's Δ to [α/r, r·α] (default 0: none).
+	MaxChange float64 `json:"max_change,omitempty"`
+	// FivePoint makes approximate GeN fit 5 points by least squares.
+	FivePoint bool `json:"five_point,omitempty"`
+	// Horizon is none (default), linear or cosine: a factor on GeN's rate.
+	Horizon string `json:"horizon,omitempty"`
+	// Warmup is the number of linear warm-up steps of a schedule (default 0).
+	Warmup int `json:"warmup,omitempty"`
+
+	// Epochs is the number of passes over the training set (default 3).
+	Epochs int `json:"epochs"`
+	// Steps, when positive, is the number of steps instead of Epochs.
+	Steps int `json:"steps,omitempty"`
+	// Batch is the batch size (default 128).
+	Batch int `json:"batch"`
+	// Seed fixes the initialization, the data order and dropout (default 0;
+	// the command's default is 1).
+	Seed uint64 `json:"seed"`
+	// Threads is the GEMM thread count (default: the kernel's default).
+	Threads int `json:"threads,omitempty"`
+	// Precision is f32 (default) or f64.
+	Precision string `json:"precision"`
+	// CheckpointEvery writes a checkpoint every this many steps (default:
+	// at the end of each epoch, and at the end of the run).
+	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// Samples is the number of lines a charmlp run samples at the end
+	// (default 3).
+	Samples int `json:"samples,omitempty"`
+}
+
+// Defaults returns c with every zero field set to its default.
+func (c Config) Defaults() Config {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Data, "mnist")
+	def(&c.Model, "mlp")
+	def(&c.Opt, "adam")
+	def(&c.LR, "gen")
+	def(&c.Probe, "fresh")
+	def(&c.Curvature, "hessian")
+	def(&c.Policy, "fallback")
+	def(&c.Horizon, "none")
+	def(&c.Precision, "f32")
+	def(&c.OutAct, "none")
+	if c.Act == "" {
+		c.Act = "relu"
+		if c.Model == "charmlp" {
+			c.Act = "tanh"
+		}
+	}
+	if c.Hidden == nil {
+		c.Hidden = []int{256}
+		if c.Model == "charmlp" {
+			c.Hidden = []int{200}
+		}
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 3
+	}
+	if c.Batch == 0 {
+		c.Batch = 128
+	}
+	if c.Samples == 0 {
+		c.Samples = 3
+	}
+	if strings.HasPrefix(c.Data, "csv:") && c.Task == "" {
+		c.Task = "classification"
+	}
+	return c
+}
+
+func oneOf(what, v string, valid []string) error {
+	for _, s := range valid {
+		if v == s {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown %s %q; valid: %s", what, v, strings.Join(valid, ", "))
+}
+
+// Validate checks the names and numbers of a defaulted Config and says
+// which setting is wrong and what the valid values are.
+func (c Config) Validate() error {
+	checks := []error{
+		oneOf("--model", c.Model, []string{"mlp", "cnn", "charmlp"}),
+		oneOf("--opt", c.Opt, optim.Names()),
+		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
+		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
+		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),
+	}
+	if c.Task != "" {
+		checks = append(checks, oneOf("--task", c.Task, []string{"classification", "regression"}))
+	}
+	if c.Loss != "" {
+		_, err := loss.Parse(c.Loss)
+		checks = append(checks, err)
+	}
+	if _, err := probe.ParseMode(c.Probe); err != nil {
+		checks = append(checks, err)
+	}
+	if _, err := gen.ParsePolicy(c.Policy); err != nil {
+		checks = append(checks, err)
+	}
+	for _, a := range []string{c.Act, c.OutAct} {
+		if _, err := ad.ParseAct(a); err != nil {
+			checks = append(checks, err)
+		}
+	}
+	if c.LR != "gen" && c.LR != "gen-exact" {
+		if _, err := gen.ParseSchedule(c.LR, 1); err != nil {
+			checks = append(checks, fmt.Errorf("--lr: %w; or gen, gen-exact", err))
+		}
+	}
+	if !strings.HasPrefix(c.Data, "csv:") && !strings.HasPrefix(c.Data, "text:") {
+		checks = append(checks, oneOf("--data", c.Data, data.Specs()))
+	}
+	for _, e := range checks {
+		if e != nil {
+			return e
+		}
+	}
+	for _, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("--hidden: widths must be positive, got %v", c.Hidden)
+		}
+	}
+	switch {
+	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0:
+		return fmt.Errorf("--epochs, --steps and --batch must not be negative")
+	case c.Gamma != nil && (*c.Gamma < 0 || *c.Gamma >= 1):
+		return fmt.Errorf("--gamma %g: must be in [0, 1)", *c.Gamma)
+	case c.LRMax > 0 && c.LRMax <= c.LRMin:
+		return fmt.Errorf("--lr-max %g must exceed --lr-min %g", c.LRMax, c.LRMin)
+	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0 || math.IsNaN(c.LR0+c.LRMin+c.LRMax):
+		return fmt.Errorf("--lr0, --lr-min and --lr-max must be non-negative numbers")
+	case c.MaxChange != 0 && c.MaxChange <= 1:
+		return fmt.Errorf("--max-change %g: must be > 1 (or 0 for none)", c.MaxChange)
+	case c.Every < 0:
+		return fmt.Errorf("--every %d: must be positive", c.Every)
+	}
+	return nil
+}
+
+// rule builds the learning-rate rule for a run of the given length.
+func (c Config) rule(steps int) (gen.Rule, error) {
+	pol, err := gen.ParsePolicy(c.Policy)
+	if err != nil {
+		return nil, err
+	}
+	hor, err := gen.ParseHorizon(c.Horizon, steps)
+	if err != nil {
+		return nil, err
+	}
+	lim := gen.Limits{LRMin: c.LRMin, LRMax: c.LRMax, Policy: pol, FallbackLR: c.FallbackLR, Horizon: hor}
+	switch c.LR {
+	case "gen":
+		cfg := gen.ApproxConfig{Limits: lim, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: c.MaxChange, FivePoint: c.FivePoint}
+		if c.Gamma != nil {
+			cfg.Gamma = *c.Gamma
+			cfg.NoSmoothing = *c.Gamma == 0
+		}
+		return gen.NewApprox(cfg), nil
+	case "gen-exact":
+		cfg := gen.ExactConfig{Limits: lim, Every: c.Every}
+		if c.Curvature == "gauss-newton" {
+			cfg.Curvature = ad.GaussNewton
+		}
+		if c.Gamma != nil {
+			cfg.Gamma = *c.Gamma
+		}
+		return gen.NewExact(cfg), nil
+	}
+	s, err := gen.ParseSchedule(c.LR, steps)
+	if err != nil {
+		return nil, err
+	}
+	s.Warmup = c.Warmup
+	return s, nil
+}
+
+// IsGeN reports whether the rule probes the line.
+func (c Config) IsGeN() bool { return c.LR == "gen" || c.LR == "gen-exact" }
