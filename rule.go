@@ -24,6 +24,13 @@ type Line interface {
 	Jet(c ad.Curvature) (g0, d1, d2 float64)
 }
 
+// Sloper is implemented by lines that give g(0) and g'(0) = −∇f·u more
+// cheaply than Jet (for example from the training gradient, when the line is
+// on the gradient's own batch). Rules that need only the slope use it.
+type Sloper interface {
+	Slope() (g0, d1 float64)
+}
+
 // Rule chooses the learning rate α of each step. The GeN rules look at the
 // Line; the classical schedules ignore it.
 type Rule interface {

@@ -56,8 +56,9 @@ type Line[T ad.Float] struct {
 
 	tape    *ad.Tape[T]
 	obj     Objective[T]
-	atTheta *ad.Var[T] // the loss recorded at θ on tape, while still valid
-	drawn   bool       // the tape's stochastic primitives have drawn for this line
+	atTheta *ad.Var[T]          // the loss recorded at θ on tape, while still valid
+	grads   []*tensor.Tensor[T] // ∇f at θ on this line's batch, when known
+	drawn   bool                // the tape's stochastic primitives have drawn for this line
 
 	// Forwards and Jets count the forward passes and jet sweeps this line
 	// has run since it was made (not reset by Reset).
@@ -85,8 +86,25 @@ func New[T ad.Float](params []*ad.Var[T], dir []*tensor.Tensor[T]) *Line[T] {
 // without another forward pass, and whose dropout masks later evaluations
 // replay.
 func (l *Line[T]) Reset(tape *ad.Tape[T], obj Objective[T], recorded *ad.Var[T]) {
-	l.tape, l.obj, l.atTheta = tape, obj, recorded
+	l.tape, l.obj, l.atTheta, l.grads = tape, obj, recorded, nil
 	l.drawn = recorded != nil
+}
+
+// SetGradient tells the line the gradient ∇f at θ on its batch (the
+// training gradient, for Same), so that Slope costs one dot product.
+func (l *Line[T]) SetGradient(grads []*tensor.Tensor[T]) { l.grads = grads }
+
+// Slope returns g(0) and g'(0) = −∇f·u: from the gradient given to
+// SetGradient when there is one, and from a jet sweep otherwise.
+func (l *Line[T]) Slope() (g0, d1 float64) {
+	if l.grads == nil {
+		g0, d1, _ = l.Jet(ad.GaussNewton)
+		return g0, d1
+	}
+	for i, g := range l.grads {
+		d1 -= tensor.Dot(g, l.dir[i])
+	}
+	return l.At(0), d1
 }
 
 // record runs the objective on the tape at the current parameters. The

@@ -165,7 +165,7 @@ func oneOf(what, v string, valid []string) error {
 func (c Config) Validate() error {
 	checks := []error{
 		oneOf("--model", c.Model, []string{"mlp", "cnn", "charmlp"}),
-		oneOf("--opt", c.Opt, optim.Names()),
+		oneOf("--opt", c.Opt, append(optim.Names(), optim.PeerNames()...)),
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
 		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),

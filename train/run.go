@@ -361,6 +361,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 	fw0, jets0 := r.line.Forwards, r.line.Jets
 	if r.mode == probe.Same {
 		r.line.Reset(&r.trainTape, r.trainObj, f)
+		r.line.SetGradient(r.grads)
 	} else {
 		r.line.Reset(&r.probeTape, r.probeObj, nil)
 	}
