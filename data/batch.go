@@ -7,9 +7,10 @@ import (
 )
 
 // Batch holds M examples of a Set as tensors of element type T. Its buffers
-// are reused: FillBatch resizes them in place and allocates only when a
-// batch is larger than any before, so a training loop that fills the same
-// Batch allocates nothing in steady state.
+// are reused: FillBatch resizes them in place and allocates only when the
+// batch size changes (a few bytes for the new shape, and new storage when M
+// exceeds every earlier batch), so a training loop that fills the same Batch
+// allocates nothing in steady state.
 type Batch[T tensor.Float] struct {
 	// X holds the features, M×F. For a set whose examples have Shape (1, 28,
 	// 28), X.Reshape(M, 1, 28, 28) is the image view a convolution takes.
@@ -127,11 +128,15 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 	}
 }
 
-// resize returns t resized to rows×cols, or a new tensor if t is nil.
+// resize returns t resized to rows×cols, or a new tensor if t is nil. It
+// leaves a tensor of the right shape alone: Resize's variadic shape escapes
+// to the heap, a small allocation a fixed-size batch does not need.
 func resize[T tensor.Float](t *tensor.Tensor[T], rows, cols int) *tensor.Tensor[T] {
-	if t == nil {
+	switch {
+	case t == nil:
 		return tensor.New[T](rows, cols)
+	case t.Rank() != 2 || t.Dim(0) != rows || t.Dim(1) != cols:
+		t.Resize(rows, cols)
 	}
-	t.Resize(rows, cols)
 	return t
 }
