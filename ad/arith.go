@@ -225,8 +225,28 @@ func (*sumOp[T]) Jet(y *Var[T], _ bool) bool {
 // Reshape records y = x with a new shape of the same size (copied, so that
 // every recorded value owns its buffer). One dimension may be -1.
 func Reshape[T Float](t *Tape[T], x *Var[T], shape ...int) *Var[T] {
-	view := x.Value.Reshape(shape...) // validates and infers −1
-	y, _ := record[reshapeOp[T]](t, view.Shape(), x)
+	y, _ := recordUnsized[reshapeOp[T]](t, x)
+	// Infer −1 and validate in the node's own shape slice (no allocation).
+	y.shape = append(y.shape[:0], shape...)
+	infer, n := -1, 1
+	for i, d := range y.shape {
+		switch {
+		case d == -1 && infer < 0:
+			infer = i
+		case d < 0:
+			panic(fmt.Sprintf("ad: Reshape: %v to %v: bad dimension", x.Shape(), y.shape))
+		default:
+			n *= d
+		}
+	}
+	if infer >= 0 && n > 0 {
+		y.shape[infer] = x.Value.Len() / n
+		n *= y.shape[infer]
+	}
+	if n != x.Value.Len() {
+		panic(fmt.Sprintf("ad: Reshape: %v (%d elements) to %v", x.Shape(), x.Value.Len(), y.shape))
+	}
+	y.Value.Resize(y.shape...)
 	return run(y)
 }
 

@@ -52,6 +52,7 @@ type Var[T Float] struct {
 	in        []*Var[T]
 
 	buf          *tensor.Tensor[T] // the value buffer a recorded primitive owns
+	shape        []int             // the output shape, owned by the node so that recording does not allocate
 	d1, d2       *tensor.Tensor[T] // tangent buffers (or, for parameters, the seeded direction)
 	hasD1, hasD2 bool
 }
@@ -161,6 +162,20 @@ func record[O any, T Float, P interface {
 	*O
 	Primitive[T]
 }](t *Tape[T], shape []int, ins ...*Var[T]) (*Var[T], P) {
+	y, p := recordUnsized[O, T, P](t, ins...)
+	// Copying the shape into storage the node owns keeps the caller's
+	// slice from escaping to the heap through Resize.
+	y.shape = append(y.shape[:0], shape...)
+	y.Value.Resize(y.shape...)
+	return y, p
+}
+
+// recordUnsized is record without sizing the output: the builder sets
+// y.shape and resizes y.Value itself.
+func recordUnsized[O any, T Float, P interface {
+	*O
+	Primitive[T]
+}](t *Tape[T], ins ...*Var[T]) (*Var[T], P) {
 	y := t.next()
 	y.Value = y.buf
 	p := opAt[O, T, P](y)
@@ -169,7 +184,6 @@ func record[O any, T Float, P interface {
 	for _, x := range ins {
 		y.needsGrad = y.needsGrad || x.needsGrad
 	}
-	y.Value.Resize(shape...)
 	return y, p
 }
 
