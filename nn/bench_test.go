@@ -105,7 +105,9 @@ func BenchmarkMLP(b *testing.B) { benchPasses(b, newStep(mlpBench(), []int{128, 
 
 // BenchmarkCNN: the default CNN (8 and 16 channels, hidden 64), batch 32,
 // float32, softmax-CE, dropout active.
-func BenchmarkCNN(b *testing.B) { benchPasses(b, newStep(cnnBench(), []int{32, 1, 28, 28}, 10, true, 1)) }
+func BenchmarkCNN(b *testing.B) {
+	benchPasses(b, newStep(cnnBench(), []int{32, 1, 28, 28}, 10, true, 1))
+}
 
 // maxStepAllocs bounds the allocations of a steady-state training step
 // (forward, zero, backward on a reset tape).
