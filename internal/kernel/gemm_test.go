@@ -231,11 +231,11 @@ func testGemmRandom[T Float](t *testing.T, arches []*gemmFree[T], cases int, see
 }
 
 func TestGemmRandomFloat32(t *testing.T) {
-	testGemmRandom(t, gemmArches32(), casesFor(t, 60, 12), 1)
+	testGemmRandom(t, gemmArches32(), casesFor(t, 200, 20), 1)
 }
 
 func TestGemmRandomFloat64(t *testing.T) {
-	testGemmRandom(t, gemmArches64(), casesFor(t, 60, 12), 2)
+	testGemmRandom(t, gemmArches64(), casesFor(t, 200, 20), 2)
 }
 
 func casesFor(t *testing.T, long, short int) int {
