@@ -85,14 +85,8 @@ func Run(ctx context.Context, cfg Config, outDir string, hooks Hooks) (*Summary,
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(outDir, "metrics.jsonl")); err == nil {
+	if _, err := os.Stat(filepath.Join(outDir, "config.json")); err == nil {
 		return nil, fmt.Errorf("train: %s already holds a run; choose another --out or continue it with --resume %s", outDir, outDir)
-	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("train: cannot create the run directory: %w", err)
-	}
-	if err := checkpoint.WriteJSON(filepath.Join(outDir, "config.json"), cfg); err != nil {
-		return nil, err
 	}
 	return dispatch(ctx, cfg, outDir, false, hooks)
 }
@@ -156,6 +150,16 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 	r := &runner[T]{cfg: cfg, dir: dir}
 	if err := r.setup(); err != nil {
 		return nil, err
+	}
+	if !resume {
+		// Only now, with the data loaded and the model built, does the run
+		// directory come into being.
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("train: cannot create the run directory: %w", err)
+		}
+		if err := checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
+			return nil, err
+		}
 	}
 	var err error
 	if r.log, err = openMetrics(dir, r.task == "classification"); err != nil {
