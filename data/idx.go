@@ -47,6 +47,12 @@ const idxTypeUbyte = 0x08
 // elements follow, and that nothing follows them. Allocation grows with the
 // bytes actually read, not with the sizes a header claims.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
+	return readIDX(r, name, MaxIDXBytes)
+}
+
+// readIDX is ReadIDX with the element limit as a parameter (the fuzz test
+// lowers it, so that a gzip bomb announcing a gigabyte stays cheap).
+func readIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return nil, idxErr(name, "truncated header: %v", err)
@@ -72,8 +78,8 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 		if s == 0 {
 			return nil, idxErr(name, "dimension %d has size 0", i)
 		}
-		if uint64(total)*uint64(s) > MaxIDXBytes {
-			return nil, idxErr(name, "dimension sizes %v… exceed %d elements (corrupt header?)", a.Dims[:i+1], MaxIDXBytes)
+		if uint64(total)*uint64(s) > limit {
+			return nil, idxErr(name, "dimension sizes %v exceed %d elements (corrupt header?)", append(a.Dims[:i], int(s)), limit)
 		}
 		a.Dims[i] = int(s)
 		total *= int(s)
@@ -102,23 +108,23 @@ func ReadIDXFile(path string) (*IDX, error) {
 		return nil, fmt.Errorf("data: idx: %w", err)
 	}
 	defer f.Close()
-	return readMaybeGzipIDX(f, filepath.Base(path))
+	return readMaybeGzipIDX(f, filepath.Base(path), MaxIDXBytes)
 }
 
 // readMaybeGzipIDX parses r as IDX, gunzipping it first when it starts with
 // the gzip magic 0x1f 0x8b.
-func readMaybeGzipIDX(r io.Reader, name string) (*IDX, error) {
+func readMaybeGzipIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
 	br := bufio.NewReader(r)
 	magic, _ := br.Peek(2)
 	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return ReadIDX(br, name)
+		return readIDX(br, name, limit)
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, idxErr(name, "bad gzip header: %v", err)
 	}
 	zr.Multistream(false)
-	a, err := ReadIDX(zr, name)
+	a, err := readIDX(zr, name, limit)
 	if err != nil {
 		return nil, err
 	}

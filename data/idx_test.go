@@ -153,7 +153,7 @@ func FuzzReadIDX(f *testing.F) {
 		if zip {
 			b = gzipBytes(t, b)
 		}
-		a, err := readMaybeGzipIDX(bytes.NewReader(b), "fuzz")
+		a, err := readMaybeGzipIDX(bytes.NewReader(b), "fuzz", 1<<16)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "data: idx: fuzz: ") {
 				t.Fatalf("error %q lacks the prefix naming the file", err)

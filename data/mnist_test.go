@@ -219,6 +219,9 @@ func TestRealMNIST(t *testing.T) {
 		if s.Len() != tc.n || s.Features() != 784 || s.Shape[0] != 1 || s.Shape[1] != 28 || s.Shape[2] != 28 {
 			t.Fatalf("%s: %d examples of shape %v, want %d of [1 28 28]", s.Name, s.Len(), s.Shape, tc.n)
 		}
+		if bs := s.BatchShape(32); len(bs) != 4 || bs[0] != 32 || bs[1] != 1 || bs[2] != 28 || bs[3] != 28 {
+			t.Errorf("%s: BatchShape(32) = %v, want [32 1 28 28]", s.Name, bs)
+		}
 		if s.Labels[0] != tc.first {
 			t.Errorf("%s: first label %d, want %d", s.Name, s.Labels[0], tc.first)
 		}

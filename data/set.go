@@ -74,6 +74,11 @@ func (s *Set) Features() int {
 	return f
 }
 
+// BatchShape returns the shape of a batch of m examples with their feature
+// shape: (m, Shape…), e.g. (m, 1, 28, 28) for MNIST, the shape a
+// convolution reshapes an m×F Batch.X to. It allocates the returned slice.
+func (s *Set) BatchShape(m int) []int { return append([]int{m}, s.Shape...) }
+
 // Windowed reports whether the set stores a token stream whose examples are
 // built on demand (text), rather than feature rows.
 func (s *Set) Windowed() bool { return s.Tokens != nil }
