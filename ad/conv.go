@@ -40,11 +40,11 @@ func (g *convGeom) outSize(op string) {
 // N×OC×OH×OW with OH = ⌊(H + 2·pad − KH)/s⌋ + 1 (likewise OW).
 //
 // It is computed as one matrix product over the whole batch: the receptive
-// fields are unfolded into the rows of P, (N·L)×CKK ("im2col"; Chellapilla,
-// Puri & Simard, "High performance convolutional neural networks for
-// document processing", 2006), and Yᵀ = P·Wᵀ with W viewed as OC×CKK, the
-// product of a fully-connected layer. The reverse and jet rules reuse the
-// same products: P̄ = Ȳ·W (folded back, "col2im"), W̄ += Ȳᵀ·P, and
+// fields are unfolded into the columns of P, CKK×(N·L) ("im2col";
+// Chellapilla, Puri & Simard, "High performance convolutional neural
+// networks for document processing", 2006), and Y = W·P with W viewed as
+// OC×CKK. The reverse and jet rules reuse the same products: P̄ = Wᵀ·Ȳ
+// (folded back, "col2im"), W̄ += Ȳ·Pᵀ, and
 //
 //	ẏ = conv(ẋ, W) + conv(x, V) + c,   ÿ = conv(ẍ, W) + 2·conv(ẋ, V)
 //
@@ -76,9 +76,9 @@ func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
 	return run(y)
 }
 
-// conv2DOp keeps the unfolded input P ((N·L)×CKK), the unfolded tangents
-// [Ṗ; P̈] (2·N·L×CKK), the product scratch (2·N·L×OC) and the unfolded
-// input gradient P̄ ((N·L)×CKK).
+// conv2DOp keeps the unfolded input P (CKK×NL, NL = N·L), the unfolded
+// tangents [Ṗ P̈] (CKK×2NL), the product scratch (OC×2NL) and the unfolded
+// input gradient P̄ (CKK×NL).
 type conv2DOp[T Float] struct {
 	g               convGeom
 	cols, tcols, yt []T
@@ -90,96 +90,96 @@ func (*conv2DOp[T]) Name() string { return "Conv2D" }
 func (op *conv2DOp[T]) Forward(y *Var[T]) {
 	g := &op.g
 	nl := g.n * g.l
-	op.cols = resize(op.cols, nl*g.ckk)
-	op.yt = resize(op.yt, nl*g.oc)
-	im2col(op.cols, y.in[0].Value.Data(), g)
-	kernel.Gemm(false, true, nl, g.oc, g.ckk, 1, op.cols, g.ckk, y.in[1].Value.Data(), g.ckk, 0, op.yt, g.oc)
+	op.cols = resize(op.cols, g.ckk*nl)
+	op.yt = resize(op.yt, g.oc*nl)
+	im2col(op.cols, nl, y.in[0].Value.Data(), g)
+	kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, y.in[1].Value.Data(), g.ckk, op.cols, nl, 0, op.yt, nl)
 	var bias []T
 	if len(y.in) == 3 {
 		bias = y.in[2].Value.Data()
 	}
-	toNCHW(y.Value.Data(), op.yt, bias, g)
+	toNCHW(y.Value.Data(), op.yt, nl, bias, g)
 }
 
-// VJP, with Ȳ the output gradient as an (N·L)×OC matrix:
+// VJP, with Ȳ the output gradient as an OC×NL matrix:
 //
-//	W̄ += Ȳᵀ·P,   b̄ += Σ_rows Ȳ,   x̄ += col2im(Ȳ·W).
+//	W̄ += Ȳ·Pᵀ,   b̄ += Σ_columns Ȳ,   x̄ += col2im(Wᵀ·Ȳ).
 func (op *conv2DOp[T]) VJP(y *Var[T]) {
 	g := &op.g
 	x, w := y.in[0], y.in[1]
 	nl := g.n * g.l
-	gy := y.Grad.Data()
-	fromNCHW(op.yt[:nl*g.oc], gy, g)
+	yt := op.yt[:g.oc*nl]
+	fromNCHW(yt, y.Grad.Data(), g)
 	if w.needsGrad {
-		kernel.Gemm(true, false, g.oc, g.ckk, nl, 1, op.yt, g.oc, op.cols, g.ckk, 1, w.Grad.Data(), g.ckk)
+		kernel.Gemm(false, true, g.oc, g.ckk, nl, 1, yt, nl, op.cols, nl, 1, w.Grad.Data(), g.ckk)
 	}
 	if len(y.in) == 3 && y.in[2].needsGrad {
 		gb := y.in[2].Grad.Data()
-		for n := range g.n {
-			for o := range g.oc {
-				row := gy[(n*g.oc+o)*g.l : (n*g.oc+o+1)*g.l]
-				gb[o] += T(kernel.Sum(row))
-			}
+		for o := range g.oc {
+			gb[o] += T(kernel.Sum(yt[o*nl : (o+1)*nl]))
 		}
 	}
 	if x.needsGrad {
-		op.gcols = resize(op.gcols, nl*g.ckk)
-		kernel.Gemm(false, false, nl, g.ckk, g.oc, 1, op.yt, g.oc, w.Value.Data(), g.ckk, 0, op.gcols, g.ckk)
-		col2imAdd(x.Grad.Data(), op.gcols, g)
+		op.gcols = resize(op.gcols, g.ckk*nl)
+		kernel.Gemm(true, false, g.ckk, nl, g.oc, 1, w.Value.Data(), g.ckk, yt, nl, 0, op.gcols, nl)
+		col2imAdd(x.Grad.Data(), op.gcols, nl, g)
 	}
 }
 
 // Jet, with V = ẇ, c = ḃ and Ṗ, P̈ the unfolded input tangents:
 //
-//	Ẏᵀ = Ṗ·Wᵀ + P·Vᵀ + c,   Ÿᵀ = P̈·Wᵀ + 2·Ṗ·Vᵀ   (+ P·Ẅᵀ + b̈, zero for parameters)
+//	Ẏ = W·Ṗ + V·P + c,   Ÿ = W·P̈ + 2·V·Ṗ   (+ Ẅ·P + b̈, zero for parameters)
 //
-// When x has both tangents, Ṗ and P̈ are stacked and multiplied by Wᵀ in one
-// product. The term 2·Ṗ·Vᵀ is the layer's own curvature.
+// When x has both tangents, Ṗ and P̈ sit side by side in one CKK×2NL matrix
+// and are multiplied by W in one product. The term 2·V·Ṗ is the layer's
+// own curvature.
 func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 	g := &op.g
 	x, w := y.in[0], y.in[1]
 	nl := g.n * g.l
-	sz := nl * g.ckk
-	op.tcols = resize(op.tcols, 2*sz)
-	op.yt = resize(op.yt, 2*nl*g.oc)
-	top, bot := op.yt[:nl*g.oc], op.yt[nl*g.oc:]
+	ld := 2 * nl // row stride of the tangent matrices: [first | second]
+	op.tcols = resize(op.tcols, g.ckk*ld)
+	op.yt = resize(op.yt, g.oc*ld)
+	top, bot := op.yt, op.yt[nl:] // Ẏ and Ÿ, OC×NL each with stride ld
 	if x.hasD1 {
-		im2col(op.tcols[:sz], x.d1.Data(), g)
+		im2col(op.tcols, ld, x.d1.Data(), g)
 	}
 	if x.hasD2 {
-		im2col(op.tcols[sz:], x.d2.Data(), g)
+		im2col(op.tcols[nl:], ld, x.d2.Data(), g)
 	}
 	wv := w.Value.Data()
 	switch {
 	case x.hasD1 && x.hasD2:
-		kernel.Gemm(false, true, 2*nl, g.oc, g.ckk, 1, op.tcols, g.ckk, wv, g.ckk, 0, op.yt, g.oc)
+		kernel.Gemm(false, false, g.oc, ld, g.ckk, 1, wv, g.ckk, op.tcols, ld, 0, op.yt, ld)
 	case x.hasD1:
-		kernel.Gemm(false, true, nl, g.oc, g.ckk, 1, op.tcols[:sz], g.ckk, wv, g.ckk, 0, top, g.oc)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols, ld, 0, top, ld)
 	case x.hasD2:
-		kernel.Gemm(false, true, nl, g.oc, g.ckk, 1, op.tcols[sz:], g.ckk, wv, g.ckk, 0, bot, g.oc)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols[nl:], ld, 0, bot, ld)
 	}
 	// First tangent.
 	wrote1 := x.hasD1
 	if w.hasD1 {
-		kernel.Gemm(false, true, nl, g.oc, g.ckk, 1, op.cols, g.ckk, w.d1.Data(), g.ckk, b2f[T](wrote1), top, g.oc)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d1.Data(), g.ckk, op.cols, nl, b2f[T](wrote1), top, ld)
 		wrote1 = true
 	}
 	if !wrote1 {
-		clear(top)
+		for o := range g.oc {
+			clear(top[o*ld : o*ld+nl])
+		}
 	}
 	var c1 []T
 	if len(y.in) == 3 && y.in[2].hasD1 {
 		c1 = y.in[2].d1.Data()
 	}
-	toNCHW(y.d1.Data(), top, c1, g)
+	toNCHW(y.d1.Data(), top, ld, c1, g)
 	// Second tangent.
 	wrote2 := x.hasD2
 	if curv && x.hasD1 && w.hasD1 {
-		kernel.Gemm(false, true, nl, g.oc, g.ckk, 2, op.tcols[:sz], g.ckk, w.d1.Data(), g.ckk, b2f[T](wrote2), bot, g.oc)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 2, w.d1.Data(), g.ckk, op.tcols, ld, b2f[T](wrote2), bot, ld)
 		wrote2 = true
 	}
 	if w.hasD2 {
-		kernel.Gemm(false, true, nl, g.oc, g.ckk, 1, op.cols, g.ckk, w.d2.Data(), g.ckk, b2f[T](wrote2), bot, g.oc)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d2.Data(), g.ckk, op.cols, nl, b2f[T](wrote2), bot, ld)
 		wrote2 = true
 	}
 	var c2 []T
@@ -190,47 +190,58 @@ func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 		return false
 	}
 	if !wrote2 {
-		clear(bot)
+		for o := range g.oc {
+			clear(bot[o*ld : o*ld+nl])
+		}
 	}
-	toNCHW(y.d2.Data(), bot, c2, g)
+	toNCHW(y.d2.Data(), bot, ld, c2, g)
 	return true
 }
 
-// im2col unfolds the receptive fields of x (N×C×H×W) into the rows of dst,
-// (N·L)×CKK: row n·L + i·OW + j holds the window of output position (i, j)
-// of image n, ordered (c, p, q) like a row of the weight; positions in the
-// padding are 0.
-func im2col[T Float](dst, x []T, g *convGeom) {
-	hw := g.h * g.w
-	for n := range g.n {
-		xn := x[n*g.c*hw : (n+1)*g.c*hw]
-		for i := range g.oh {
-			ih0 := i*g.stride - g.pad
-			for j := range g.ow {
-				iw0 := j*g.stride - g.pad
-				row := dst[((n*g.oh+i)*g.ow+j)*g.ckk:][:g.ckk]
-				inside := iw0 >= 0 && iw0+g.kw <= g.w
-				k := 0
-				for c := range g.c {
-					xc := xn[c*hw : (c+1)*hw]
-					for p := range g.kh {
-						seg := row[k : k+g.kw]
-						k += g.kw
-						ih := ih0 + p
-						if ih < 0 || ih >= g.h {
-							clear(seg)
+// validCols returns the output columns [lo, hi) whose input column
+// j·s − pad + q lies inside [0, W), for the filter column q.
+func (g *convGeom) validCols(q int) (lo, hi int) {
+	if d := g.pad - q; d > 0 {
+		lo = (d + g.stride - 1) / g.stride
+	}
+	num := g.w - 1 + g.pad - q
+	if num < 0 {
+		return 0, 0
+	}
+	hi = min(g.ow, num/g.stride+1)
+	return min(lo, hi), hi
+}
+
+// im2col unfolds the receptive fields of x (N×C×H×W) into the columns of
+// dst, a CKK×(N·L) matrix with row stride ld: entry ((c·KH + p)·KW + q,
+// n·L + i·OW + j) is x[n, c, i·s+p−pad, j·s+q−pad], or 0 in the padding.
+// Each row is filled by contiguous runs along the input rows.
+func im2col[T Float](dst []T, ld int, x []T, g *convGeom) {
+	hw, l, ow, s := g.h*g.w, g.l, g.ow, g.stride
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				lo, hi := g.validCols(q)
+				off := q - g.pad // input column of output column j is j·s + off
+				for n := range g.n {
+					xc := x[(n*g.c+c)*hw : (n*g.c+c+1)*hw]
+					d := dst[r*ld+n*l : r*ld+(n+1)*l]
+					for i := range g.oh {
+						row := d[i*ow : (i+1)*ow]
+						ih := i*s - g.pad + p
+						if ih < 0 || ih >= g.h || lo >= hi {
+							clear(row)
 							continue
 						}
 						xr := xc[ih*g.w : (ih+1)*g.w]
-						if inside {
-							copy(seg, xr[iw0:iw0+g.kw])
-							continue
-						}
-						for q := range seg {
-							if iw := iw0 + q; iw >= 0 && iw < g.w {
-								seg[q] = xr[iw]
-							} else {
-								seg[q] = 0
+						clear(row[:lo])
+						clear(row[hi:])
+						if s == 1 {
+							copy(row[lo:hi], xr[lo+off:hi+off])
+						} else {
+							for j := lo; j < hi; j++ {
+								row[j] = xr[j*s+off]
 							}
 						}
 					}
@@ -240,32 +251,38 @@ func im2col[T Float](dst, x []T, g *convGeom) {
 	}
 }
 
-// col2imAdd is the adjoint of im2col: it adds every entry of cols,
-// (N·L)×CKK, into the element of dx (N×C×H×W) it was read from; entries
-// that came from the padding are dropped.
-func col2imAdd[T Float](dx, cols []T, g *convGeom) {
-	hw := g.h * g.w
-	for n := range g.n {
-		xn := dx[n*g.c*hw : (n+1)*g.c*hw]
-		for i := range g.oh {
-			ih0 := i*g.stride - g.pad
-			for j := range g.ow {
-				iw0 := j*g.stride - g.pad
-				row := cols[((n*g.oh+i)*g.ow+j)*g.ckk:][:g.ckk]
-				k := 0
-				for c := range g.c {
-					xc := xn[c*hw : (c+1)*hw]
-					for p := range g.kh {
-						seg := row[k : k+g.kw]
-						k += g.kw
-						ih := ih0 + p
+// col2imAdd is the adjoint of im2col: it adds every entry of cols, a
+// CKK×(N·L) matrix with row stride ld, into the element of dx (N×C×H×W) it
+// was read from; entries that came from the padding are dropped.
+func col2imAdd[T Float](dx, cols []T, ld int, g *convGeom) {
+	hw, l, ow, s := g.h*g.w, g.l, g.ow, g.stride
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				lo, hi := g.validCols(q)
+				if lo >= hi {
+					continue
+				}
+				off := q - g.pad
+				for n := range g.n {
+					xc := dx[(n*g.c+c)*hw : (n*g.c+c+1)*hw]
+					src := cols[r*ld+n*l : r*ld+(n+1)*l]
+					for i := range g.oh {
+						ih := i*s - g.pad + p
 						if ih < 0 || ih >= g.h {
 							continue
 						}
 						xr := xc[ih*g.w : (ih+1)*g.w]
-						for q, v := range seg {
-							if iw := iw0 + q; iw >= 0 && iw < g.w {
-								xr[iw] += v
+						row := src[i*ow+lo : i*ow+hi]
+						if s == 1 {
+							d := xr[lo+off : hi+off]
+							for j, v := range row {
+								d[j] += v
+							}
+						} else {
+							for j, v := range row {
+								xr[(lo+j)*s+off] += v
 							}
 						}
 					}
@@ -275,34 +292,33 @@ func col2imAdd[T Float](dx, cols []T, g *convGeom) {
 	}
 }
 
-// toNCHW writes the (N·L)×OC product yt into dst (N×OC×OH×OW), adding the
-// per-channel bias when it is not nil.
-func toNCHW[T Float](dst, yt, bias []T, g *convGeom) {
+// toNCHW writes the OC×(N·L) product yt (row stride ld) into dst
+// (N×OC×OH×OW), adding the per-channel bias when it is not nil.
+func toNCHW[T Float](dst, yt []T, ld int, bias []T, g *convGeom) {
+	l := g.l
 	for n := range g.n {
-		src := yt[n*g.l*g.oc : (n+1)*g.l*g.oc]
 		for o := range g.oc {
-			d := dst[(n*g.oc+o)*g.l : (n*g.oc+o+1)*g.l]
-			var b T
-			if bias != nil {
-				b = bias[o]
+			d := dst[(n*g.oc+o)*l : (n*g.oc+o+1)*l]
+			src := yt[o*ld+n*l : o*ld+(n+1)*l]
+			if bias == nil {
+				copy(d, src)
+				continue
 			}
-			for l := range d {
-				d[l] = src[l*g.oc+o] + b
+			b := bias[o]
+			for k, v := range src {
+				d[k] = v + b
 			}
 		}
 	}
 }
 
-// fromNCHW is the transpose of toNCHW without bias: it writes src
-// (N×OC×OH×OW) into yt as an (N·L)×OC matrix.
+// fromNCHW is the inverse of toNCHW without bias: it writes src
+// (N×OC×OH×OW) into yt as an OC×(N·L) matrix (row stride N·L).
 func fromNCHW[T Float](yt, src []T, g *convGeom) {
+	l, nl := g.l, g.n*g.l
 	for n := range g.n {
-		d := yt[n*g.l*g.oc : (n+1)*g.l*g.oc]
 		for o := range g.oc {
-			s := src[(n*g.oc+o)*g.l : (n*g.oc+o+1)*g.l]
-			for l, v := range s {
-				d[l*g.oc+o] = v
-			}
+			copy(yt[o*nl+n*l:o*nl+(n+1)*l], src[(n*g.oc+o)*l:(n*g.oc+o+1)*l])
 		}
 	}
 }
@@ -343,27 +359,31 @@ type maxPoolOp[T Float] struct {
 func (*maxPoolOp[T]) Name() string { return "MaxPool2D" }
 
 func (op *maxPoolOp[T]) Forward(y *Var[T]) {
-	g := &op.g
+	g := op.g // a local copy: the loops below keep its fields in registers
 	x, out := y.in[0].Value.Data(), y.Value.Data()
 	op.arg = resize(op.arg, len(out))
-	hw := g.h * g.w
+	arg := op.arg
+	hw, w, k, s := g.h*g.w, g.w, g.kh, g.stride
 	o := 0
 	for plane := range g.n * g.c {
 		base := plane * hw
 		xp := x[base : base+hw]
 		for i := range g.oh {
 			for j := range g.ow {
-				first := i*g.stride*g.w + j*g.stride
+				first := i*s*w + j*s
 				best, bi := xp[first], first
-				for p := range g.kh {
-					r := first + p*g.w
-					for q, v := range xp[r : r+g.kw] {
+				for p := range k {
+					r := first + p*w
+					for q, v := range xp[r : r+k] {
+						// Split so that both updates compile without a
+						// branch (random data mispredicts half the time).
 						if v > best {
-							best, bi = v, r+q
+							bi = r + q
 						}
+						best = max(best, v)
 					}
 				}
-				out[o], op.arg[o] = best, base+bi
+				out[o], arg[o] = best, base+bi
 				o++
 			}
 		}

@@ -119,6 +119,9 @@ func TestConv2DForward(t *testing.T) {
 		{[]int{1, 1, 5, 5}, []int{2, 1, 3, 3}, 2, 1, false},
 		{[]int{3, 2, 6, 7}, []int{5, 2, 2, 4}, 3, 2, true},
 		{[]int{1, 2, 2, 2}, []int{1, 2, 1, 1}, 1, 0, false},
+		{[]int{2, 1, 2, 3}, []int{2, 1, 2, 2}, 1, 3, true}, // whole rows and columns of padding
+		{[]int{1, 2, 7, 7}, []int{3, 2, 1, 1}, 2, 0, true},
+		{[]int{1, 1, 9, 8}, []int{1, 1, 5, 4}, 3, 1, false},
 	} {
 		x, w := randTensor(r, c.x...), randTensor(r, c.w...)
 		var b *tensor.Tensor[float64]
