@@ -1,0 +1,99 @@
+package gen_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/genopt/gen"
+	"github.com/genopt/gen/ad"
+	"github.com/genopt/gen/nn"
+	"github.com/genopt/gen/optim"
+	"github.com/genopt/gen/probe"
+	"github.com/genopt/gen/tensor"
+)
+
+// quadratic is the line of f(θ) = ½·Σ a_i θ_i² along u = ∇f, in closed
+// form: g(α) = ½·Σ a_i (θ_i − α·a_i θ_i)².
+type quadratic struct{ a, theta []float64 }
+
+func (q quadratic) At(alpha float64) float64 {
+	var s float64
+	for i, a := range q.a {
+		x := q.theta[i] - alpha*a*q.theta[i]
+		s += 0.5 * a * x * x
+	}
+	return s
+}
+
+func (q quadratic) Jet(ad.Curvature) (g0, d1, d2 float64) {
+	for i, a := range q.a {
+		g := a * q.theta[i] // ∇f = u
+		g0 += 0.5 * a * q.theta[i] * q.theta[i]
+		d1 -= g * g     // g'(0) = −∇f·u
+		d2 += g * a * g // g''(0) = uᵀAu
+	}
+	return g0, d1, d2
+}
+
+// Exact GeN on a quadratic is exact line search: α* = gᵀg / gᵀAg.
+func ExampleExact() {
+	q := quadratic{a: []float64{1, 4}, theta: []float64{1, 1}}
+	d := gen.NewExact(gen.ExactConfig{}).Next(0, q)
+	// g = (1, 4): gᵀg = 17, gᵀAg = 1 + 64 = 65.
+	fmt.Printf("α = %.6f = 17/65, reason %s\n", d.LR, d.Reason)
+	// Output: α = 0.261538 = 17/65, reason ok
+}
+
+// Approximate GeN choosing the learning rate of Adam's directions for a
+// small MLP on a regression task, probing on the next batch (fresh).
+func ExampleApprox() {
+	r := rand.New(rand.NewPCG(1, 2))
+	model := nn.NewMLP[float64](nn.MLPConfig{In: 3, Hidden: []int{16}, Out: 1, Act: ad.Act{Kind: ad.Tanh}}, r)
+	params := model.Params()
+	values, grads, dirs := []*tensor.Tensor[float64]{}, []*tensor.Tensor[float64]{}, []*tensor.Tensor[float64]{}
+	for _, p := range params {
+		values, grads = append(values, p.Value), append(grads, p.Grad)
+		dirs = append(dirs, tensor.New[float64](p.Shape()...))
+	}
+	// Batches of y = x₀ − 2x₁ + x₂².
+	batch := func(seed uint64) (*tensor.Tensor[float64], *tensor.Tensor[float64]) {
+		br := rand.New(rand.NewPCG(seed, 0))
+		x, y := tensor.New[float64](32, 3), tensor.New[float64](32, 1)
+		for i := range 32 {
+			a, b, c := br.NormFloat64(), br.NormFloat64(), br.NormFloat64()
+			x.Data()[3*i], x.Data()[3*i+1], x.Data()[3*i+2] = a, b, c
+			y.Data()[i] = a - 2*b + c*c
+		}
+		return x, y
+	}
+	objective := func(x, y *tensor.Tensor[float64]) probe.Objective[float64] {
+		return func(t *ad.Tape[float64]) *ad.Var[float64] {
+			return ad.MeanSquaredError(t, model.Forward(t, t.Const(x)), y)
+		}
+	}
+	adam := optim.NewAdam[float64](optim.AdamConfig{})
+	rule := gen.NewApprox(gen.ApproxConfig{}) // γ = 0.9, Φ = 4, automatic start
+	line := probe.New(params, dirs)
+	var train, probeTape ad.Tape[float64]
+	var first, last float64
+	for step := range 200 {
+		x, y := batch(uint64(step))
+		train.Reset()
+		loss := objective(x, y)(&train)
+		ad.ZeroGrad(params)
+		train.Backward(loss)
+		adam.Direction(dirs, values, grads) // u, Adam's state advanced once
+		nx, ny := batch(uint64(step + 1))   // the next batch: fresh probes
+		line.Reset(&probeTape, objective(nx, ny), nil)
+		d := rule.Next(step, line)
+		for i, v := range values {
+			tensor.Axpy(v, -d.LR, dirs[i]) // θ ← θ − α·u
+		}
+		if step == 0 {
+			first = loss.Value.Item()
+		}
+		last = loss.Value.Item()
+	}
+	fmt.Printf("loss fell more than 10×: %v\n", last < first/10)
+	// Output: loss fell more than 10×: true
+}
