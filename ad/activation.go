@@ -179,16 +179,24 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 		if op.act.Kind == LeakyReLU {
 			s = T(op.act.slope())
 		}
+		// Separate loops for the two modes keep the per-element body to a
+		// select and a multiply.
+		if acc {
+			for i, v := range x {
+				d := s
+				if v > 0 {
+					d = 1
+				}
+				dst[i] += d * g[i]
+			}
+			return
+		}
 		for i, v := range x {
 			d := s
 			if v > 0 {
 				d = 1
 			}
-			if acc {
-				dst[i] += d * g[i]
-			} else {
-				dst[i] = d * g[i]
-			}
+			dst[i] = d * g[i]
 		}
 	default:
 		for i, v := range x {
