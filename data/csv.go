@@ -91,6 +91,7 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 		return Split{}, csvErr(name, err)
 	}
 	first = slices.Clone(first)
+	first[0] = strings.TrimPrefix(first[0], "\ufeff") // a byte-order mark some editors write
 	cols := len(first)
 	if cols < 2 {
 		return Split{}, fmt.Errorf("data: csv: %s:1: %d column(s); need at least one feature and a target", name, cols)

@@ -69,6 +69,8 @@ func TestReadCSVHeaderAndTarget(t *testing.T) {
 			[]float32{1, 2, 3, 4}, []string{"1", "2", "10"}, []int{2, 1, 0, 1}},
 		{"text labels sort by string", "1,b\n2,a\n3,c\n4,a\n", noSplit,
 			[]float32{1, 2, 3, 4}, []string{"a", "b", "c"}, []int{1, 0, 2, 0}},
+		{"byte-order mark, target by name", "\ufeffa,b,c\nx,1,2\ny,3,4\n", CSVOptions{TestFraction: -1, Raw: true, Target: "a"},
+			[]float32{1, 2, 3, 4}, []string{"x", "y"}, []int{0, 1}},
 		{"semicolons, spaces, CRLF", "a; b; c\r\n1; 2; x\r\n3; 4; y\r\n", CSVOptions{TestFraction: -1, Raw: true, Comma: ';'},
 			[]float32{1, 2, 3, 4}, []string{"x", "y"}, []int{0, 1}},
 	}

@@ -39,8 +39,10 @@ type Position struct {
 //
 // Peek and Next return the batch as indices into the set; the slice belongs
 // to the loader and stays valid until the next call to Peek, Next or Seek.
-// Turn it into tensors with FillBatch, or use NextBatch and PeekBatch. A
-// Loader is not safe for concurrent use.
+// Turn it into tensors with FillBatch, or use NextBatch and PeekBatch. To
+// evaluate a probe on the batch the model has not yet seen and then train on
+// it, PeekBatch (or Peek) before NextBatch. A Loader is not safe for
+// concurrent use.
 type Loader struct {
 	set   *Set
 	opts  LoaderOptions

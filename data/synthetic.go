@@ -66,8 +66,10 @@ type Affine struct {
 //
 // The features are stored as float32 and y is computed from the stored
 // values in float64, then rounded, so y − (A·x + b) is the noise up to
-// float32 rounding. It returns the split and the true (A, b); the error
-// reports invalid sizes.
+// float32 rounding. The same options give the same data with the same Go
+// release (the normal draws come from math/rand/v2's NormFloat64 on a PCG
+// source). It returns the split and the true (A, b); the error reports
+// invalid sizes.
 func Synthetic(opts SyntheticOptions) (Split, *Affine, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
