@@ -10,6 +10,7 @@ import (
 	"github.com/genopt/gen/data"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/optim"
+	"github.com/genopt/gen/peer"
 	"github.com/genopt/gen/probe"
 )
 
@@ -188,9 +189,11 @@ func (c Config) Validate() error {
 			checks = append(checks, err)
 		}
 	}
-	if c.LR != "gen" && c.LR != "gen-exact" {
-		if _, err := gen.ParseSchedule(c.LR, 1); err != nil {
-			checks = append(checks, fmt.Errorf("--lr: %w; or gen, gen-exact", err))
+	if c.LR != "gen" && c.LR != "gen-exact" && c.LR != "sps" && c.LR != "sls" {
+		if _, _, ok, err := peerTrust(c.LR); ok {
+			checks = append(checks, err)
+		} else if _, err := gen.ParseSchedule(c.LR, 1); err != nil {
+			checks = append(checks, fmt.Errorf("--lr: %w; or gen, gen-exact, sps, sls, gen-trust[:κmax], gen-exact-trust[:κmax]", err))
 		}
 	}
 	if !strings.HasPrefix(c.Data, "csv:") && !strings.HasPrefix(c.Data, "text:") {
@@ -234,7 +237,28 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		return nil, err
 	}
 	lim := gen.Limits{LRMin: c.LRMin, LRMax: c.LRMax, Policy: pol, FallbackLR: c.FallbackLR, Horizon: hor}
+	// The peers' cap growth follows the authors' code: doubling once per
+	// epoch, where the run is given in epochs.
+	period := 0
+	if c.Steps == 0 && c.Epochs > 0 {
+		period = steps / c.Epochs
+	}
+	if inner, kmax, ok, err := peerTrust(c.LR); ok {
+		if err != nil {
+			return nil, err
+		}
+		c.LR = inner
+		r, err := c.rule(steps)
+		if err != nil {
+			return nil, err
+		}
+		return peer.NewTrust(r, peer.TrustConfig{MaxScale: kmax}), nil
+	}
 	switch c.LR {
+	case "sps":
+		return peer.NewSPS(peer.SPSConfig{Period: period}), nil
+	case "sls":
+		return peer.NewSLS(peer.SLSConfig{Period: period}), nil
 	case "gen":
 		cfg := gen.ApproxConfig{Limits: lim, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: c.MaxChange, FivePoint: c.FivePoint}
 		if c.Gamma != nil {
