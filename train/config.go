@@ -87,11 +87,13 @@ type Config struct {
 	// Warmup is the number of linear warm-up steps of a schedule (default 0).
 	Warmup int `json:"warmup,omitempty"`
 
-	// Epochs is the number of passes over the training set (default 3).
+	// Epochs is the number of passes over the training set (default 3;
+	// synthetic and teacher data 200, a small set of 1000 examples).
 	Epochs int `json:"epochs"`
 	// Steps, when positive, is the number of steps instead of Epochs.
 	Steps int `json:"steps,omitempty"`
-	// Batch is the batch size (default 128).
+	// Batch is the batch size (default 128; synthetic and teacher data 32,
+	// as the source text's author's demo).
 	Batch int `json:"batch"`
 	// Seed fixes the initialization, the data order and dropout (default 0;
 	// the command's default is 1).
@@ -137,11 +139,18 @@ func (c Config) Defaults() Config {
 			c.Hidden = []int{200}
 		}
 	}
+	small := c.Data == "synthetic" || c.Data == "teacher"
 	if c.Epochs == 0 {
 		c.Epochs = 3
+		if small {
+			c.Epochs = 200
+		}
 	}
 	if c.Batch == 0 {
 		c.Batch = 128
+		if small {
+			c.Batch = 32
+		}
 	}
 	if c.Samples == 0 {
 		c.Samples = 3
