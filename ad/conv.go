@@ -76,13 +76,13 @@ func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
 	return run(y)
 }
 
-// conv2DOp keeps the unfolded input P (CKK×NL, NL = N·L), the unfolded
-// tangents [Ṗ P̈] (CKK×2NL), the product scratch (OC×2NL) and the unfolded
-// input gradient P̄ (CKK×NL).
+// conv2DOp keeps the unfolded input P (CKK×NL, NL = N·L), an unfolded
+// tangent Ṗ or P̈ (CKK×NL), the product scratch (2·OC×NL), the unfolded
+// input gradient P̄ (CKK×NL) and the stacked weights [W; 2V] (2·OC×CKK).
 type conv2DOp[T Float] struct {
 	g               convGeom
 	cols, tcols, yt []T
-	gcols           []T
+	gcols, wstack   []T
 }
 
 func (*conv2DOp[T]) Name() string { return "Conv2D" }
@@ -130,71 +130,65 @@ func (op *conv2DOp[T]) VJP(y *Var[T]) {
 //
 //	Ẏ = W·Ṗ + V·P + c,   Ÿ = W·P̈ + 2·V·Ṗ   (+ Ẅ·P + b̈, zero for parameters)
 //
-// When x has both tangents, Ṗ and P̈ sit side by side in one CKK×2NL matrix
-// and are multiplied by W in one product. The term 2·V·Ṗ is the layer's
-// own curvature.
+// W and 2V are stacked into one (2·OC)×CKK matrix, so that Ṗ, the large
+// operand, is multiplied (and packed by the GEMM) once for both products.
+// The term 2·V·Ṗ is the layer's own curvature.
 func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 	g := &op.g
 	x, w := y.in[0], y.in[1]
 	nl := g.n * g.l
-	ld := 2 * nl // row stride of the tangent matrices: [first | second]
-	op.tcols = resize(op.tcols, g.ckk*ld)
-	op.yt = resize(op.yt, g.oc*ld)
-	top, bot := op.yt, op.yt[nl:] // Ẏ and Ÿ, OC×NL each with stride ld
-	if x.hasD1 {
-		im2col(op.tcols, ld, x.d1.Data(), g)
-	}
-	if x.hasD2 {
-		im2col(op.tcols[nl:], ld, x.d2.Data(), g)
-	}
+	wsz := g.oc * g.ckk
+	op.tcols = resize(op.tcols, g.ckk*nl)
+	op.yt = resize(op.yt, 2*g.oc*nl)
+	top, bot := op.yt[:g.oc*nl], op.yt[g.oc*nl:] // Ẏ and Ÿ, OC×NL each
 	wv := w.Value.Data()
-	switch {
-	case x.hasD1 && x.hasD2:
-		kernel.Gemm(false, false, g.oc, ld, g.ckk, 1, wv, g.ckk, op.tcols, ld, 0, op.yt, ld)
-	case x.hasD1:
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols, ld, 0, top, ld)
-	case x.hasD2:
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols[nl:], ld, 0, bot, ld)
-	}
-	// First tangent.
-	wrote1 := x.hasD1
-	if w.hasD1 {
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d1.Data(), g.ckk, op.cols, nl, b2f[T](wrote1), top, ld)
+	wrote1, wrote2 := false, false
+	if x.hasD1 {
+		im2col(op.tcols, nl, x.d1.Data(), g)
+		rows, a := g.oc, wv
+		if curv && w.hasD1 {
+			op.wstack = resize(op.wstack, 2*wsz)
+			copy(op.wstack, wv)
+			for i, v := range w.d1.Data() {
+				op.wstack[wsz+i] = 2 * v
+			}
+			rows, a = 2*g.oc, op.wstack
+			wrote2 = true
+		}
+		kernel.Gemm(false, false, rows, nl, g.ckk, 1, a, g.ckk, op.tcols, nl, 0, op.yt, nl)
 		wrote1 = true
 	}
-	if !wrote1 {
-		for o := range g.oc {
-			clear(top[o*ld : o*ld+nl])
-		}
+	if x.hasD2 {
+		im2col(op.tcols, nl, x.d2.Data(), g)
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols, nl, b2f[T](wrote2), bot, nl)
+		wrote2 = true
 	}
-	var c1 []T
+	if w.hasD1 {
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d1.Data(), g.ckk, op.cols, nl, b2f[T](wrote1), top, nl)
+		wrote1 = true
+	}
+	if w.hasD2 {
+		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d2.Data(), g.ckk, op.cols, nl, b2f[T](wrote2), bot, nl)
+		wrote2 = true
+	}
+	if !wrote1 {
+		clear(top)
+	}
+	var c1, c2 []T
 	if len(y.in) == 3 && y.in[2].hasD1 {
 		c1 = y.in[2].d1.Data()
 	}
-	toNCHW(y.d1.Data(), top, ld, c1, g)
-	// Second tangent.
-	wrote2 := x.hasD2
-	if curv && x.hasD1 && w.hasD1 {
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 2, w.d1.Data(), g.ckk, op.tcols, ld, b2f[T](wrote2), bot, ld)
-		wrote2 = true
-	}
-	if w.hasD2 {
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d2.Data(), g.ckk, op.cols, nl, b2f[T](wrote2), bot, ld)
-		wrote2 = true
-	}
-	var c2 []T
 	if len(y.in) == 3 && y.in[2].hasD2 {
 		c2 = y.in[2].d2.Data()
 	}
+	toNCHW(y.d1.Data(), top, nl, c1, g)
 	if !wrote2 && c2 == nil {
 		return false
 	}
 	if !wrote2 {
-		for o := range g.oc {
-			clear(bot[o*ld : o*ld+nl])
-		}
+		clear(bot)
 	}
-	toNCHW(y.d2.Data(), bot, ld, c2, g)
+	toNCHW(y.d2.Data(), bot, nl, c2, g)
 	return true
 }
 
