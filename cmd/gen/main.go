@@ -51,6 +51,8 @@ func run(args []string) int {
 		err = cmdProbe(args[1:])
 	case "plot":
 		err = cmdPlot(args[1:])
+	case "compare":
+		err = cmdCompare(ctx, args[1:])
 	default:
 		fmt.Fprintf(os.Stderr, "gen: unknown command %q; valid: train, probe, plot\n\n%s", args[0], usage)
 		return 2
