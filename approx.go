@@ -172,13 +172,13 @@ func (r *Approx) Next(step int, line Line) Decision {
 		if !f.reason.Failed() {
 			r.alpha = r.cfg.clamp(f.delta)
 		} else {
-			r.alpha = r.cfg.onFailure(0)
+			r.alpha = r.cfg.onFailure(0, f.reason, r.cfg.Gamma)
 		}
 	} else {
 		a = r.cfg.ProbeFactor * r.alpha
 		f = r.fitAt(line, a)
 		if f.reason.Failed() {
-			r.alpha = r.cfg.onFailure(r.alpha)
+			r.alpha = r.cfg.onFailure(r.alpha, f.reason, r.cfg.Gamma)
 		} else {
 			delta := f.delta
 			if m := r.cfg.MaxChange; m > 1 {

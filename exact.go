@@ -74,7 +74,7 @@ func (e *Exact) Next(step int, line Line) Decision {
 		d.Estimate = -d1 / d2
 	}
 	if d.Reason.Failed() {
-		e.alpha = e.cfg.onFailure(e.alpha)
+		e.alpha = e.cfg.onFailure(e.alpha, d.Reason, e.cfg.Gamma)
 	} else if e.alpha == 0 {
 		e.alpha = e.cfg.clamp(d.Estimate)
 	} else {

@@ -233,7 +233,7 @@ func TestFallbackPaths(t *testing.T) {
 		want Reason
 	}{{"concave", concave, NonConvex}, {"non-descent", uphill, NonDescent}, {"NaN loss", broken, NonFinite}}
 	for _, c := range cases {
-		for _, pol := range []Policy{Fallback, Keep, Shrink} {
+		for _, pol := range []Policy{Fallback, Keep, Shrink, Project} {
 			lim := Limits{Policy: pol, FallbackLR: 0.01}
 			rules := map[string]Rule{
 				"exact":  NewExact(ExactConfig{Limits: lim}),
@@ -246,6 +246,11 @@ func TestFallbackPaths(t *testing.T) {
 				}
 				d := rule.Next(0, c.line)
 				want := map[Policy]float64{Fallback: 0.01, Keep: 0.1, Shrink: 0.05}[pol]
+				if pol == Project {
+					// Concave: keep; behind θ: the estimate 0 enters the
+					// average (γ·α; halved for Exact's γ = 0); NaN: fall back.
+					want = map[Reason]float64{NonConvex: 0.1, NonDescent: map[string]float64{"exact": 0.05, "approx": 0.09}[rn], NonFinite: 0.01}[c.want]
+				}
 				if d.Reason != c.want || numcheck.Rel(d.LR, want, 0) > 1e-15 {
 					t.Errorf("%s, %s, %s: lr %v reason %v, want %v and %v", rn, c.name, pol, d.LR, d.Reason, want, c.want)
 				}

@@ -127,9 +127,15 @@ const (
 	Keep
 	// Shrink halves the previous learning rate.
 	Shrink
+	// Project takes the minimizer of the probed parabola over α ≥ 0: a
+	// convex fit whose minimum lies behind θ (non-descent) counts as the
+	// estimate 0, so the smoothed rate becomes γ·α (halved when γ = 0); a
+	// concave fit says nothing about the minimum and keeps α; a non-finite
+	// probe falls back.
+	Project
 )
 
-var policyNames = [...]string{"fallback", "keep", "shrink"}
+var policyNames = [...]string{"fallback", "keep", "shrink", "project"}
 
 // String returns "fallback", "keep" or "shrink".
 func (p Policy) String() string {
@@ -146,7 +152,7 @@ func ParsePolicy(s string) (Policy, error) {
 			return Policy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown failure policy %q; valid: fallback, keep, shrink", s)
+	return 0, fmt.Errorf("unknown failure policy %q; valid: fallback, keep, shrink, project", s)
 }
 
 // Limits are the settings common to both GeN rules. The zero value means: no
@@ -205,9 +211,15 @@ func (l Limits) fallback() float64 {
 }
 
 // onFailure returns the learning-rate estimate after a failed probe, given
-// the previous one (0 when there is none).
-func (l Limits) onFailure(prev float64) float64 {
+// the previous one (0 when there is none), the reason and the smoothing γ.
+func (l Limits) onFailure(prev float64, why Reason, gamma float64) float64 {
 	switch {
+	case l.Policy == Project && prev > 0 && why == NonDescent && gamma > 0:
+		return l.clamp(gamma * prev)
+	case l.Policy == Project && prev > 0 && why == NonDescent:
+		return l.clamp(prev / 2)
+	case l.Policy == Project && prev > 0 && why == NonConvex:
+		return l.clamp(prev)
 	case l.Policy == Keep && prev > 0:
 		return l.clamp(prev)
 	case l.Policy == Shrink && prev > 0:

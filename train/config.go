@@ -78,7 +78,11 @@ type Config struct {
 	FallbackLR float64 `json:"fallback_lr,omitempty"`
 	// ProbeFactor scales approximate GeN's probe size (default 1).
 	ProbeFactor float64 `json:"probe_factor,omitempty"`
-	// MaxChange clips approximate GeN's Δ to [α/r, r·α] (default 0: none).
+	// MaxChange clips approximate GeN's Δ to [α/r, r·α] (default 2, as the
+	// authors' code; negative: no clipping). On MNIST with Adam directions
+	// the clip keeps single noisy estimates from spiking the rate (seeds
+	// 1–5: 97.47 % mean test accuracy with it, 97.28 % and one seed at
+	// 96.28 % without; scripts/mnist-default).
 	MaxChange float64 `json:"max_change,omitempty"`
 	// FivePoint makes approximate GeN fit 5 points by least squares.
 	FivePoint bool `json:"five_point,omitempty"`
@@ -151,6 +155,9 @@ func (c Config) Defaults() Config {
 		if small {
 			c.Batch = 32
 		}
+	}
+	if c.MaxChange == 0 {
+		c.MaxChange = 2
 	}
 	if c.Samples == 0 {
 		c.Samples = 3
@@ -227,8 +234,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr-max %g must exceed --lr-min %g", c.LRMax, c.LRMin)
 	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0 || math.IsNaN(c.LR0+c.LRMin+c.LRMax):
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must be non-negative numbers")
-	case c.MaxChange != 0 && c.MaxChange <= 1:
-		return fmt.Errorf("--max-change %g: must be > 1 (or 0 for none)", c.MaxChange)
+	case c.MaxChange > 0 && c.MaxChange <= 1:
+		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
 	case c.Every < 0:
 		return fmt.Errorf("--every %d: must be positive", c.Every)
 	}
@@ -269,7 +276,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	case "sls":
 		return peer.NewSLS(peer.SLSConfig{Period: period}), nil
 	case "gen":
-		cfg := gen.ApproxConfig{Limits: lim, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: c.MaxChange, FivePoint: c.FivePoint}
+		cfg := gen.ApproxConfig{Limits: lim, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}
 		if c.Gamma != nil {
 			cfg.Gamma = *c.Gamma
 			cfg.NoSmoothing = *c.Gamma == 0
