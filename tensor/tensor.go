@@ -37,11 +37,17 @@ func checkShape(op string, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("tensor: %s: negative dimension in shape %v", op, shape))
+			badShape(op, slices.Clone(shape))
 		}
 		n *= d
 	}
 	return n
+}
+
+// badShape panics; it takes a copy of the shape so that callers' shape
+// arguments do not escape to the heap on the non-panicking path.
+func badShape(op string, shape []int) {
+	panic(fmt.Sprintf("tensor: %s: negative dimension in shape %v", op, shape))
 }
 
 // Shape returns the dimensions. The slice belongs to the tensor: do not modify it.

@@ -70,3 +70,10 @@ func TestReshapeAndResize(t *testing.T) {
 		t.Fatalf("Resize reallocated: len %d cap %d", a.Len(), cap(a.Data()))
 	}
 }
+
+func TestResizeDoesNotAllocate(t *testing.T) {
+	x := New[float32](4, 5)
+	if n := testing.AllocsPerRun(100, func() { x.Resize(2, 3) }); n != 0 {
+		t.Fatalf("Resize to a smaller shape allocated %v times per call", n)
+	}
+}

@@ -299,6 +299,3 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	s.Warmup = c.Warmup
 	return s, nil
 }
-
-// IsGeN reports whether the rule probes the line.
-func (c Config) IsGeN() bool { return c.LR == "gen" || c.LR == "gen-exact" }
