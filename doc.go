@@ -9,7 +9,7 @@
 // GeN picks α from the loss along that line, g(α) = f(θ − α·u), as the
 // minimizer of its second-order Taylor model:
 //
-//	α* = −g'(0)/g''(0) = (∇f·u) / (uᵀHu).
+//	α* = −g'(0)/g″(0) = (∇f·u) / (uᵀHu).
 //
 // The packages follow one step of training in order:
 //

@@ -22,7 +22,7 @@ type ExactConfig struct {
 
 // Exact is exact GeN: on each update it computes
 //
-//	α* = (∇f·u) / (uᵀHu) = −g'(0)/g''(0)
+//	α* = (∇f·u) / (uᵀHu) = −g'(0)/g″(0)
 //
 // from one jet sweep along the line (Bu & Xu, arXiv:2407.02772, eq. (3.1);
 // the source text's "exact generalized Newton's method"), then smooths,

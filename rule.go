@@ -19,7 +19,7 @@ type Line interface {
 	// At returns g(α): one forward pass at θ − α·u, after which θ is
 	// restored bit for bit. g(0) may be free (the training loss).
 	At(alpha float64) float64
-	// Jet returns g(0), g'(0) = −∇f·u and g''(0) = uᵀHu (or uᵀGu with
+	// Jet returns g(0), g'(0) = −∇f·u and g″(0) = uᵀHu (or uᵀGu with
 	// ad.GaussNewton), exactly, in one second-order forward sweep.
 	Jet(c ad.Curvature) (g0, d1, d2 float64)
 }
@@ -106,7 +106,7 @@ type Decision struct {
 	// Loss0 is g(0); LossMinus is g(a) = f(θ − a·u) and LossPlus is
 	// g(−a) = f(θ + a·u) for Approx, with a = Probe.
 	Loss0, LossMinus, LossPlus, Probe float64
-	// Slope is ∇f·u = −g'(0); Curvature is uᵀHu (or uᵀGu) = g''(0).
+	// Slope is ∇f·u = −g'(0); Curvature is uᵀHu (or uᵀGu) = g″(0).
 	Slope, Curvature float64
 	// R2 is the coefficient of determination of the 5-point fit.
 	R2 float64

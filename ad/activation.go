@@ -65,7 +65,7 @@ func ParseAct(s string) (Act, error) {
 	return Act{}, fmt.Errorf("unknown activation %q; valid: none, %v", s, actNames)
 }
 
-// PiecewiseLinear reports whether σ” = 0 away from kinks (identity, ReLU,
+// PiecewiseLinear reports whether σ″ = 0 away from kinks (identity, ReLU,
 // LeakyReLU).
 func (a Act) PiecewiseLinear() bool {
 	return a.Kind == Identity || a.Kind == ReLU || a.Kind == LeakyReLU
@@ -78,7 +78,7 @@ func (a Act) slope() float64 {
 	return a.Slope
 }
 
-// Eval returns σ(x), σ'(x) and σ”(x) in float64: the reference every
+// Eval returns σ(x), σ'(x) and σ″(x) in float64: the reference every
 // loop in this file follows.
 func (a Act) Eval(x float64) (f, d1, d2 float64) {
 	switch a.Kind {
@@ -221,7 +221,7 @@ func (op *actOp[T]) VJP(y *Var[T]) {
 	}
 }
 
-// Jet: ẏ = σ'(x)·ẋ,  ÿ = σ'(x)·ẍ + σ”(x)·ẋ², elementwise. The last term is
+// Jet: ẏ = σ'(x)·ẋ,  ÿ = σ'(x)·ẍ + σ″(x)·ẋ², elementwise. The last term is
 // the activation's own curvature; it is zero for piecewise-linear σ.
 func (op *actOp[T]) Jet(y *Var[T], curv bool) bool {
 	x := y.in[0]

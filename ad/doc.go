@@ -20,9 +20,9 @@
 // stored and cost nothing. Each rule maps its inputs' (x, ẋ, ẍ) to its
 // output's, by the chain rule to second order:
 //
-//	y = φ(x):   ẏ = φ'(x)·ẋ,   ÿ = φ'(x)·ẍ + φ''(x)[ẋ, ẋ]
+//	y = φ(x):   ẏ = φ'(x)·ẋ,   ÿ = φ'(x)·ẍ + φ″(x)[ẋ, ẋ]
 //
-// The term φ”(x)[ẋ, ẋ] is the primitive's own curvature. At the scalar
+// The term φ″(x)[ẋ, ẋ] is the primitive's own curvature. At the scalar
 // output, (f, ḟ, f̈) = (f, ∇f·u, uᵀHu). With the Gauss–Newton option, model
 // primitives drop their own curvature while the loss primitives keep theirs,
 // which yields uᵀGu, where G = Jᵀ H_loss J is positive semi-definite for the

@@ -4,7 +4,7 @@
 //
 // for a model whose loss on a batch is recorded on an ad.Tape: values by
 // forward passes at θ − α·u (the parameters restored bit for bit
-// afterwards), and g(0), g'(0) = −∇f·u, g”(0) = uᵀHu at once by a jet sweep
+// afterwards), and g(0), g'(0) = −∇f·u, g″(0) = uᵀHu at once by a jet sweep
 // over the forward recorded at θ. It implements gen.Line.
 //
 // Which batch the line is evaluated on is a Mode. The source text uses the

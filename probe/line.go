@@ -141,7 +141,7 @@ func (l *Line[T]) At(alpha float64) float64 {
 	return v
 }
 
-// Jet returns g(0), g'(0) = −∇f·u and g”(0) = uᵀHu (or uᵀGu) by one jet
+// Jet returns g(0), g'(0) = −∇f·u and g″(0) = uᵀHu (or uᵀGu) by one jet
 // sweep over the forward at θ, recording it first if the tape does not
 // hold it.
 func (l *Line[T]) Jet(c ad.Curvature) (g0, d1, d2 float64) {

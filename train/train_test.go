@@ -52,7 +52,7 @@ func oracle[T ad.Float](r *runner[T], set *data.Set, idx []int) (f, d1, d2 float
 	return t.Jet(l, r.params, r.u, ad.Hessian)
 }
 
-// The probe batch is what the setting says: g(0), g'(0), g”(0) and g(±a)
+// The probe batch is what the setting says: g(0), g'(0), g″(0) and g(±a)
 // come from the gradient's batch (same), the next batch of the stream
 // (fresh) or the independent iterator's batch (stream).
 func TestProbeBatchFollowsTheMode(t *testing.T) {

@@ -35,7 +35,7 @@ func FirstDerivative(g func(float64) float64, h float64) float64 {
 	return (4*d(h/2) - d(h)) / 3
 }
 
-// SecondDerivative returns g”(0) by Richardson-extrapolated central second
+// SecondDerivative returns g″(0) by Richardson-extrapolated central second
 // differences with step h.
 func SecondDerivative(g func(float64) float64, h float64) float64 {
 	g0 := g(0)
