@@ -150,25 +150,32 @@ func (op *softmaxCEOp[T]) Forward(y *Var[T]) {
 	zd := z.Data()
 	var total float64
 	for i := range m {
-		row, pr := zd[i*c:(i+1)*c], op.p[i*c:(i+1)*c]
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = max(mx, float64(v))
-		}
-		var s float64
-		for j, v := range row {
-			e := math.Exp(float64(v) - mx)
-			pr[j] = T(e)
-			s += e
-		}
-		inv := 1 / s
-		for j := range pr {
-			pr[j] = T(float64(pr[j]) * inv)
-		}
-		total += mx + math.Log(s) - float64(row[op.labels[i]])
+		row := zd[i*c : (i+1)*c]
+		total += softmaxRow(op.p[i*c:(i+1)*c], row) - float64(row[op.labels[i]])
 	}
 	op.v64 = total / float64(m)
 	y.Value.Data()[0] = T(op.v64)
+}
+
+// softmaxRow writes p = softmax(z) for one row and returns logΣ_j exp z_j,
+// both computed with the maximum shifted out so that no exp overflows.
+func softmaxRow[T Float](p, z []T) (lse float64) {
+	mx := math.Inf(-1)
+	for _, v := range z {
+		mx = max(mx, float64(v))
+	}
+	var s float64
+	p = p[:len(z)]
+	for j, v := range z {
+		e := math.Exp(float64(v) - mx)
+		p[j] = T(e)
+		s += e
+	}
+	inv := 1 / s
+	for j := range p {
+		p[j] = T(float64(p[j]) * inv)
+	}
+	return mx + math.Log(s)
 }
 
 // VJP: z̄_ij += ȳ/M · (p_ij − [j = label_i]).
@@ -258,19 +265,9 @@ func (op *logSoftmaxOp[T]) Forward(y *Var[T]) {
 	zd, yd := z.Data(), y.Value.Data()
 	for i := range m {
 		row := zd[i*c : (i+1)*c]
-		mx := math.Inf(-1)
-		for _, v := range row {
-			mx = max(mx, float64(v))
-		}
-		var s float64
-		for _, v := range row {
-			s += math.Exp(float64(v) - mx)
-		}
-		lse := mx + math.Log(s)
+		lse := softmaxRow(op.p[i*c:(i+1)*c], row)
 		for j, v := range row {
-			l := float64(v) - lse
-			yd[i*c+j] = T(l)
-			op.p[i*c+j] = T(math.Exp(l))
+			yd[i*c+j] = T(float64(v) - lse)
 		}
 	}
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/tensor"
+
+	"github.com/genopt/gen/internal/atomicfile"
 )
 
 // The files of a checkpoint directory.
@@ -181,7 +183,7 @@ func Save[T tensor.Float](dir string, s State[T]) (err error) {
 	if err = writeSynced(filepath.Join(tmp, ManifestFile), manifest); err != nil {
 		return err
 	}
-	if err = syncDir(tmp); err != nil {
+	if err = atomicfile.SyncDir(tmp); err != nil {
 		return err
 	}
 
@@ -199,7 +201,7 @@ func Save[T tensor.Float](dir string, s State[T]) (err error) {
 		}
 		return err
 	}
-	if err = syncDir(parent); err != nil {
+	if err = atomicfile.SyncDir(parent); err != nil {
 		return err
 	}
 	if old != "" {

@@ -1,0 +1,60 @@
+// Package atomicfile writes files so that a crash never leaves one half
+// written: the one place the project's packages (checkpoint, plot, train)
+// do it.
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Write writes data to path so that path holds either its old content or
+// all of data, never a part: it writes a temporary file in the same
+// directory, fsyncs it, renames it over path, and fsyncs the directory so
+// the rename survives a crash. The file gets mode 0644. On error the
+// temporary file is removed and path is untouched; the error is the
+// operating system's, for the caller to wrap.
+func Write(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs the directory dir, making renames and creations in it
+// durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
