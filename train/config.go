@@ -92,7 +92,8 @@ type Config struct {
 	Warmup int `json:"warmup,omitempty"`
 
 	// Epochs is the number of passes over the training set (default 3;
-	// synthetic and teacher data 200, a small set of 1000 examples).
+	// the cnn model 5; synthetic and teacher data 200, a small set of 1000
+	// examples).
 	Epochs int `json:"epochs"`
 	// Steps, when positive, is the number of steps instead of Epochs.
 	Steps int `json:"steps,omitempty"`
@@ -146,8 +147,11 @@ func (c Config) Defaults() Config {
 	small := c.Data == "synthetic" || c.Data == "teacher"
 	if c.Epochs == 0 {
 		c.Epochs = 3
-		if small {
+		switch {
+		case small:
 			c.Epochs = 200
+		case c.Model == "cnn":
+			c.Epochs = 5
 		}
 	}
 	if c.Batch == 0 {

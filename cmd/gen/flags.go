@@ -99,7 +99,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.BoolVar(&c.FivePoint, "five-point", false, "approximate GeN: least-squares fit through 5 points")
 	fs.StringVar(&c.Horizon, "horizon", "none", "factor on GeN's rate: none, linear, cosine")
 	fs.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps of a schedule")
-	fs.IntVar(&c.Epochs, "epochs", 0, "passes over the training set (default 3; synthetic, teacher 200)")
+	fs.IntVar(&c.Epochs, "epochs", 0, "passes over the training set (default 3; cnn 5; synthetic, teacher 200)")
 	fs.IntVar(&c.Steps, "steps", 0, "number of steps (overrides --epochs when > 0)")
 	fs.IntVar(&c.Batch, "batch", 0, "batch size (default 128; synthetic, teacher 32)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (initialization, data order, dropout)")
