@@ -33,7 +33,7 @@ type ReportOptions struct {
 //	fig/*.png     per task: training loss against steps and against seconds,
 //	              learning rate against steps, test accuracy against steps
 //	runs.csv      one row per run with every measure
-//	curves.csv    every run's trajectory, at most 100 points per run
+//	curves.csv    every run's trajectory, at most 50 points per run
 //
 // It never decides a winner in advance: rankings are read off the numbers.
 func Report(dir string, res *Results, opt ReportOptions) error {
@@ -53,7 +53,11 @@ func Report(dir string, res *Results, opt ReportOptions) error {
 	w("## Headline numbers (generated)\n\n")
 	headline(&b, res, gs)
 	w("\n## How this was made\n\n")
-	w("`%s` — %d runs, %.0f s in all, %s, Go %s on %s/%s with %d CPUs. ", opt.Command, len(res.Runs), res.Seconds, res.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
+	var train float64
+	for _, r := range res.Runs {
+		train += r.Seconds
+	}
+	w("`%s` — %d runs, %.0f s of training in all (the last invocation's wall time was %.0f s; runs already in the work directory are reused), %s, Go %s on %s/%s with %d CPUs. ", opt.Command, len(res.Runs), train, res.Seconds, res.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
 	w("Seeds %v for every main method; the constant-rate grids (7 log-spaced rates each for SGD and Adam) run on seed %d, and the best rate of each grid is rerun on the other seeds and used as the peak of cosine decay. ", res.Seeds, res.Seeds[0])
 	w("Every command below is for seed %d; change `--seed` for the others. Numbers are means ± sample standard deviations over the seeds that finished.\n\n", res.Seeds[0])
 	w("- *final loss*: the training loss averaged over the last *window* steps (a trailing mean of the batch losses).\n")
@@ -67,7 +71,7 @@ func Report(dir string, res *Results, opt ReportOptions) error {
 	sensitivitySection(&b, gs)
 	fallbackSection(&b, gs)
 	remedySection(&b, res, gs)
-	w("## Raw metrics\n\n[runs.csv](runs.csv) has one row per run with every measure and its command; [curves.csv](curves.csv) holds each run's trajectory (step, seconds, batch loss, trailing-mean loss, learning rate) at up to 100 evenly spaced steps.\n")
+	w("## Raw metrics\n\n[runs.csv](runs.csv) has one row per run with every measure and its command; [curves.csv](curves.csv) holds each run's trajectory (step, seconds, batch loss, trailing-mean loss, learning rate) at up to 50 evenly spaced steps.\n")
 	if err := os.WriteFile(filepath.Join(dir, "README.md"), b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("compare: report: %w", err)
 	}
@@ -481,7 +485,7 @@ func writeCurves(path string, res *Results) error {
 	for _, r := range res.Runs {
 		c := r.Curve
 		n := len(c.Step)
-		stride := max(1, (n+99)/100)
+		stride := max(1, (n+49)/50)
 		for i := 0; i < n; i += stride {
 			cw.Write([]string{r.Task, r.Method, strconv.FormatUint(r.Seed, 10), strconv.Itoa(c.Step[i]),
 				strconv.FormatFloat(c.Seconds[i], 'g', 5, 64), strconv.FormatFloat(c.Loss[i], 'g', 5, 64),
