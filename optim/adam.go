@@ -1,8 +1,7 @@
 package optim
 
 import (
-	"math"
-
+	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/tensor"
 )
 
@@ -109,34 +108,19 @@ func (o *adam[T]) State() State { return o.state() }
 func (o *adam[T]) SetState(s State) error { return o.setState(s) }
 
 // Direction advances the moments and writes the bias-corrected direction.
+// The per-element work is kernel.AdamDirection (assembly for float32 on
+// amd64, the same operations in the same order as its pure-Go twin).
 func (o *adam[T]) Direction(u, params, grads []*tensor.Tensor[T]) {
 	c := o.begin(u, params, grads)
-	t := float64(o.step)
-	b1, b2 := T(o.b1), T(o.b2)
-	a1, a2 := T(1-o.b1), T(1-o.b2)
-	// m̂/(√v̂+ε) = (m/bc1)/(√v/√bc2 + ε), with bc_k = 1−β_kᵗ.
-	inv1 := T(1 / (1 - math.Pow(o.b1, t)))
-	invSqrt2 := T(1 / math.Sqrt(1-math.Pow(o.b2, t)))
-	eps := T(o.eps)
-	var cwd, dwd T // coupled and decoupled λ
+	s := kernel.AdamStep{Beta1: o.b1, Beta2: o.b2, Eps: o.eps, T: int(o.step), GradScale: float64(c)}
 	if o.decoupled {
-		dwd = T(o.wd)
+		s.Decoupled = o.wd // λ added to the direction
 	} else {
-		cwd = T(o.wd)
+		s.Coupled = o.wd // λ added to the gradient
 	}
 	for i, p := range params {
 		pd := p.Data()
-		gd := grads[i].Data()[:len(pd)]
-		ud := u[i].Data()[:len(pd)]
-		md := o.bufs[0][i][:len(pd)]
-		vd := o.bufs[1][i][:len(pd)]
-		mult := o.mult[i]
-		for j, th := range pd {
-			g := c*gd[j] + cwd*th
-			m := b1*md[j] + a1*g
-			v := b2*vd[j] + a2*g*g
-			md[j], vd[j] = m, v
-			ud[j] = mult * ((m*inv1)/(T(math.Sqrt(float64(v)))*invSqrt2+eps) + dwd*th)
-		}
+		s.Mult = float64(o.mult[i])
+		kernel.AdamDirection(u[i].Data()[:len(pd)], o.bufs[0][i][:len(pd)], o.bufs[1][i][:len(pd)], grads[i].Data()[:len(pd)], pd, s)
 	}
 }

@@ -106,11 +106,11 @@ func BenchmarkElementwise(b *testing.B) {
 		}
 	})
 	np := 784*256 + 256
-	u, m, v, g := make([]float32, np), make([]float32, np), make([]float32, np), make([]float32, np)
+	u, m, v, g, th := make([]float32, np), make([]float32, np), make([]float32, np), make([]float32, np), make([]float32, np)
 	b.Run("AdamDirection-200960", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			AdamDirection(u, m, v, g, 0.9, 0.999, 1e-8, 3)
+			AdamDirection(u, m, v, g, th, AdamStep{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, T: 3, GradScale: 1, Mult: 1})
 		}
 	})
 }

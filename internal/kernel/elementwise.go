@@ -201,39 +201,6 @@ func SoftmaxCrossEntropy[T Float](grad, logits []T, labels []int, classes int) f
 	return loss * inv
 }
 
-// AdamDirection advances Adam's moments by one step and writes the update
-// direction, in one pass over the four arrays (Kingma & Ba, "Adam: A method
-// for stochastic optimization", ICLR 2015, Algorithm 1):
-//
-//	m ← β₁·m + (1−β₁)·g
-//	v ← β₂·v + (1−β₂)·g²
-//	u = (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
-//
-// t ≥ 1 is the step number after this update. The caller applies
-// θ ← θ − α·u (GeN chooses α). All four slices have one length; u must not
-// overlap the others. The arithmetic is in T with the bias corrections
-// computed once in float64.
-func AdamDirection[T Float](u, m, v, g []T, beta1, beta2, eps float64, t int) {
-	checkLen("AdamDirection", len(m), len(g))
-	checkLen("AdamDirection", len(v), len(g))
-	checkLen("AdamDirection", len(u), len(g))
-	if t < 1 {
-		panic(fmt.Sprintf("kernel: AdamDirection: step t = %d, want ≥ 1", t))
-	}
-	b1, b2 := T(beta1), T(beta2)
-	c1, c2 := T(1-beta1), T(1-beta2)
-	inv1 := T(1 / (1 - math.Pow(beta1, float64(t))))
-	inv2 := T(1 / (1 - math.Pow(beta2, float64(t))))
-	e := T(eps)
-	m, v, u = m[:len(g)], v[:len(g)], u[:len(g)] // bounds-check hints
-	for i, gi := range g {
-		mi := b1*m[i] + c1*gi
-		vi := b2*v[i] + c2*gi*gi
-		m[i], v[i] = mi, vi
-		u[i] = mi * inv1 / (T(math.Sqrt(float64(vi*inv2))) + e)
-	}
-}
-
 // Norm2 returns the Euclidean norm √(Σ x[i]²), accumulated in float64.
 func Norm2[T Float](x []T) float64 {
 	return math.Sqrt(Dot(x, x))

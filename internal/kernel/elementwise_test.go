@@ -118,27 +118,45 @@ func TestSoftmaxCrossEntropy(t *testing.T) {
 	}
 }
 
-// TestAdamDirection follows two steps of Adam written out by hand in
-// float64 from Algorithm 1 of Kingma & Ba.
+// TestAdamDirection follows three steps of Adam written out by hand in
+// float64 from Algorithm 1 of Kingma & Ba, the third with a gradient scale,
+// coupled and decoupled decay and a multiplier.
 func TestAdamDirection(t *testing.T) {
 	const b1, b2, eps = 0.9, 0.999, 1e-8
+	// tol: float64 rounding of a handful of operations on values of order 1.
+	const tol = 1e-12
 	g1 := []float64{0.5, -2, 0}
 	g2 := []float64{1, 1, -3}
+	th := []float64{0.25, -1, 4}
 	m, v, u := make([]float64, 3), make([]float64, 3), make([]float64, 3)
-	AdamDirection(u, m, v, g1, b1, b2, eps, 1)
+	plain := AdamStep{Beta1: b1, Beta2: b2, Eps: eps, T: 1, GradScale: 1, Mult: 1}
+	AdamDirection(u, m, v, g1, th, plain)
 	// Step 1: m̂ = g, v̂ = g², so u = g/(|g| + ε).
 	for i, g := range g1 {
-		if want := g / (math.Abs(g) + eps); math.Abs(u[i]-want) > 1e-12 {
+		if want := g / (math.Abs(g) + eps); math.Abs(u[i]-want) > tol {
 			t.Fatalf("step 1: u[%d] = %v, want %v", i, u[i], want)
 		}
 	}
-	AdamDirection(u, m, v, g2, b1, b2, eps, 2)
+	plain.T = 2
+	AdamDirection(u, m, v, g2, th, plain)
+	m2, v2 := make([]float64, 3), make([]float64, 3)
 	for i := range g2 {
-		mm := b1*(1-b1)*g1[i] + (1-b1)*g2[i]
-		vv := b2*(1-b2)*g1[i]*g1[i] + (1-b2)*g2[i]*g2[i]
-		want := (mm / (1 - b1*b1)) / (math.Sqrt(vv/(1-b2*b2)) + eps)
-		if math.Abs(m[i]-mm) > 1e-15 || math.Abs(v[i]-vv) > 1e-15 || math.Abs(u[i]-want) > 1e-12 {
-			t.Fatalf("step 2, i=%d: m %v v %v u %v, want %v %v %v", i, m[i], v[i], u[i], mm, vv, want)
+		m2[i] = b1*(1-b1)*g1[i] + (1-b1)*g2[i]
+		v2[i] = b2*(1-b2)*g1[i]*g1[i] + (1-b2)*g2[i]*g2[i]
+		want := (m2[i] / (1 - b1*b1)) / (math.Sqrt(v2[i]/(1-b2*b2)) + eps)
+		if math.Abs(m[i]-m2[i]) > tol || math.Abs(v[i]-v2[i]) > tol || math.Abs(u[i]-want) > tol {
+			t.Fatalf("step 2, i=%d: m %v v %v u %v, want %v %v %v", i, m[i], v[i], u[i], m2[i], v2[i], want)
+		}
+	}
+	const c, lc, ld, mult = 0.5, 0.1, 0.01, 2
+	AdamDirection(u, m, v, g1, th, AdamStep{Beta1: b1, Beta2: b2, Eps: eps, T: 3, GradScale: c, Coupled: lc, Decoupled: ld, Mult: mult})
+	for i := range g1 {
+		gh := c*g1[i] + lc*th[i]
+		mm := b1*m2[i] + (1-b1)*gh
+		vv := b2*v2[i] + (1-b2)*gh*gh
+		want := mult * ((mm/(1-b1*b1*b1))/(math.Sqrt(vv/(1-b2*b2*b2))+eps) + ld*th[i])
+		if math.Abs(m[i]-mm) > tol || math.Abs(v[i]-vv) > tol || math.Abs(u[i]-want) > tol {
+			t.Fatalf("step 3, i=%d: m %v v %v u %v, want %v %v %v", i, m[i], v[i], u[i], mm, vv, want)
 		}
 	}
 }
