@@ -29,7 +29,7 @@ type ApproxConfig struct {
 	// 0, ±a, ±2a (four extra forward passes) and records R².
 	FivePoint bool
 	// MaxBracket bounds the probe sizes tried by the automatic start
-	// (default 8, i.e. at most 8 fits).
+	// (default 8; one more fit may confirm a far-off estimate).
 	MaxBracket int
 	// StartLR is the first probe size of the automatic start (default 1e-3).
 	StartLR float64
@@ -199,7 +199,10 @@ func (r *Approx) Next(step int, line Line) Decision {
 // start brackets the probe size from StartLR: a, 10a, a/10, 100a, a/100, …
 // until the fit is convex and descending, at most MaxBracket fits. When the
 // accepted Δ is more than 10× away from the probe size, it re-probes once at
-// a = Δ, where the parabola is a better model of the line.
+// a = Δ, where the parabola is a better model of the line (so at most
+// MaxBracket + 1 fits in all). If that confirmation fails — the line is not
+// convex or not finite that far out — Δ is not trusted beyond the probed
+// region: it is clipped to [a/10, 10a].
 func (r *Approx) start(line Line) (fit, float64) {
 	base := r.cfg.StartLR
 	var f fit
@@ -219,6 +222,7 @@ func (r *Approx) start(line Line) (fit, float64) {
 		if g := r.fitAt(line, f.delta); !g.reason.Failed() {
 			return g, f.delta
 		}
+		f.delta = min(max(f.delta, a/10), 10*a)
 	}
 	return f, a
 }

@@ -139,3 +139,25 @@ func TestValidityIntervalConstructed(t *testing.T) {
 		t.Fatalf("loss past the kink %v, want 4.5", got)
 	}
 }
+
+// Coefficients along an arbitrary direction (V, c) — as gen probe uses with
+// Adam's directions — against the jet of the same line.
+func TestSingleLayerArbitraryDirection(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	for _, act := range []ad.Act{{Kind: ad.ReLU}, {Kind: ad.LeakyReLU, Slope: 0.3}, {Kind: ad.Identity}} {
+		for range 5 {
+			m, n0, n1 := 1+r.IntN(20), 1+r.IntN(6), 1+r.IntN(4)
+			s := NewSingleLayer(randTensor(r, n1, n0), randTensor(r, n1), act)
+			x, y := randTensor(r, m, n0), randTensor(r, m, n1)
+			v, c := randTensor(r, n1, n0), randTensor(r, n1)
+			num, den := s.Coefficients(x, y, v, c)
+			w, b := ad.NewParam("w", s.W.Clone()), ad.NewParam("b", s.B.Clone())
+			tape := &ad.Tape[float64]{}
+			loss := ad.HalfSquaredError(tape, ad.Activate(tape, ad.Linear(tape, tape.Const(x), w, b), s.Act), y)
+			_, d1, d2 := tape.Jet(loss, []*ad.Var[float64]{w, b}, []*tensor.Tensor[float64]{v, c}, ad.Hessian)
+			if numcheck.Rel(num, d1, 1e-12) > 1e-10 || numcheck.Rel(den, d2, 1e-12) > 1e-10 {
+				t.Fatalf("%s: closed form (num %v, den %v), jet (%v, %v)", act, num, den, d1, d2)
+			}
+		}
+	}
+}

@@ -66,10 +66,10 @@ func (e *Exact) Next(step int, line Line) Decision {
 	switch {
 	case !finite(g0, d1, d2):
 		d.Reason = NonFinite
+	case d2 <= 0: // checked first, as Approx does: a concave line says nothing about its minimum
+		d.Reason = NonConvex
 	case d1 >= 0:
 		d.Reason = NonDescent
-	case d2 <= 0:
-		d.Reason = NonConvex
 	default:
 		d.Estimate = -d1 / d2
 	}

@@ -138,6 +138,9 @@ func TestApproxIsExactOnQuadraticForAnyProbe(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
 	q := newQuad(r, 5, 10)
 	want := exactLineSearch(q)
+	// The three-point formula is exact on a quadratic; what remains is the
+	// rounding of f₊ − 2f₀ + f₋, about ε·|f|/(a²·gᵀAg) relative, ≤ 1e-7 for
+	// the smallest probe size here: tolerance 1e-6.
 	for _, a0 := range []float64{1e-4, 1e-2, 0.3, 5, 100} {
 		rule := NewApprox(ApproxConfig{LR0: a0, NoSmoothing: true, Every: 1})
 		d := rule.Next(0, q)
@@ -334,7 +337,7 @@ func TestAutomaticStartBrackets(t *testing.T) {
 	line := &fakeLine{at: func(a float64) float64 {
 		calls++
 		if math.Abs(a) < 5e-3 && a != 0 {
-			return 1 + 1e-3*math.Abs(a)*0 - 1e-7 // flat and concave-looking
+			return 1 - 1e-7 // flat on both sides of 0, so the fit is concave
 		}
 		return 1 - 2*a + 10*a*a // minimum at 0.1
 	}}
@@ -398,6 +401,40 @@ func TestSchedules(t *testing.T) {
 	for _, bad := range []string{"const", "cosine:-1", "exp:0.1", "const:abc"} {
 		if _, err := ParseSchedule(bad, 10); err == nil {
 			t.Errorf("ParseSchedule(%q) accepted", bad)
+		}
+	}
+}
+
+// The automatic start must not accept a far-off Δ that its confirming probe
+// saw blow up: g is a gentle parabola for |α| ≤ 1 (minimum at 500) and +Inf
+// beyond, so the confirmation at α = 500 fails and Δ is clipped to 10a.
+func TestAutomaticStartDistrustsUnconfirmedEstimate(t *testing.T) {
+	line := &fakeLine{at: func(a float64) float64 {
+		if math.Abs(a) > 1 {
+			return math.Inf(1)
+		}
+		return 1 - 1e-3*a + 1e-6*a*a
+	}}
+	d := NewApprox(ApproxConfig{Every: 1}).Next(0, line)
+	if d.LR > 1e-2*(1+1e-12) || !(d.LR > 0) {
+		t.Fatalf("automatic start accepted lr %v (%v) after seeing g(Δ) = +Inf; want at most 10·1e-3", d.LR, d.Reason)
+	}
+}
+
+// The 5-point fit's failure branches: concave and uphill lines.
+func TestFivePointFailures(t *testing.T) {
+	cases := []struct {
+		g    func(float64) float64
+		want Reason
+	}{
+		{func(a float64) float64 { return 1 - a*a }, NonConvex},
+		{func(a float64) float64 { return 1 + a + a*a }, NonDescent},
+		{func(a float64) float64 { return math.NaN() }, NonFinite},
+	}
+	for _, c := range cases {
+		d := NewApprox(ApproxConfig{LR0: 0.1, Every: 1, FivePoint: true}).Next(0, &fakeLine{at: c.g})
+		if d.Reason != c.want || d.LR != 1e-3 {
+			t.Errorf("5-point fit: %v with lr %v, want %v and the fallback 1e-3", d.Reason, d.LR, c.want)
 		}
 	}
 }

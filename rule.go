@@ -137,7 +137,7 @@ const (
 
 var policyNames = [...]string{"fallback", "keep", "shrink", "project"}
 
-// String returns "fallback", "keep" or "shrink".
+// String returns "fallback", "keep", "shrink" or "project".
 func (p Policy) String() string {
 	if p < 0 || int(p) >= len(policyNames) {
 		return fmt.Sprintf("Policy(%d)", int(p))
@@ -179,7 +179,9 @@ func (l Limits) check(rule string) {
 	if l.LRMax > 0 && l.LRMax <= l.LRMin {
 		panic(fmt.Sprintf("gen: %s: LRMax %g ≤ LRMin %g", rule, l.LRMax, l.LRMin))
 	}
-	if l.LRMin < 0 || math.IsNaN(l.LRMin) || math.IsNaN(l.LRMax) || math.IsNaN(l.FallbackLR) || l.FallbackLR < 0 {
+	// LRMax = +Inf is "no bound", as LRMax ≤ 0 is; every other setting
+	// must be finite so that the rate always is.
+	if l.LRMin < 0 || !finite(l.LRMin, l.FallbackLR) || math.IsNaN(l.LRMax) || l.FallbackLR < 0 {
 		panic(fmt.Sprintf("gen: %s: invalid limits %+v", rule, l))
 	}
 }
