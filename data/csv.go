@@ -75,7 +75,9 @@ func LoadCSV(path string, opts CSVOptions) (Split, error) {
 // keeps the label strings in ClassNames. The rows are split at random
 // (Seed, TestFraction) into training and test rows that keep their file
 // order; unless Raw, both are standardised with FitNorm of the training
-// rows (kept in Set.Norm).
+// rows (kept in Set.Norm), and a standardised value outside the float32
+// range (a test row far from training rows that were constant in that
+// column) is an error naming the line and column.
 func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 	cr := csv.NewReader(r)
 	if opts.Comma != 0 {
@@ -120,8 +122,10 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 		x      []float32
 		labels []string
 		y      []float32
+		lines  []int // the 1-based line of each data row, for error messages
 	)
 	addRow := func(rec []string, line int) error {
+		lines = append(lines, line)
 		for j, field := range rec {
 			if j == target {
 				continue
@@ -185,9 +189,25 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 	sp := Split{Train: all.Subset(all.Name+"/train", trainIdx), Test: all.Subset(all.Name+"/test", testIdx)}
 	if !opts.Raw {
 		nm := FitNorm(sp.Train.X, f)
-		nm.Apply(sp.Train.X)
-		if len(sp.Test.X) > 0 {
-			nm.Apply(sp.Test.X)
+		for _, part := range []struct {
+			s   *Set
+			idx []int
+		}{{sp.Train, trainIdx}, {sp.Test, testIdx}} {
+			if len(part.s.X) == 0 {
+				continue
+			}
+			nm.Apply(part.s.X)
+			for k, v := range part.s.X {
+				if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+					row, j := part.idx[k/f], k%f
+					col := j
+					if j >= target {
+						col++ // the target column is not a feature
+					}
+					return Split{}, fmt.Errorf("data: csv: %s:%d: column %s: %g standardised with the training mean %g and deviation %g is %v, outside the float32 range; rescale the column or set Raw",
+						name, lines[row], colName(col, names), all.X[row*f+j], nm.Mean[j], nm.Std[j], v)
+				}
+			}
 		}
 		sp.Train.Norm, sp.Test.Norm = nm, nm
 	}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -254,6 +255,58 @@ func TestReadCSVStandardisesWithTrainingStatistics(t *testing.T) {
 
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 
+// nearMaxCSV holds a feature a, a, −a, a with a = 3.4e38, close to
+// MaxFloat32: its deviations from the mean a/2 are a/2 and −3a/2, whose
+// float32 difference overflows.
+const nearMaxCSV = "3.4e38,a\n3.4e38,b\n-3.4e38,a\n3.4e38,b\n"
+
+func TestReadCSVStandardisesNearMaxFloat32(t *testing.T) {
+	// For a, a, −a, a the mean is a/2 and the population deviation a·√3/2,
+	// so the standardised column is 1/√3, 1/√3, −√3, 1/√3 whatever a is.
+	// Mean and Std are rounded to float32 and the quotient once more: a
+	// relative tolerance of 1e-6 is a few float32 ulps.
+	const tol = 1e-6
+	sp := readCSV(t, nearMaxCSV, CSVOptions{TestFraction: -1}) // also runs Validate
+	r := 1 / math.Sqrt(3)
+	want := []float64{r, r, -math.Sqrt(3), r}
+	for i, w := range want {
+		if got := float64(sp.Train.X[i]); math.Abs(got-w) > tol*math.Abs(w) {
+			t.Errorf("row %d of %q: got %v, want %v", i, nearMaxCSV, got, w)
+		}
+	}
+}
+
+func TestReadCSVStandardisedOverflowIsAnError(t *testing.T) {
+	// Five rows, one of them drawn for the test set: every training row
+	// holds −3.4e38, so the feature is constant there (Std 1, Mean −3.4e38)
+	// and the test row's 3.4e38 standardises to 6.8e38, beyond MaxFloat32.
+	const seed = 3
+	test, _, err := splitRows(5, 0.2, seed)
+	if err != nil || len(test) != 1 {
+		t.Fatalf("splitRows(5, 0.2, %d) = %v, %v; want one test row", seed, test, err)
+	}
+	var b strings.Builder
+	b.WriteString("id,size,label\n")
+	for i := range 5 {
+		v := "-3.4e38"
+		if i == test[0] {
+			v = "3.4e38"
+		}
+		fmt.Fprintf(&b, "1,%s,c%d\n", v, i%2)
+	}
+	_, err = ReadCSV(strings.NewReader(b.String()), "big.csv", CSVOptions{TestFraction: 0.2, Seed: seed})
+	line := test[0] + 2 // 1-based, after the header
+	for _, w := range []string{fmt.Sprintf("big.csv:%d:", line), `column 1 ("size")`, "outside the float32 range", "Raw"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("ReadCSV(%q): error %v, want one containing %q", b.String(), err, w)
+		}
+	}
+	// Raw keeps the values, which are finite.
+	if _, err := ReadCSV(strings.NewReader(b.String()), "big.csv", CSVOptions{TestFraction: 0.2, Seed: seed, Raw: true}); err != nil {
+		t.Errorf("Raw: %v", err)
+	}
+}
+
 func TestLoadCSVFile(t *testing.T) {
 	sp, err := LoadCSV("testdata/small.csv", CSVOptions{Seed: 7})
 	if err != nil {
@@ -277,6 +330,8 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("1,2,3\n4,5,6\n7,8,9\n", true, "0")
 	f.Add("x;y\n\"1\";2\n", false, "y")
 	f.Add("1,2\n3\n", false, "-1")
+	f.Add(nearMaxCSV, false, "")
+	f.Add("-3.4e38,1\n-3.4e38,2\n3.4e38,3\n-3.4e38,4\n-3.4e38,5\n", true, "")
 	f.Fuzz(func(t *testing.T, text string, regression bool, target string) {
 		sp, err := ReadCSV(strings.NewReader(text), "fuzz.csv", CSVOptions{Regression: regression, Target: target})
 		if err != nil {

@@ -103,12 +103,18 @@ func readIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
 // it starts with the gzip magic bytes (the MNIST files are .gz). A corrupt
 // gzip stream (bad checksum, truncated) is an error naming the file.
 func ReadIDXFile(path string) (*IDX, error) {
+	return readIDXFile(path, MaxIDXBytes)
+}
+
+// readIDXFile is ReadIDXFile with the element limit as a parameter: loaders
+// of a known format (LoadMNIST) pass a bound much tighter than MaxIDXBytes.
+func readIDXFile(path string, limit uint64) (*IDX, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: idx: %w", err)
 	}
 	defer f.Close()
-	return readMaybeGzipIDX(f, filepath.Base(path), MaxIDXBytes)
+	return readMaybeGzipIDX(f, filepath.Base(path), limit)
 }
 
 // readMaybeGzipIDX parses r as IDX, gunzipping it first when it starts with

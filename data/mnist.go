@@ -41,6 +41,12 @@ const (
 	MNISTStd  = 0.3081
 )
 
+// maxMNISTElements bounds the elements a file read by LoadMNIST may announce:
+// 64 Mi, above the 47 040 000 pixels of the training images. ReadIDX's
+// generic MaxIDXBytes (1 Gi) would let a small, hostile gzip file make the
+// loader hold a gigabyte of bytes and then four gigabytes of float32 features.
+const maxMNISTElements = 64 << 20
+
 // MNISTOptions configures LoadMNIST. The zero value loads the files from the
 // module cache and scales pixels to [0, 1].
 type MNISTOptions struct {
@@ -59,7 +65,8 @@ type MNISTOptions struct {
 // 0–9 (ClassNames "0"…"9").
 //
 // The files are parsed as IDX (see ReadIDX) and checked: image magic 2051,
-// label magic 2049, as many labels as images, labels below 10. No network is
+// label magic 2049, as many labels as images, labels below 10, and at most
+// 64 Mi elements per file (the training images hold 47 M). No network is
 // used; if the files are missing the error says how to fetch them.
 func LoadMNIST(opts MNISTOptions) (Split, error) {
 	dir := opts.DataDir
@@ -139,7 +146,7 @@ func readMNISTFile(dir, name string) (*IDX, error) {
 			}
 		}
 	}
-	a, err := ReadIDXFile(path)
+	a, err := readIDXFile(path, maxMNISTElements)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("data: mnist: %s not found in %s: set DataDir to a folder holding the four MNIST files, or leave it empty to use the module cache (`go mod download %s`)", name, dir, MNISTModule)

@@ -115,6 +115,12 @@ func TestLoadMNISTErrors(t *testing.T) {
 			b, _ := os.ReadFile(filepath.Join(dir, MNISTTestImages))
 			os.WriteFile(filepath.Join(dir, MNISTTestImages), b[:len(b)/2], 0o644)
 		}, []string{MNISTTestImages}},
+		// 85 600 000 elements: below ReadIDX's generic 1 Gi limit (that
+		// would report a truncated file after reading it all) but above
+		// LoadMNIST's 64 Mi, so the header alone is rejected.
+		{"header announces too many pixels", func(t *testing.T, dir string) {
+			write(t, dir, MNISTTrainImages, []uint32{100_000, 28, 28}, nil)
+		}, []string{MNISTTrainImages, "exceed 67108864 elements"}},
 		{"image sizes differ", func(t *testing.T, dir string) { write(t, dir, MNISTTestImages, []uint32{3, 3, 2}, make([]byte, 18)) },
 			[]string{"training images are [2 3], test images [3 2]"}},
 	}

@@ -263,9 +263,10 @@ type Norm struct {
 
 // FitNorm returns the per-feature mean and population standard deviation of
 // the N×F rows x, accumulated in float64 (two passes). A feature whose
-// deviation is 0 or below 1e-6·|mean| — constant up to float32 rounding — gets
-// Std 1, so it is centred but not blown up. It panics if len(x) is not a
-// multiple of f.
+// deviation is 0, below 1e-6·|mean| — constant up to float32 rounding — or
+// so small that it rounds to 0 in float32 gets Std 1, so it is centred but
+// not blown up (nor divided by zero). It panics if len(x) is not a multiple
+// of f.
 func FitNorm(x []float32, f int) *Norm {
 	if f <= 0 || len(x)%f != 0 {
 		panic(fmt.Sprintf("data: FitNorm: %d values are not rows of %d features", len(x), f))
@@ -290,7 +291,7 @@ func FitNorm(x []float32, f int) *Norm {
 	nm := &Norm{Mean: make([]float32, f), Std: make([]float32, f)}
 	for j := range f {
 		sd := math.Sqrt(ss[j] / float64(max(n, 1)))
-		if sd == 0 || sd <= 1e-6*math.Abs(mean[j]) {
+		if sd == 0 || sd <= 1e-6*math.Abs(mean[j]) || float32(sd) == 0 {
 			sd = 1
 		}
 		nm.Mean[j], nm.Std[j] = float32(mean[j]), float32(sd)
@@ -298,7 +299,16 @@ func FitNorm(x []float32, f int) *Norm {
 	return nm
 }
 
-// Apply standardises the N×F rows x in place: x_ij ← (x_ij − Mean_j)/Std_j.
+// Apply standardises the N×F rows x in place:
+//
+//	x_ij ← float32((x_ij − Mean_j) / Std_j),
+//
+// evaluated in float64 and rounded once, so that the difference of two
+// values near ±MaxFloat32 does not overflow. The result can still exceed the
+// float32 range — a row far outside the training rows of a feature that was
+// constant there (Std 1) — and is then ±Inf; ReadCSV reports such a value as
+// an error, and a caller of Apply should check. It panics if len(x) is not a
+// multiple of F.
 func (nm *Norm) Apply(x []float32) {
 	f := len(nm.Mean)
 	if f == 0 || len(x)%f != 0 {
@@ -307,7 +317,7 @@ func (nm *Norm) Apply(x []float32) {
 	for i := 0; i < len(x); i += f {
 		row := x[i : i+f]
 		for j := range row {
-			row[j] = (row[j] - nm.Mean[j]) / nm.Std[j]
+			row[j] = float32((float64(row[j]) - float64(nm.Mean[j])) / float64(nm.Std[j]))
 		}
 	}
 }
