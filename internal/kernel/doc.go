@@ -14,6 +14,9 @@
 // The fused elementwise kernels (BiasActivate, ActivateBackward,
 // SoftmaxCrossEntropy, AdamDirection) do a layer's or an optimizer's
 // per-element work in one pass over memory.
+// For float32 on amd64, Axpy, Dot and AdamDirection run hand-written
+// assembly (vec_amd64.s, AVX-512 or AVX2, chosen at start-up), each with a
+// pure-Go twin that is the reference, the purego build and the tail code.
 //
 // Layout legend used in the doc comments:
 //
