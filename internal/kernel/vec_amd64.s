@@ -54,7 +54,7 @@ axpyAVX512_one:
 	JMP axpyAVX512_one                           // next block
 axpyAVX512_done:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
 
 // func axpyAVX2(n int, alpha float32, x, y *float32)
 //
@@ -103,7 +103,7 @@ axpyAVX2_one:
 	JMP axpyAVX2_one                             // next block
 axpyAVX2_done:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
 
 // func dotAVX512(n int, x, y *float32) float64
 //
@@ -171,7 +171,7 @@ dotAVX512_sum:
 	VADDSD X1, X0, X0                            // X0 = the sum
 	VMOVSD X0, ret+24(FP)                        // return it
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
 
 // func dotAVX2(n int, x, y *float32) float64
 //
@@ -237,7 +237,7 @@ dotAVX2_sum:
 	VADDSD X1, X0, X0                            // X0 = the sum
 	VMOVSD X0, ret+24(FP)                        // return it
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
 
 // func adamAVX512(n int, u, m, v, grad, theta *float32, k *adamCoeffs[float32])
 //
@@ -305,7 +305,7 @@ adamAVX512_loop:
 	CMPQ AX, CX                                  // more blocks?
 	JB adamAVX512_loop                           // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
 
 // func adamAVX2(n int, u, m, v, grad, theta *float32, k *adamCoeffs[float32])
 //
@@ -373,4 +373,4 @@ adamAVX2_loop:
 	CMPQ AX, CX                                  // more blocks?
 	JB adamAVX2_loop                             // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
-	RET                                          // 
+	RET                                          // return
