@@ -37,6 +37,10 @@ func Command(cfg train.Config) string {
 			if x != nil {
 				args = append(args, flag, strconv.FormatFloat(*x, 'g', -1, 64))
 			}
+		case *bool:
+			if x != nil {
+				args = append(args, flag+"="+strconv.FormatBool(*x))
+			}
 		case bool:
 			if x {
 				args = append(args, flag)

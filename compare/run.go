@@ -292,7 +292,7 @@ func runOne(ctx context.Context, task string, m Method, cfg train.Config, info *
 		},
 		Epoch: func(e train.EpochRecord) {
 			c.EvalStep = append(c.EvalStep, e.Step)
-			c.TestLoss = append(c.TestLoss, e.TestLoss)
+			c.TestLoss = append(c.TestLoss, float64(e.TestLoss))
 			if e.TestAccuracy != nil {
 				c.TestAccuracy = append(c.TestAccuracy, *e.TestAccuracy)
 			}

@@ -30,9 +30,10 @@ type Config struct {
 	// Task is classification or regression for CSV data (default
 	// classification); other data sets fix it.
 	Task string `json:"task,omitempty"`
-	// Raw keeps CSV features unstandardised (default: standardised with the
-	// training split's statistics).
-	Raw bool `json:"raw,omitempty"`
+	// Standardize standardises CSV features with the training split's
+	// statistics (default true; nil means the default, a pointer so that
+	// false can be asked for).
+	Standardize *bool `json:"standardize,omitempty"`
 
 	// Model is mlp (default), cnn or charmlp.
 	Model string `json:"model"`
@@ -242,15 +243,29 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--hidden: widths must be positive, got %v", c.Hidden)
 		}
 	}
+	floats := map[string]float64{"--lr0": c.LR0, "--lr-min": c.LRMin, "--lr-max": c.LRMax, "--fallback-lr": c.FallbackLR,
+		"--probe-factor": c.ProbeFactor, "--clip-norm": c.ClipNorm, "--weight-decay": c.WeightDecay, "--max-change": c.MaxChange}
+	if c.Gamma != nil {
+		floats["--gamma"] = *c.Gamma
+	}
+	for name, v := range floats {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s %g: must be a finite number", name, v)
+		}
+	}
 	switch {
-	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0:
-		return fmt.Errorf("--epochs, --steps and --batch must not be negative")
+	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0:
+		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every and --warmup must not be negative")
+	case c.FallbackLR < 0 || c.ProbeFactor < 0 || c.ClipNorm < 0:
+		return fmt.Errorf("--fallback-lr, --probe-factor and --clip-norm must not be negative")
+	case c.WeightDecay < 0:
+		return fmt.Errorf("--weight-decay %g: must not be negative", c.WeightDecay)
 	case c.Gamma != nil && (*c.Gamma < 0 || *c.Gamma >= 1):
 		return fmt.Errorf("--gamma %g: must be in [0, 1)", *c.Gamma)
 	case c.LRMax > 0 && c.LRMax <= c.LRMin:
 		return fmt.Errorf("--lr-max %g must exceed --lr-min %g", c.LRMax, c.LRMin)
-	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0 || math.IsNaN(c.LR0+c.LRMin+c.LRMax):
-		return fmt.Errorf("--lr0, --lr-min and --lr-max must be non-negative numbers")
+	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0:
+		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
 	case c.Every < 0:

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -78,8 +77,8 @@ type StepRecord struct {
 	Forwards  int `json:"forwards"`
 	Backwards int `json:"backwards"`
 	Jets      int `json:"jets"`
-	// Seconds is the training time since the run began (not counting
-	// evaluations' set-up).
+	// Seconds is the wall time since the run began, evaluations and
+	// checkpoints included, summed over resumed sessions.
 	Seconds float64 `json:"seconds"`
 }
 
@@ -96,7 +95,7 @@ func (s StepRecord) csv() []string {
 type EpochRecord struct {
 	Step         int      `json:"step"`
 	Epoch        float64  `json:"epoch"`
-	TestLoss     float64  `json:"test_loss"`
+	TestLoss     Num      `json:"test_loss"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 	Seconds      float64  `json:"seconds"`
 }
@@ -109,7 +108,7 @@ func (e EpochRecord) csv() []string {
 	if e.TestAccuracy != nil {
 		acc = f(*e.TestAccuracy)
 	}
-	return []string{strconv.Itoa(e.Step), f(e.Epoch), f(e.TestLoss), acc, f(e.Seconds)}
+	return []string{strconv.Itoa(e.Step), f(e.Epoch), e.TestLoss.csv(), acc, f(e.Seconds)}
 }
 
 // metricsLog keeps a run's records and appends them to its files when
@@ -145,17 +144,28 @@ func (m *metricsLog) flush() error {
 	return nil
 }
 
-func appendRows[R any](dir, name string, cols []string, rows []R, csv func(R) []string) error {
-	var js, cs bytes.Buffer
+// render returns the JSON Lines and CSV text of rows.
+func render[R any](rows []R, csv func(R) []string) (js, cs []byte, err error) {
+	var jb, cb bytes.Buffer
 	for _, r := range rows {
 		b, err := json.Marshal(r)
 		if err != nil {
-			return fmt.Errorf("train: metrics: %w", err)
+			return nil, nil, fmt.Errorf("train: metrics: %w", err)
 		}
-		js.Write(b)
-		js.WriteByte('\n')
-		cs.WriteString(strings.Join(csv(r), ","))
-		cs.WriteByte('\n')
+		jb.Write(b)
+		jb.WriteByte('\n')
+		cb.WriteString(strings.Join(csv(r), ","))
+		cb.WriteByte('\n')
+	}
+	return jb.Bytes(), cb.Bytes(), nil
+}
+
+// appendRows appends rows to DIR/NAME.jsonl and DIR/NAME.csv, creating
+// them (the CSV with its header) when absent, and syncs them.
+func appendRows[R any](dir, name string, cols []string, rows []R, csv func(R) []string) error {
+	js, cs, err := render(rows, csv)
+	if err != nil {
+		return err
 	}
 	csvPath := filepath.Join(dir, name+".csv")
 	if _, err := os.Stat(csvPath); errors.Is(err, os.ErrNotExist) {
@@ -166,7 +176,7 @@ func appendRows[R any](dir, name string, cols []string, rows []R, csv func(R) []
 			return err
 		}
 	}
-	for path, b := range map[string][]byte{filepath.Join(dir, name+".jsonl"): js.Bytes(), csvPath: cs.Bytes()} {
+	for path, b := range map[string][]byte{filepath.Join(dir, name+".jsonl"): js, csvPath: cs} {
 		if len(b) == 0 {
 			continue
 		}
@@ -188,40 +198,58 @@ func appendRows[R any](dir, name string, cols []string, rows []R, csv func(R) []
 	return nil
 }
 
-// readJSONL reads the records of a JSON Lines file (absent: none).
-func readJSONL[R any](path string) ([]R, error) {
-	f, err := os.Open(path)
+// rewriteRows replaces DIR/NAME.jsonl and DIR/NAME.csv by rows, each file
+// atomically.
+func rewriteRows[R any](dir, name string, cols []string, rows []R, csv func(R) []string) error {
+	js, cs, err := render(rows, csv)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, name+".jsonl"), js); err != nil {
+		return err
+	}
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, name+".csv"), append([]byte(strings.Join(cols, ",")+"\n"), cs...))
+}
+
+// readJSONL reads the records of a JSON Lines file (absent: none). With
+// tolerateTail, a malformed last line — an append cut short by a crash,
+// which can only lie past the last checkpoint — is dropped instead of being
+// an error.
+func readJSONL[R any](path string, tolerateTail bool) ([]R, error) {
+	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	lines := bytes.Split(data, []byte("\n"))
 	var out []R
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var r R
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		if err := json.Unmarshal(line, &r); err != nil {
+			last := i == len(lines)-1 || (i == len(lines)-2 && len(bytes.TrimSpace(lines[i+1])) == 0)
+			if tolerateTail && last {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
 		}
 		out = append(out, r)
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // truncate reloads the records written before a checkpoint at step, drops
-// any written after it, and rewrites the files to match.
+// any written after it, and rewrites the files to match, each atomically.
 func (m *metricsLog) truncate(step int) error {
-	steps, err := readJSONL[StepRecord](filepath.Join(m.dir, "metrics.jsonl"))
+	steps, err := readJSONL[StepRecord](filepath.Join(m.dir, "metrics.jsonl"), true)
 	if err != nil {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
-	epochs, err := readJSONL[EpochRecord](filepath.Join(m.dir, "epochs.jsonl"))
+	epochs, err := readJSONL[EpochRecord](filepath.Join(m.dir, "epochs.jsonl"), true)
 	if err != nil {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
@@ -231,13 +259,15 @@ func (m *metricsLog) truncate(step int) error {
 	for len(epochs) > 0 && epochs[len(epochs)-1].Step > step {
 		epochs = epochs[:len(epochs)-1]
 	}
-	for _, name := range []string{"metrics.jsonl", "metrics.csv", "epochs.jsonl", "epochs.csv"} {
-		if err := os.Remove(filepath.Join(m.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
+	if err := rewriteRows(m.dir, "metrics", stepColumns, steps, StepRecord.csv); err != nil {
+		return err
 	}
-	m.steps, m.epochs, m.flushedSteps, m.flushedEpochs = steps, epochs, 0, 0
-	return m.flush()
+	if err := rewriteRows(m.dir, "epochs", epochColumns, epochs, EpochRecord.csv); err != nil {
+		return err
+	}
+	m.steps, m.epochs = steps, epochs
+	m.flushedSteps, m.flushedEpochs = len(steps), len(epochs)
+	return nil
 }
 
 // recentLoss is the mean training loss over the last 100 steps.

@@ -13,14 +13,14 @@ import (
 // lr.svg (learning rate per step, log scale), and accuracy.png/.svg for a
 // classification. It is what `gen plot RUN_DIR` runs.
 func Plot(dir string) error {
-	steps, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"))
+	steps, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"), true)
 	if err != nil {
 		return err
 	}
 	if len(steps) == 0 {
 		return fmt.Errorf("train: %s has no step metrics (metrics.jsonl) to plot", dir)
 	}
-	epochs, err := readJSONL[EpochRecord](filepath.Join(dir, "epochs.jsonl"))
+	epochs, err := readJSONL[EpochRecord](filepath.Join(dir, "epochs.jsonl"), true)
 	if err != nil {
 		return err
 	}
@@ -32,7 +32,7 @@ func Plot(dir string) error {
 	ex, el := make([]float64, len(epochs)), make([]float64, len(epochs))
 	var acc []float64
 	for i, e := range epochs {
-		ex[i], el[i] = float64(e.Step), e.TestLoss
+		ex[i], el[i] = float64(e.Step), float64(e.TestLoss)
 		if e.TestAccuracy != nil {
 			acc = append(acc, 100**e.TestAccuracy)
 		}

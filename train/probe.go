@@ -13,6 +13,7 @@ import (
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/data"
 	"github.com/genopt/gen/loss"
+	"github.com/genopt/gen/optim"
 	"github.com/genopt/gen/plot"
 	"github.com/genopt/gen/probe"
 	"github.com/genopt/gen/tensor"
@@ -23,8 +24,12 @@ type ProbeOptions struct {
 	// Alphas is the grid of learning rates, "FROM:TO:N"; empty means
 	// 0 to 3·α* (or 0 to 0.1 when α* is undefined) in 41 points.
 	Alphas string
-	// Checkpoint is a checkpoint directory (or a run directory holding
-	// checkpoint/) whose weights to probe at; empty: the initial weights.
+	// Checkpoint is a run directory (or its checkpoint/ directory) to probe
+	// at: its weights, its optimizer's state (so that u is the direction the
+	// run would take next) and its data position (so that the batch is the
+	// run's next one); given a run directory, also the run's configuration,
+	// of which only the probe batch mode is overridden. Empty: the initial
+	// weights of the configuration.
 	Checkpoint string
 	// Out is the directory for probe.csv, probe.png and probe.svg; empty
 	// writes no files.
@@ -34,11 +39,12 @@ type ProbeOptions struct {
 // ProbeResult is what Probe measured along one update direction.
 type ProbeResult struct {
 	// Loss is g(0), Slope is ∇f·u and Curvature uᵀHu (exact, by the jet).
-	Loss      float64 `json:"loss"`
-	Slope     float64 `json:"slope"`
-	Curvature float64 `json:"curvature"`
+	// Non-finite numbers are written as JSON null, here and below.
+	Loss      Num `json:"loss"`
+	Slope     Num `json:"slope"`
+	Curvature Num `json:"curvature"`
 	// GaussNewton is uᵀGu.
-	GaussNewton float64 `json:"gauss_newton"`
+	GaussNewton Num `json:"gauss_newton"`
 	// AlphaExact is (∇f·u)/(uᵀHu) (null when uᵀHu ≤ 0 or ∇f·u ≤ 0).
 	AlphaExact Num `json:"alpha_exact"`
 	// AlphaApprox is the three-point estimate Δ with probe size α* (or
@@ -47,18 +53,19 @@ type ProbeResult struct {
 	// AlphaClosedForm and ValidityInterval are given for a single-layer
 	// model with a piecewise-linear output and the half-sq loss: the
 	// source text's closed form and the interval of α on which the loss
-	// along the line is exactly quadratic.
+	// along the line is exactly quadratic (null when it is unbounded: no
+	// pre-activation ever crosses the kink).
 	AlphaClosedForm  *Num `json:"alpha_closed_form,omitempty"`
 	ValidityInterval *Num `json:"validity_interval,omitempty"`
 	// AlphaBest is the grid point with the lowest loss.
-	AlphaBest float64 `json:"alpha_best"`
+	AlphaBest Num `json:"alpha_best"`
 	// Batch names the batch the line was evaluated on.
 	Batch string `json:"batch"`
 	// Alphas, Curve and Parabola are the grid, g on it and the
 	// second-order model on it.
 	Alphas   []float64 `json:"alphas"`
-	Curve    []float64 `json:"curve"`
-	Parabola []float64 `json:"parabola"`
+	Curve    []Num     `json:"curve"`
+	Parabola []Num     `json:"parabola"`
 	// Files lists what was written.
 	Files []string `json:"files,omitempty"`
 }
@@ -84,16 +91,20 @@ func ParseAlphas(s string) ([]float64, error) {
 // source text's definition) or the one cfg.Probe names. It reports GeN's
 // exact and approximate learning rates beside the true curve.
 func Probe(cfg Config, opts ProbeOptions) (*ProbeResult, error) {
-	cfg = cfg.Defaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	var grid []float64
 	if opts.Alphas != "" {
 		var err error
 		if grid, err = ParseAlphas(opts.Alphas); err != nil {
 			return nil, err
 		}
+	}
+	cfg, err := probeConfig(cfg.Defaults(), opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.Precision == "f64" {
 		return probeRun[float64](cfg, opts, grid)
@@ -107,11 +118,8 @@ func probeRun[T ad.Float](cfg Config, opts ProbeOptions, grid []float64) (*Probe
 		return nil, err
 	}
 	if dir := opts.Checkpoint; dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "checkpoint", "manifest.json")); err == nil {
-			dir = filepath.Join(dir, "checkpoint")
-		}
-		if _, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params}); err != nil {
-			return nil, fmt.Errorf("probe: --checkpoint: %w", err)
+		if err := r.loadForProbe(dir); err != nil {
+			return nil, err
 		}
 	}
 	// One training step's first half: gradient and direction.
@@ -127,13 +135,12 @@ func probeRun[T ad.Float](cfg Config, opts ProbeOptions, grid []float64) (*Probe
 		r.line.Reset(&r.probeTape, r.probeObj, nil)
 	}
 	res := &ProbeResult{Batch: r.mode.String()}
-	var d1 float64
-	res.Loss, d1, res.Curvature = r.line.Jet(ad.Hessian)
-	res.Slope = -d1
-	_, _, res.GaussNewton = r.line.Jet(ad.GaussNewton)
+	g0, d1, d2 := r.line.Jet(ad.Hessian)
+	_, _, gn := r.line.Jet(ad.GaussNewton)
+	res.Loss, res.Slope, res.Curvature, res.GaussNewton = Num(g0), Num(-d1), Num(d2), Num(gn)
 	alpha := math.NaN()
-	if res.Slope > 0 && res.Curvature > 0 {
-		alpha = res.Slope / res.Curvature
+	if -d1 > 0 && d2 > 0 {
+		alpha = -d1 / d2
 	}
 	res.AlphaExact = Num(alpha)
 	a := alpha
@@ -149,21 +156,62 @@ func probeRun[T ad.Float](cfg Config, opts ProbeOptions, grid []float64) (*Probe
 		}
 		grid = gen.Grid(0, top, 41)
 	}
-	res.Alphas, res.Curve = grid, gen.Sweep(r.line, grid)
-	res.Parabola = gen.Parabola(res.Loss, res.Slope, res.Curvature, grid)
+	curve, parabola := gen.Sweep(r.line, grid), gen.Parabola(g0, -d1, d2, grid)
+	res.Alphas = grid
 	best := 0
-	for i, v := range res.Curve {
-		if v < res.Curve[best] {
+	for i, v := range curve {
+		res.Curve = append(res.Curve, Num(v))
+		res.Parabola = append(res.Parabola, Num(parabola[i]))
+		if v < curve[best] {
 			best = i
 		}
 	}
-	res.AlphaBest = grid[best]
+	res.AlphaBest = Num(grid[best])
 	if opts.Out != "" {
-		if err := writeProbe(opts.Out, res, cfg); err != nil {
+		if err := writeProbe(opts.Out, res, curve, parabola, r.cfg); err != nil {
 			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// probeConfig returns the configuration Probe runs: the run's own when
+// opts.Checkpoint is a run directory (keeping the caller's probe batch),
+// cfg otherwise.
+func probeConfig(cfg Config, opts ProbeOptions) (Config, error) {
+	if opts.Checkpoint == "" {
+		return cfg, nil
+	}
+	path := filepath.Join(opts.Checkpoint, "config.json")
+	if _, err := os.Stat(path); err != nil {
+		return cfg, nil // a bare checkpoint directory: the caller's configuration
+	}
+	var run Config
+	if err := checkpoint.ReadJSON(path, &run); err != nil {
+		return cfg, fmt.Errorf("probe: --checkpoint: %w", err)
+	}
+	run.Probe = cfg.Probe
+	return run, nil
+}
+
+// loadForProbe loads a checkpoint's weights, optimizer state and data
+// position into a freshly set-up runner.
+func (r *runner[T]) loadForProbe(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, "checkpoint", checkpoint.ManifestFile)); err == nil {
+		dir = filepath.Join(dir, "checkpoint")
+	}
+	var os optim.State
+	var rl ruleAndLoop
+	if _, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params, Optimizer: &os, Rule: &rl}); err != nil {
+		return fmt.Errorf("probe: --checkpoint: %w", err)
+	}
+	if err := r.opt.SetState(os); err != nil {
+		return fmt.Errorf("probe: --checkpoint: optimizer: %w", err)
+	}
+	if err := r.loader.Seek(rl.Trainer.Position); err != nil {
+		return fmt.Errorf("probe: --checkpoint: %w", err)
+	}
+	return nil
 }
 
 // closedForm adds the single-layer closed form when the model is one: an
@@ -184,14 +232,14 @@ func (r *runner[T]) closedForm(res *ProbeResult) {
 }
 
 // writeProbe writes probe.csv and the probe figure.
-func writeProbe(dir string, res *ProbeResult, cfg Config) error {
+func writeProbe(dir string, res *ProbeResult, curve, parabola []float64, cfg Config) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
 	var sb strings.Builder
 	sb.WriteString("alpha,loss,parabola\n")
 	for i, a := range res.Alphas {
-		fmt.Fprintf(&sb, "%g,%g,%g\n", a, res.Curve[i], res.Parabola[i])
+		fmt.Fprintf(&sb, "%g,%s,%s\n", a, Num(curve[i]).csv(), Num(parabola[i]).csv())
 	}
 	csvPath := filepath.Join(dir, "probe.csv")
 	if err := checkpoint.WriteFileAtomic(csvPath, []byte(sb.String())); err != nil {
@@ -199,7 +247,7 @@ func writeProbe(dir string, res *ProbeResult, cfg Config) error {
 	}
 	res.Files = append(res.Files, csvPath)
 	fig := plot.Probe{
-		Alphas: res.Alphas, Loss: res.Curve, Parabola: res.Parabola,
+		Alphas: res.Alphas, Loss: curve, Parabola: parabola,
 		AlphaStar: float64(res.AlphaExact), AlphaApprox: float64(res.AlphaApprox),
 		Title: fmt.Sprintf("g(α) = f(θ − α·u): %s, %s, %s directions, %s batch", cfg.Data, cfg.Model, cfg.Opt, res.Batch),
 	}

@@ -40,7 +40,7 @@ type Hooks struct {
 // Summary is the outcome of a run.
 type Summary struct {
 	TrainLoss    float64  `json:"train_loss"`
-	TestLoss     float64  `json:"test_loss"`
+	TestLoss     Num      `json:"test_loss"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 	Steps        int      `json:"steps"`
 	Epochs       float64  `json:"epochs"`
@@ -96,6 +96,14 @@ func Run(ctx context.Context, cfg Config, outDir string, hooks Hooks) (*Summary,
 func Resume(ctx context.Context, dir string, hooks Hooks) (*Summary, error) {
 	var cfg Config
 	if err := checkpoint.ReadJSON(filepath.Join(dir, "config.json"), &cfg); err != nil {
+		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
+	}
+	if err := cfg.Defaults().Validate(); err != nil {
+		return nil, fmt.Errorf("train: --resume %s: config.json: %w", dir, err)
+	}
+	// A crash inside a checkpoint replacement can leave the last good
+	// checkpoint beside its place; put it back.
+	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
 		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
 	}
 	if _, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint")); err != nil {
@@ -220,7 +228,7 @@ func (r *runner[T]) setup() error {
 	cfg := r.cfg
 	opts := data.Options{}
 	opts.MNIST.DataDir = cfg.DataDir
-	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Raw}
+	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize}
 	opts.Synthetic.Seed, opts.Teacher.Seed = cfg.Seed, cfg.Seed
 	opts.Text.OneHot = cfg.Model != "charmlp" // an MLP reads one-hot windows
 	split, err := data.Load(cfg.Data, opts)
@@ -413,8 +421,11 @@ func (r *runner[T]) evaluate() EpochRecord {
 			correct += countCorrect(out.Value, b.Labels)
 		}
 	}
-	n := float64(max(test.Len(), 1))
-	ev := EpochRecord{TestLoss: sum / n}
+	if test.Len() == 0 {
+		return EpochRecord{TestLoss: Num(math.NaN())} // nothing measured: null, not 0
+	}
+	n := float64(test.Len())
+	ev := EpochRecord{TestLoss: Num(sum / n)}
 	if r.task == "classification" {
 		acc := float64(correct) / n
 		ev.TestAccuracy = &acc

@@ -70,23 +70,30 @@ func TestProbeBatchFollowsTheMode(t *testing.T) {
 			r.rule = &spyRule{inner: gen.NewExact(gen.ExactConfig{}), check: func(step int, line gen.Line) {
 				f, d1, d2 := oracle(r, train, want)
 				g0, s, h := line.Jet(ad.Hessian)
+				// The line and the oracle run the same rules on the same
+				// batch and parameters: they differ only by summation order.
 				if numcheck.Rel(g0, f, 1e-12) > 1e-12 || numcheck.Rel(-s, d1, 1e-12) > 1e-10 || numcheck.Rel(h, d2, 1e-12) > 1e-10 {
 					t.Fatalf("step %d: line (%v, %v, %v), oracle on the %s batch (%v, %v, %v)", step, g0, -s, h, mode, f, d1, d2)
 				}
-				if a := 0.01; true {
-					for _, sign := range []float64{1, -1} {
-						saved := tensor.Convert[float64](r.values[0])
-						for i, p := range r.values {
-							tensor.Axpy(p, -sign*a, r.u[i])
-						}
-						fa, _, _ := oracle(r, train, want)
-						for i, p := range r.values {
-							tensor.Axpy(p, sign*a, r.u[i])
-						}
-						_ = saved
-						if got := line.At(sign * a); numcheck.Rel(got, fa, 1e-12) > 1e-9 {
-							t.Fatalf("step %d: g(%g) = %v, oracle %v", step, sign*a, got, fa)
-						}
+				// g(±a) against the oracle at θ ∓ a·u, from a copy of θ so
+				// that the run itself is left exactly as it was.
+				const a = 0.01
+				saved := make([]*tensor.Tensor[float64], len(r.values))
+				for i, p := range r.values {
+					saved[i] = p.Clone()
+				}
+				for _, sign := range []float64{1, -1} {
+					for i, p := range r.values {
+						tensor.Axpy(p, -sign*a, r.u[i])
+					}
+					fa, _, _ := oracle(r, train, want)
+					for i, p := range r.values {
+						tensor.Copy(p, saved[i])
+					}
+					// Same forward computation on the same batch: equal up to
+					// the order of float64 sums, far below 1e-9.
+					if got := line.At(sign * a); numcheck.Rel(got, fa, 1e-12) > 1e-9 {
+						t.Fatalf("step %d: g(%g) = %v, oracle %v", step, sign*a, got, fa)
 					}
 				}
 				// The other batches give other numbers: the check can fail.
@@ -173,7 +180,7 @@ func TestProbingNeverStepsTheOptimizer(t *testing.T) {
 // stepsOf reads a run's step metrics without the wall-clock column.
 func stepsOf(t *testing.T, dir string) []StepRecord {
 	t.Helper()
-	rows, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"))
+	rows, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +282,7 @@ func TestRunWritesItsFiles(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
-	if sum.Steps != 12 || math.IsNaN(sum.TestLoss) || sum.TestAccuracy != nil {
+	if sum.Steps != 12 || math.IsNaN(float64(sum.TestLoss)) || sum.TestAccuracy != nil {
 		t.Fatalf("summary %+v", sum)
 	}
 	csv, _ := os.ReadFile(filepath.Join(dir, "metrics.csv"))
@@ -286,4 +293,139 @@ func TestRunWritesItsFiles(t *testing.T) {
 		t.Fatal("a second run into the same directory was accepted")
 	}
 	_ = probe.Fresh
+}
+
+// Metrics appended after the last checkpoint (a crash before the next one)
+// are dropped on resume, a torn last line included, and the resumed run
+// still equals the uninterrupted one.
+func TestResumeDropsMetricsPastTheCheckpoint(t *testing.T) {
+	cfg := tiny()
+	cfg.CheckpointEvery, cfg.Steps = 4, 12
+	base := t.TempDir()
+	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := Run(ctx, cfg, cut, Hooks{Step: func(s StepRecord) {
+		if s.Step == 6 {
+			cancel()
+		}
+	}}); !errors.Is(err, ErrInterrupted) {
+		t.Fatal(err)
+	}
+	// Pretend the crash came later than step 4's checkpoint: put that
+	// checkpoint (from a 4-step run of the same configuration, identical up
+	// to there) in place of step 6's, and tear a seventh metrics line.
+	four := cfg
+	four.Steps = 4
+	if _, err := Run(context.Background(), four, filepath.Join(base, "four"), Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	ck := filepath.Join(cut, "checkpoint")
+	if err := os.RemoveAll(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(base, "four", "checkpoint"), ck); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(cut, "metrics.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step":7,"epo`)
+	f.Close()
+	if _, err := Run(context.Background(), cfg, full, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(context.Background(), cut, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := stepsOf(t, full), stepsOf(t, cut)
+	aj, _ := json.Marshal(a)
+	bj, _ := json.Marshal(b)
+	if !bytes.Equal(aj, bj) {
+		t.Fatalf("after resuming from step 4 with metrics up to step 6 and a torn line, the metrics differ from an uninterrupted run (%d vs %d rows)", len(b), len(a))
+	}
+}
+
+func TestResumeRejectsACorruptedConfig(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), tiny(), dir, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, edit := range []string{`"model": "rnn"`, `"batch": -4`, `"max_change": 0.5`} {
+		k := strings.SplitN(edit, ":", 2)[0]
+		var raw map[string]json.RawMessage
+		b, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+		json.Unmarshal(b, &raw)
+		raw[strings.Trim(k, `"`)] = json.RawMessage(strings.SplitN(edit, ":", 2)[1])
+		nb, _ := json.Marshal(raw)
+		os.WriteFile(filepath.Join(dir, "config.json"), nb, 0o644)
+		if _, err := Resume(context.Background(), dir, Hooks{}); err == nil || !strings.Contains(err.Error(), "config.json") {
+			t.Errorf("resume with %s: %v, want an error naming config.json", edit, err)
+		}
+	}
+}
+
+func TestFlagValuesThatWouldPanicAreErrors(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []Config{
+		{WeightDecay: -0.5}, {ClipNorm: -2}, {FallbackLR: -1}, {FallbackLR: nan}, {LRMin: inf},
+		{Gamma: &nan}, {CheckpointEvery: -1}, {ProbeFactor: inf},
+	} {
+		if err := c.Defaults().Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted it", c)
+		}
+	}
+}
+
+// After every kind of fallback the next step's direction is still finite,
+// and training goes on.
+func TestDirectionStaysFiniteThroughFallbacks(t *testing.T) {
+	cfg := tiny()
+	cfg.Steps, cfg.Opt, cfg.LR, cfg.Every = 40, "adam", "gen-exact", 1
+	r := &runner[float64]{cfg: cfg.Defaults()}
+	if err := r.setup(); err != nil {
+		t.Fatal(err)
+	}
+	fallbacks := 0
+	for range 40 {
+		rec, err := r.step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Reason != "ok" {
+			fallbacks++
+		}
+		for _, u := range r.u {
+			if !tensor.AllFinite(u) {
+				t.Fatalf("step %d (%s): the direction is not finite", rec.Step, rec.Reason)
+			}
+		}
+	}
+	if fallbacks == 0 {
+		t.Fatal("no fallback fired: the test exercises nothing")
+	}
+}
+
+// gen probe --checkpoint probes the run's next direction: its weights,
+// Adam's moments and its data position, with the run's configuration.
+func TestProbeAtACheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tiny()
+	if _, err := Run(context.Background(), cfg, dir, Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Probe(Config{Data: "mnist", Probe: "same"}, ProbeOptions{Checkpoint: dir, Alphas: "0:0.01:3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := Probe(cfg, ProbeOptions{Alphas: "0:0.01:3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Loss == fresh.Loss || math.IsNaN(float64(res.Loss)) {
+		t.Fatalf("probe at the checkpoint gives loss %v, the same as at initialization (%v)", res.Loss, fresh.Loss)
+	}
+	if res.Batch != "same" {
+		t.Fatalf("probe batch %q, want same", res.Batch)
+	}
 }

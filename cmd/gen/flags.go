@@ -66,6 +66,28 @@ func (o optFloat) Set(s string) error {
 	return nil
 }
 
+// optBool is a boolean flag that remembers whether it was set.
+type optBool struct{ v **bool }
+
+func (o optBool) String() string {
+	if o.v == nil || *o.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(**o.v)
+}
+
+func (o optBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*o.v = &b
+	return nil
+}
+
+// IsBoolFlag lets --standardize stand alone for true.
+func (optBool) IsBoolFlag() bool { return true }
+
 // configFlags registers the flags that fill a train.Config; the flag names
 // are the Config field names in kebab case.
 func configFlags(fs *flag.FlagSet, c *train.Config) {
@@ -75,7 +97,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "folder holding the MNIST files (default: the Go module cache)")
 	fs.StringVar(&c.Target, "target", "", "CSV target column, by name or 0-based index (default: last)")
 	fs.StringVar(&c.Task, "task", "", "classification or regression (CSV data; others fix it)")
-	fs.BoolVar(&c.Raw, "raw", false, "keep CSV features unstandardised")
+	fs.Var(optBool{&c.Standardize}, "standardize", "standardise CSV features with the training split's statistics (default true; --standardize=false keeps raw values)")
 	fs.StringVar(&c.Model, "model", "mlp", "model: mlp, cnn, charmlp")
 	fs.Var(intList{&c.Hidden}, "hidden", "hidden layer widths, comma-separated; empty for a single layer (charmlp default 200)")
 	fs.StringVar(&c.Act, "act", "", "hidden activation: relu, leaky-relu, tanh, sigmoid, gelu, silu, softplus, identity (default relu; charmlp tanh)")

@@ -58,7 +58,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return json.NewEncoder(os.Stdout).Encode(sum)
 	}
 	fmt.Printf("steps %d (%.2f epochs) in %.1f s, rule %s\n", sum.Steps, sum.Epochs, sum.WallSeconds, sum.Rule)
-	fmt.Printf("train loss %.4f   test loss %.4f", sum.TrainLoss, sum.TestLoss)
+	fmt.Printf("train loss %.4f   test loss %.4f", sum.TrainLoss, float64(sum.TestLoss))
 	if sum.TestAccuracy != nil {
 		fmt.Printf("   test accuracy %.2f %%", 100**sum.TestAccuracy)
 	}
@@ -99,7 +99,7 @@ func progress(off bool) (train.Hooks, func()) {
 			_ = bar.Add(1)
 		},
 		Epoch: func(e train.EpochRecord) {
-			msg := fmt.Sprintf("epoch %.2f: step %d, train loss %.4f, test loss %.4f", e.Epoch, e.Step, last.Loss, e.TestLoss)
+			msg := fmt.Sprintf("epoch %.2f: step %d, train loss %.4f, test loss %.4f", e.Epoch, e.Step, last.Loss, float64(e.TestLoss))
 			if e.TestAccuracy != nil {
 				msg += fmt.Sprintf(", test accuracy %.2f %%", 100**e.TestAccuracy)
 			}
