@@ -428,3 +428,49 @@ func Latest(root string) (string, Manifest, error) {
 	}
 	return best, bestM, nil
 }
+
+// Recover repairs the one state a crash inside Save can leave: dir missing
+// while a complete checkpoint waits beside it under a hidden name — the
+// previous one moved aside (".DIR.old-…") or the new one not yet renamed in
+// (".DIR.tmp-…"). It renames the complete candidate with the highest step
+// (verified as ReadManifest does) to dir and reports whether it did. When
+// dir exists, or nothing complete is found, it changes nothing.
+func Recover(dir string) (bool, error) {
+	dir = filepath.Clean(dir)
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	parent, base := filepath.Split(dir)
+	if parent == "" {
+		parent = "."
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return false, nil
+	}
+	best, bestStep := "", int64(-1)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !(strings.HasPrefix(name, "."+base+".old-") || strings.HasPrefix(name, "."+base+".tmp-")) {
+			continue
+		}
+		cand := filepath.Join(parent, name)
+		m, err := ReadManifest(cand)
+		if err != nil {
+			continue
+		}
+		if m.Step > bestStep {
+			best, bestStep = cand, m.Step
+		}
+	}
+	if best == "" {
+		return false, nil
+	}
+	if err := os.Rename(best, dir); err != nil {
+		return false, fmt.Errorf("checkpoint: recover %s from %s: %w", dir, best, err)
+	}
+	if err := atomicfile.SyncDir(parent); err != nil {
+		return true, fmt.Errorf("checkpoint: recover %s: %w", dir, err)
+	}
+	return true, nil
+}

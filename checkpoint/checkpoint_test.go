@@ -344,3 +344,30 @@ func TestFloat64Checkpoint(t *testing.T) {
 		t.Errorf("w = %v", got[0].Value)
 	}
 }
+
+// A crash between Save's two renames leaves only ".DIR.old-…": Recover
+// puts it back, and does nothing when the checkpoint is in place.
+func TestRecoverAfterCrashBetweenRenames(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "checkpoint")
+	params := []*ad.Var[float32]{ad.NewParam("w", tensor.FromSlice([]float32{1, 2}, 2))}
+	if err := Save(dir, State[float32]{Step: 7, Params: params}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := Recover(dir); ok || err != nil {
+		t.Fatalf("Recover on an intact checkpoint: %v, %v", ok, err)
+	}
+	// Simulate the crash: the first rename of a replacement happened, the
+	// second did not.
+	if err := os.Rename(dir, filepath.Join(root, ".checkpoint.old-123")); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := Recover(dir)
+	if !ok || err != nil {
+		t.Fatalf("Recover: %v, %v; want the moved-aside checkpoint back", ok, err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil || m.Step != 7 {
+		t.Fatalf("recovered checkpoint: step %d, %v", m.Step, err)
+	}
+}
