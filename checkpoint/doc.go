@@ -44,7 +44,8 @@
 // was (plus a hidden temporary directory that Latest ignores); a crash after
 // it leaves the new checkpoint. Replacing an existing DIR takes two renames
 // (the old one aside to ".DIR.old-…", the new one in); a crash between them
-// leaves DIR absent and the previous checkpoint under the hidden name.
+// leaves DIR absent and the previous checkpoint under the hidden name, which
+// Recover renames back (train.Resume calls it first).
 //
 // Reading is the other half of the protocol: ReadManifest and Load accept a
 // checkpoint only if its manifest parses and every file it lists has the
