@@ -25,11 +25,16 @@
 // The term φ″(x)[ẋ, ẋ] is the primitive's own curvature. At the scalar
 // output, (f, ḟ, f̈) = (f, ∇f·u, uᵀHu). With the Gauss–Newton option, model
 // primitives drop their own curvature while the loss primitives keep theirs,
-// which yields uᵀGu, where G = Jᵀ H_loss J is positive semi-definite for the
-// squared-error and cross-entropy losses (Schraudolph, "Fast curvature
+// which yields uᵀGu, where G = Jᵀ H_loss J (Schraudolph, "Fast curvature
 // matrix-vector products for second-order gradient descent", Neural
 // Computation 14(7), 2002; Martens, "New insights and perspectives on the
-// natural gradient method", JMLR 21, 2020).
+// natural gradient method", JMLR 21, 2020). G is positive semi-definite
+// when the recorded scalar is a squared error, SoftmaxCrossEntropy or NLL
+// of LogSoftmax applied to the model's output. Which primitives count as
+// loss is fixed per primitive, not by where they sit: LogSoftmax keeps its
+// curvature also inside the network or in front of a squared error, where
+// G can be indefinite, and a loss built from generic primitives (Sub, Mul,
+// Sum) counts as model, so its curvature is dropped (see GaussNewton).
 //
 // # Buffers
 //

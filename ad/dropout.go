@@ -14,10 +14,15 @@ import (
 //
 // while t.Train is set; y = x otherwise (the value is still recorded, as a
 // copy, so that tape positions do not depend on the mode). The mask is
-// drawn from t.Rand. With t.ReplayRandom set, the mask drawn by the
-// previous recording at this tape position is reused instead, so that a
-// re-evaluation at other parameters sees the same mask; it is a misuse
-// (panic) to replay when no mask of the right size was drawn there.
+// drawn from t.Rand. With t.ReplayRandom set, the last mask drawn at this
+// tape position is reused instead, so that a re-evaluation at other
+// parameters sees the same mask. "Last drawn" counts only recordings that
+// drew: a recording in between that did not draw — out of training
+// (t.Train false), with p = 0, or itself a replay — leaves the mask in
+// place, so a training step, an evaluation pass on the same tape and a
+// replay see the training step's mask. The mask is lost when another kind
+// of primitive is recorded at that position. It is a misuse (panic) to
+// replay when no mask with this size and p is held there.
 //
 // y is linear in x for a fixed mask, so the reverse and jet rules multiply
 // by the same recorded mask and there is no own curvature.

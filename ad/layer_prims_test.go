@@ -21,7 +21,7 @@ func init() {
 		primCase{name: "conv2DOp/nobias-rect-kernel", shapes: [][]int{{2, 3, 4, 5}, {2, 3, 2, 3}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2D(t, Activate(t, in[0], tanh), in[1], nil, 1, 0)
 		}},
-		primCase{name: "conv2DOp/data-input-pad2", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}, {2}}, data: []bool{true, false, false}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
+		primCase{name: "conv2DOp/data-input-pad2", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}, {2}}, data: []bool{true, false, false}, linear: true, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2D(t, in[0], in[1], in[2], 1, 2)
 		}},
 		primCase{name: "conv2DOp/weight-squared", shapes: [][]int{{2, 1, 4, 4}, {2, 1, 3, 3}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
@@ -173,8 +173,8 @@ func TestMaxPoolTies(t *testing.T) {
 	}
 }
 
-// TestDropoutReplay: with ReplayRandom a re-evaluation sees the mask of the
-// previous recording, without it a new mask is drawn, out of training the
+// TestDropoutReplay: with ReplayRandom a re-evaluation sees the mask drawn
+// by the previous recording, without it a new mask is drawn, out of training the
 // op is the identity, and the jet multiplies by the recorded mask.
 func TestDropoutReplay(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -239,4 +239,27 @@ func TestDropoutReplayWithoutMaskPanics(t *testing.T) {
 	}()
 	tape := &Tape[float64]{Train: true, ReplayRandom: true, Rand: rand.New(rand.NewPCG(1, 1))}
 	Dropout(tape, tape.Const(tensor.New[float64](2, 2)), 0.5)
+}
+
+// TestDropoutReplayAfterEvaluation: replay reuses the last mask drawn at the
+// position, and a recording in between that draws none (evaluation mode)
+// leaves it in place, as Dropout's doc says.
+func TestDropoutReplayAfterEvaluation(t *testing.T) {
+	x := NewParam("x", tensor.New[float64](4, 25))
+	tensor.Fill(x.Value, 1)
+	tape := &Tape[float64]{Train: true, Rand: rand.New(rand.NewPCG(8, 8))}
+	const p = 0.5
+	drawn := Dropout(tape, x, p).Value.Clone()
+
+	tape.Reset()
+	tape.Train = false
+	if y := Dropout(tape, x, p); !slices.Equal(y.Value.Data(), x.Value.Data()) {
+		t.Fatal("dropout out of training is not the identity")
+	}
+
+	tape.Reset()
+	tape.Train, tape.ReplayRandom = true, true
+	if y := Dropout(tape, x, p); !slices.Equal(y.Value.Data(), drawn.Data()) {
+		t.Errorf("replay after an evaluation recording gave %v, want the training mask %v", y.Value.Data(), drawn.Data())
+	}
 }

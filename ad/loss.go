@@ -44,9 +44,12 @@ type sqErrOp[T Float] struct {
 	target *tensor.Tensor[T]
 	c      float64
 	v64    float64 // the loss accumulated in float64
+	j1, j2 float64 // the tangents of the last Jet, in float64
 }
 
 func (op *sqErrOp[T]) value64() float64 { return op.v64 }
+
+func (op *sqErrOp[T]) jet64() (d1, d2 float64) { return op.j1, op.j2 }
 
 func (*sqErrOp[T]) lossCurvature() {}
 
@@ -97,8 +100,9 @@ func (op *sqErrOp[T]) Jet(y *Var[T], curv bool) bool {
 			s2 += (float64(p[i]) - float64(q[i])) * float64(v)
 		}
 	}
-	y.d1.Data()[0] = T(2 * op.c * s1)
-	y.d2.Data()[0] = T(2 * op.c * s2)
+	op.j1, op.j2 = 2*op.c*s1, 2*op.c*s2
+	y.d1.Data()[0] = T(op.j1)
+	y.d2.Data()[0] = T(op.j2)
 	return true
 }
 
@@ -130,14 +134,18 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int) *Var
 	return run(y)
 }
 
-// softmaxCEOp caches the softmax probabilities p (M×C) of the forward pass.
+// softmaxCEOp caches the softmax probabilities p (M×C) of the forward pass,
+// in float64 so that the jet's tangents carry no rounding of T.
 type softmaxCEOp[T Float] struct {
 	labels []int
-	p      []T
+	p      []float64
 	v64    float64 // the loss accumulated in float64
+	j1, j2 float64 // the tangents of the last Jet, in float64
 }
 
 func (op *softmaxCEOp[T]) value64() float64 { return op.v64 }
+
+func (op *softmaxCEOp[T]) jet64() (d1, d2 float64) { return op.j1, op.j2 }
 
 func (*softmaxCEOp[T]) lossCurvature() {}
 
@@ -158,8 +166,9 @@ func (op *softmaxCEOp[T]) Forward(y *Var[T]) {
 }
 
 // softmaxRow writes p = softmax(z) for one row and returns logΣ_j exp z_j,
-// both computed with the maximum shifted out so that no exp overflows.
-func softmaxRow[T Float](p, z []T) (lse float64) {
+// both computed in float64 with the maximum shifted out so that no exp
+// overflows; p is rounded once to its element type P.
+func softmaxRow[P, T Float](p []P, z []T) (lse float64) {
 	mx := math.Inf(-1)
 	for _, v := range z {
 		mx = max(mx, float64(v))
@@ -168,12 +177,12 @@ func softmaxRow[T Float](p, z []T) (lse float64) {
 	p = p[:len(z)]
 	for j, v := range z {
 		e := math.Exp(float64(v) - mx)
-		p[j] = T(e)
+		p[j] = P(e)
 		s += e
 	}
 	inv := 1 / s
 	for j := range p {
-		p[j] = T(float64(p[j]) * inv)
+		p[j] = P(float64(p[j]) * inv)
 	}
 	return mx + math.Log(s)
 }
@@ -190,7 +199,7 @@ func (op *softmaxCEOp[T]) VJP(y *Var[T]) {
 	for i := range m {
 		gr, pr := g[i*c:(i+1)*c], op.p[i*c:(i+1)*c]
 		for j, pv := range pr {
-			gr[j] += k * pv
+			gr[j] += k * T(pv)
 		}
 		gr[op.labels[i]] -= k
 	}
@@ -213,8 +222,8 @@ func (op *softmaxCEOp[T]) Jet(y *Var[T], curv bool) bool {
 		if x.hasD1 {
 			zr := x.d1.Data()[i*c : (i+1)*c]
 			var pz, pzz float64
-			for j, pv := range pr {
-				p, z := float64(pv), float64(zr[j])
+			for j, p := range pr {
+				z := float64(zr[j])
 				pz += p * z
 				pzz += p * z * z
 			}
@@ -226,14 +235,15 @@ func (op *softmaxCEOp[T]) Jet(y *Var[T], curv bool) bool {
 		if x.hasD2 {
 			zr := x.d2.Data()[i*c : (i+1)*c]
 			var pz float64
-			for j, pv := range pr {
-				pz += float64(pv) * float64(zr[j])
+			for j, p := range pr {
+				pz += p * float64(zr[j])
 			}
 			s2 += pz - float64(zr[lab])
 		}
 	}
-	y.d1.Data()[0] = T(s1 / float64(m))
-	y.d2.Data()[0] = T(s2 / float64(m))
+	op.j1, op.j2 = s1/float64(m), s2/float64(m)
+	y.d1.Data()[0] = T(op.j1)
+	y.d2.Data()[0] = T(op.j2)
 	return true
 }
 
@@ -356,9 +366,12 @@ func NLL[T Float](t *Tape[T], logp *Var[T], labels []int) *Var[T] {
 type nllOp[T Float] struct {
 	labels []int
 	v64    float64 // the loss accumulated in float64
+	j1, j2 float64 // the tangents of the last Jet, in float64
 }
 
 func (op *nllOp[T]) value64() float64 { return op.v64 }
+
+func (op *nllOp[T]) jet64() (d1, d2 float64) { return op.j1, op.j2 }
 
 func (*nllOp[T]) lossCurvature() {}
 
@@ -395,12 +408,16 @@ func (op *nllOp[T]) VJP(y *Var[T]) {
 func (op *nllOp[T]) Jet(y *Var[T], _ bool) bool {
 	x := y.in[0]
 	c := x.Value.Cols()
-	y.d1.Data()[0] = 0
+	op.j1, op.j2 = 0, 0
 	if x.hasD1 {
-		y.d1.Data()[0] = T(op.pick(x.d1.Data(), c))
+		op.j1 = op.pick(x.d1.Data(), c)
 	}
 	if x.hasD2 {
-		y.d2.Data()[0] = T(op.pick(x.d2.Data(), c))
+		op.j2 = op.pick(x.d2.Data(), c)
+	}
+	y.d1.Data()[0] = T(op.j1)
+	if x.hasD2 {
+		y.d2.Data()[0] = T(op.j2)
 	}
 	return x.hasD2
 }

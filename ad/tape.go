@@ -107,8 +107,9 @@ type Tape[T Float] struct {
 	// when Train is set and the model has such primitives.
 	Rand *rand.Rand
 	// ReplayRandom makes stochastic primitives reuse, position by position,
-	// what they drew in the previous recording instead of drawing anew: a
-	// re-evaluation at other parameters sees the same dropout masks.
+	// the last thing they drew there instead of drawing anew: a
+	// re-evaluation at other parameters sees the same dropout masks (see
+	// Dropout for which recordings draw).
 	ReplayRandom bool
 
 	nodes []*Var[T]
@@ -250,9 +251,21 @@ type Curvature int
 const (
 	// Hessian gives uᵀHu, the exact second directional derivative.
 	Hessian Curvature = iota
-	// GaussNewton gives uᵀGu with G = Jᵀ·H_loss·J: the model's own
-	// curvature is dropped, the loss's is kept. G is positive
-	// semi-definite for squared error and cross-entropy.
+	// GaussNewton gives uᵀGu with G = Jᵀ·H_loss·J (Schraudolph 2002): the
+	// loss primitives — MeanSquaredError, HalfSquaredError,
+	// SoftmaxCrossEntropy, LogSoftmax and NLL — keep their own curvature,
+	// every other primitive drops its own. G is positive semi-definite
+	// when the recorded scalar is one of the squared errors,
+	// SoftmaxCrossEntropy, or NLL of LogSoftmax, applied to the model's
+	// output (and scaled, if at all, by a positive constant). The marking
+	// is by primitive, not by position, which has two limits:
+	//   - LogSoftmax keeps its curvature wherever it sits. Inside the
+	//     network, or feeding a squared error instead of NLL, it adds
+	//     its log-sum-exp curvature with the sign of the gradient that
+	//     flows into it, and G need not be positive semi-definite.
+	//   - A loss written with generic primitives (Sub, Mul, Sum, …) is
+	//     treated as model: its curvature is dropped, so, for example,
+	//     Sum(Mul(e, e)) of a linear e gives uᵀGu = 0.
 	GaussNewton
 )
 
@@ -273,7 +286,11 @@ func (c Curvature) String() string {
 //
 //	f = out,   d1 = ∇f·u,   d2 = uᵀHu  (or uᵀGu with GaussNewton)
 //
-// evaluated at the recorded point, reusing the recorded forward values. It
+// evaluated at the recorded point, reusing the recorded forward values.
+// When out is the output of a loss primitive (MeanSquaredError,
+// HalfSquaredError, SoftmaxCrossEntropy, NLL), f, d1 and d2 are that
+// primitive's float64 accumulations, not rounded to T (f is Scalar(out));
+// otherwise they are out's elements converted to float64. It
 // does not change values or gradients. Cost: roughly one extra forward
 // pass per primitive that depends on a parameter; primitives fed only by
 // data are skipped.
@@ -321,10 +338,17 @@ func (t *Tape[T]) Jet(out *Var[T], params []*Var[T], dir []*tensor.Tensor[T], c 
 		v.hasD2 = v.op.Jet(v, c == Hessian || isLoss)
 		v.hasD1 = true
 	}
-	f = float64(out.Value.Data()[0])
-	if out.hasD1 {
-		d1 = float64(out.d1.Data()[0])
+	f = Scalar(out)
+	if !out.hasD1 {
+		return f, 0, 0 // out does not depend on the direction
 	}
+	if j, ok := out.op.(tangent64); ok {
+		// A loss primitive computed by this replay: its float64 tangents,
+		// unrounded, like Scalar's value.
+		d1, d2 = j.jet64()
+		return f, d1, d2
+	}
+	d1 = float64(out.d1.Data()[0])
 	if out.hasD2 {
 		d2 = float64(out.d2.Data()[0])
 	}

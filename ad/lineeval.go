@@ -1,0 +1,127 @@
+package ad
+
+import (
+	"fmt"
+
+	"github.com/genopt/gen/tensor"
+)
+
+// affineInLeaves marks primitives whose output is affine in their parameter
+// inputs whenever every input is a leaf (a parameter or data): Linear,
+// Conv2D and Embedding fed by data. Along a line θ + t·u in the parameters
+// such an output is exactly y + t·ẏ.
+type affineInLeaves interface{ affineInLeaves() }
+
+func (*linearOp[T]) affineInLeaves()    {}
+func (*conv2DOp[T]) affineInLeaves()    {}
+func (*embeddingOp[T]) affineInLeaves() {}
+
+// LineCache evaluates a recorded computation along a line in the
+// parameters, f(θ + t·u), by replaying the tape: every primitive is
+// recomputed from its inputs' new values, except those whose output is
+// affine in the parameters along the line — a Linear, Conv2D or Embedding
+// fed directly by data — which are updated as y(t) = y(0) + t·ẏ from their
+// value and first tangent at θ. For a network whose first layer reads the
+// data, that layer (usually the most expensive one) then costs one GEMM for
+// the whole line instead of one per point, and stochastic primitives
+// (dropout) reuse their recorded masks.
+//
+// The zero value is ready to use; its buffers are reused across Prepare
+// calls, so probing a line every step does not allocate.
+type LineCache[T Float] struct {
+	tape  *Tape[T]
+	out   *Var[T]
+	last  int
+	pos   []int // tape positions of the affine nodes, increasing
+	v0    []*tensor.Tensor[T]
+	dot   []*tensor.Tensor[T]
+	ready bool
+}
+
+// Prepare caches, for the scalar out recorded on t with the parameters at
+// θ, the value and first tangent along dir (dir[i] has the shape of
+// params[i]; unlisted parameters stay fixed) of every affine node. It
+// costs one tangent product per affine node (a GEMM for a Linear layer).
+// The tape must not be reset or re-recorded while the cache is in use.
+func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []*tensor.Tensor[T]) {
+	if len(params) != len(dir) {
+		panic(fmt.Sprintf("ad: LineCache.Prepare: %d parameters but %d directions", len(params), len(dir)))
+	}
+	c.tape, c.out, c.last = t, out, t.index("LineCache.Prepare", out)
+	c.pos = c.pos[:0]
+	for i, p := range params {
+		if !tensor.SameShape(p.Value, dir[i]) {
+			panic(fmt.Sprintf("ad: LineCache.Prepare: direction %d has shape %v, parameter %q has %v", i, dir[i].Shape(), p.Name, p.Value.Shape()))
+		}
+		p.d1, p.hasD1, p.hasD2 = dir[i], true, false
+	}
+	defer func() {
+		for _, p := range params {
+			p.d1, p.hasD1 = nil, false
+		}
+	}()
+	k := 0
+	for i, v := range t.nodes[:c.last+1] {
+		if v.op == nil {
+			continue
+		}
+		if _, ok := v.op.(affineInLeaves); !ok {
+			continue
+		}
+		leaves, moving := true, false
+		for _, x := range v.in {
+			leaves = leaves && x.op == nil
+			moving = moving || x.hasD1
+		}
+		if !leaves || !moving {
+			continue
+		}
+		if v.d1 == nil {
+			v.d1, v.d2 = &tensor.Tensor[T]{}, &tensor.Tensor[T]{}
+		}
+		v.d1.Resize(v.Value.Shape()...)
+		v.d2.Resize(v.Value.Shape()...)
+		v.op.Jet(v, false) // first tangent only: the inputs carry no second tangents
+		v.hasD1, v.hasD2 = false, false
+		if k == len(c.v0) {
+			c.v0, c.dot = append(c.v0, &tensor.Tensor[T]{}), append(c.dot, &tensor.Tensor[T]{})
+		}
+		c.v0[k].Resize(v.Value.Shape()...)
+		c.dot[k].Resize(v.Value.Shape()...)
+		tensor.Copy(c.v0[k], v.Value)
+		tensor.Copy(c.dot[k], v.d1)
+		c.pos = append(c.pos, i)
+		k++
+	}
+	c.ready = true
+}
+
+// At replays the tape at θ + t·u and returns the scalar out there, as
+// Scalar would. The caller must have set the parameters to θ + t·u (At does
+// not move them: the non-affine primitives read them). Recorded values are
+// overwritten; At(0) with the parameters at θ restores them up to rounding.
+func (c *LineCache[T]) At(t float64) float64 {
+	if !c.ready {
+		panic("ad: LineCache.At before Prepare")
+	}
+	tape := c.tape
+	k := 0
+	for i, v := range tape.nodes[:c.last+1] {
+		if v.op == nil {
+			continue
+		}
+		if k < len(c.pos) && c.pos[k] == i {
+			tensor.Copy(v.Value, c.v0[k])
+			if t != 0 {
+				tensor.Axpy(v.Value, T(t), c.dot[k])
+			}
+			k++
+			continue
+		}
+		v.op.Forward(v)
+	}
+	return Scalar(c.out)
+}
+
+// Affine returns how many primitives the cache updates without recomputing.
+func (c *LineCache[T]) Affine() int { return len(c.pos) }

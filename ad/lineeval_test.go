@@ -1,0 +1,66 @@
+package ad
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genopt/gen/internal/numcheck"
+	"github.com/genopt/gen/tensor"
+)
+
+func randT(r *rand.Rand, shape ...int) *tensor.Tensor[float64] {
+	x := tensor.New[float64](shape...)
+	for i := range x.Data() {
+		x.Data()[i] = r.NormFloat64()
+	}
+	return x
+}
+
+// The replayed line equals a fresh recording at θ + t·u, for a network
+// whose first layer reads the data (affine, cached) and whose second does
+// not (recomputed), with dropout replaying its mask.
+func TestLineCacheMatchesRecording(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x := randT(r, 6, 5)
+	labels := []int{0, 2, 1, 1, 0, 2}
+	w1, b1 := NewParam("w1", randT(r, 7, 5)), NewParam("b1", randT(r, 7))
+	w2, b2 := NewParam("w2", randT(r, 3, 7)), NewParam("b2", randT(r, 3))
+	params := []*Var[float64]{w1, b1, w2, b2}
+	dir := []*tensor.Tensor[float64]{randT(r, 7, 5), randT(r, 7), randT(r, 3, 7), randT(r, 3)}
+	tape := &Tape[float64]{Train: true, Rand: rand.New(rand.NewPCG(1, 1))}
+	record := func() *Var[float64] {
+		tape.Reset()
+		h := Dropout(tape, Activate(tape, Linear(tape, tape.Const(x), w1, b1), Act{Kind: Tanh}), 0.3)
+		return SoftmaxCrossEntropy(tape, Linear(tape, h, w2, b2), labels)
+	}
+	out := record()
+	var c LineCache[float64]
+	c.Prepare(tape, out, params, dir)
+	if c.Affine() != 1 {
+		t.Fatalf("%d affine nodes, want 1 (the first Linear)", c.Affine())
+	}
+	move := func(s float64) {
+		for i, p := range params {
+			tensor.Axpy(p.Value, s, dir[i])
+		}
+	}
+	for _, s := range []float64{0.1, -0.05, 0, 1.5} {
+		move(s)
+		got := c.At(s)
+		tape.ReplayRandom = true
+		want := Scalar(record())
+		tape.ReplayRandom = false
+		move(-s)
+		// Same arithmetic up to the order of the first layer's sums
+		// (x·(W + sV)ᵀ against x·Wᵀ + s·x·Vᵀ): rounding only.
+		if numcheck.Rel(got, want, 1e-12) > 1e-12 {
+			t.Fatalf("t = %g: replay %v, recording %v", s, got, want)
+		}
+		// The recording changed the tape: record again at θ, with the
+		// same mask, and prepare again.
+		tape.ReplayRandom = true
+		out = record()
+		tape.ReplayRandom = false
+		c.Prepare(tape, out, params, dir)
+	}
+}
