@@ -11,9 +11,12 @@ import (
 // Write writes data to path so that path holds either its old content or
 // all of data, never a part: it writes a temporary file in the same
 // directory, fsyncs it, renames it over path, and fsyncs the directory so
-// the rename survives a crash. The file gets mode 0644. On error the
-// temporary file is removed and path is untouched; the error is the
-// operating system's, for the caller to wrap.
+// the rename survives a crash. The file gets mode 0644. The error is the
+// operating system's, for the caller to wrap. An error before the rename
+// leaves path untouched and removes the temporary file. An error from the
+// final directory fsync comes after the rename: path then already holds
+// data, but the rename may not survive a crash (path may revert to its old
+// content, or vanish if it did not exist); write again to be sure.
 func Write(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
