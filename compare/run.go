@@ -60,7 +60,7 @@ type Result struct {
 	TestAccuracy train.Num `json:"test_accuracy"`
 	Steps        int       `json:"steps"`
 	Seconds      float64   `json:"seconds"`
-	Forwards     int       `json:"forwards"`
+	Forwards     int       `json:"forwards"` // full forwards plus line replays, each counted as a forward (an upper bound)
 	Backwards    int       `json:"backwards"`
 	Jets         int       `json:"jets"`
 	// Reasons counts the steps by how their learning rate came about
@@ -288,7 +288,7 @@ func runOne(ctx context.Context, task string, m Method, cfg train.Config, info *
 			c.LR = append(c.LR, s.LR)
 			c.Seconds = append(c.Seconds, s.Seconds)
 			r.Reasons[s.Reason]++
-			r.Forwards, r.Backwards, r.Jets = s.Forwards, s.Backwards, s.Jets
+			r.Forwards, r.Backwards, r.Jets = s.Forwards+s.Replays, s.Backwards, s.Jets
 		},
 		Epoch: func(e train.EpochRecord) {
 			c.EvalStep = append(c.EvalStep, e.Step)

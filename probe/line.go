@@ -49,20 +49,31 @@ type Objective[T ad.Float] func(t *ad.Tape[T]) *ad.Var[T]
 // Line is g(α) = f(θ − α·u) for an Objective. It implements gen.Line. A
 // Line is reused across steps with Reset, so probing does not allocate in
 // steady state.
+//
+// The first evaluation records the objective at θ (a full forward pass,
+// unless Reset was given the recording). Every further value g(α) replays
+// that recording at θ − α·u (ad.LineCache): layers fed directly by data are
+// moved along their cached tangent instead of recomputed, and dropout reuses
+// the recorded masks, so all values of one line see the same randomness.
 type Line[T ad.Float] struct {
 	params []*ad.Var[T]
 	dir    []*tensor.Tensor[T]
 	saved  []*tensor.Tensor[T]
 
-	tape    *ad.Tape[T]
-	obj     Objective[T]
-	atTheta *ad.Var[T]          // the loss recorded at θ on tape, while still valid
-	grads   []*tensor.Tensor[T] // ∇f at θ on this line's batch, when known
-	drawn   bool                // the tape's stochastic primitives have drawn for this line
+	tape     *ad.Tape[T]
+	obj      Objective[T]
+	out      *ad.Var[T]          // the loss recorded on tape for this line, or nil
+	at       float64             // the α the tape's values are at
+	g0       float64             // g(0), once out is recorded
+	grads    []*tensor.Tensor[T] // ∇f at θ on this line's batch, when known
+	cache    ad.LineCache[T]
+	prepared bool
 
-	// Forwards and Jets count the forward passes and jet sweeps this line
-	// has run since it was made (not reset by Reset).
-	Forwards, Jets int
+	// Forwards, Replays and Jets count, since the line was made (not reset
+	// by Reset), the full forward recordings, the replays along the line
+	// (each cheaper than a forward: the data-fed layers are not
+	// recomputed), and the jet sweeps.
+	Forwards, Replays, Jets int
 }
 
 // New returns a line over params along the direction dir (dir[i] has the
@@ -86,8 +97,10 @@ func New[T ad.Float](params []*ad.Var[T], dir []*tensor.Tensor[T]) *Line[T] {
 // without another forward pass, and whose dropout masks later evaluations
 // replay.
 func (l *Line[T]) Reset(tape *ad.Tape[T], obj Objective[T], recorded *ad.Var[T]) {
-	l.tape, l.obj, l.atTheta, l.grads = tape, obj, recorded, nil
-	l.drawn = recorded != nil
+	l.tape, l.obj, l.out, l.grads, l.at, l.prepared = tape, obj, recorded, nil, 0, false
+	if recorded != nil {
+		l.g0 = ad.Scalar(recorded)
+	}
 }
 
 // SetGradient tells the line the gradient ∇f at θ on its batch (the
@@ -107,48 +120,59 @@ func (l *Line[T]) Slope() (g0, d1 float64) {
 	return l.At(0), d1
 }
 
-// record runs the objective on the tape at the current parameters. The
-// first recording of a line draws dropout masks; later ones replay them.
-func (l *Line[T]) record() *ad.Var[T] {
+// record runs the objective on the tape at θ, drawing fresh dropout masks.
+func (l *Line[T]) record() {
 	if l.tape == nil {
 		panic("probe: Line used before Reset")
 	}
 	old := l.tape.ReplayRandom
-	l.tape.ReplayRandom = l.drawn
+	l.tape.ReplayRandom = false
 	l.tape.Reset()
-	v := l.obj(l.tape)
+	l.out = l.obj(l.tape)
 	l.tape.ReplayRandom = old
-	l.drawn = true
+	l.at, l.prepared, l.g0 = 0, false, ad.Scalar(l.out)
 	l.Forwards++
-	return v
 }
 
-// At returns g(α) = f(θ − α·u); θ is restored bit for bit.
-func (l *Line[T]) At(alpha float64) float64 {
-	if alpha == 0 {
-		if l.atTheta == nil {
-			l.atTheta = l.record()
-		}
-		return ad.Scalar(l.atTheta)
+// replay moves the tape's values to θ − α·u.
+func (l *Line[T]) replay(alpha float64) float64 {
+	if !l.prepared {
+		l.cache.Prepare(l.tape, l.out, l.params, l.dir) // the tape is at θ here
+		l.prepared = true
 	}
 	nn.SaveTo(l.saved, l.params)
 	for i, p := range l.params {
 		tensor.Axpy(p.Value, T(-alpha), l.dir[i])
 	}
-	v := ad.Scalar(l.record())
-	l.atTheta = nil // the tape now holds the forward at θ − α·u
+	v := l.cache.At(-alpha)
 	nn.Restore(l.params, l.saved)
+	l.at = alpha
+	l.Replays++
 	return v
+}
+
+// At returns g(α) = f(θ − α·u); θ is restored bit for bit.
+func (l *Line[T]) At(alpha float64) float64 {
+	if l.out == nil {
+		l.record()
+	}
+	if alpha == 0 {
+		return l.g0
+	}
+	return l.replay(alpha)
 }
 
 // Jet returns g(0), g'(0) = −∇f·u and g″(0) = uᵀHu (or uᵀGu) by one jet
 // sweep over the forward at θ, recording it first if the tape does not
 // hold it.
 func (l *Line[T]) Jet(c ad.Curvature) (g0, d1, d2 float64) {
-	if l.atTheta == nil {
-		l.atTheta = l.record()
+	if l.out == nil {
+		l.record()
+	}
+	if l.at != 0 {
+		l.replay(0) // back to θ: bit for bit the recorded values
 	}
 	l.Jets++
-	_, s, h := l.tape.Jet(l.atTheta, l.params, l.dir, c)
-	return ad.Scalar(l.atTheta), -s, h
+	_, s, h := l.tape.Jet(l.out, l.params, l.dir, c)
+	return l.g0, -s, h
 }

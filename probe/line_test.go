@@ -101,24 +101,37 @@ func TestCountsAndFreeValues(t *testing.T) {
 	f := newFixture(3)
 	l := New(f.params, f.dir)
 	l.Reset(f.tape, f.obj, nil) // fresh/stream: g(0) costs a forward
-	l.At(0)
+	g0 := l.At(0)
 	l.At(0.1)
 	l.At(-0.1)
-	l.At(0) // the tape no longer holds θ: recorded again
-	if l.Forwards != 4 || l.Jets != 0 {
-		t.Fatalf("forwards %d, jets %d; want 4 and 0", l.Forwards, l.Jets)
+	if again := l.At(0); again != g0 { // g(0) is remembered, not recomputed
+		t.Fatalf("g(0) = %v, then %v", g0, again)
+	}
+	if l.Forwards != 1 || l.Replays != 2 || l.Jets != 0 {
+		t.Fatalf("forwards %d, replays %d, jets %d; want 1, 2 and 0", l.Forwards, l.Replays, l.Jets)
+	}
+	// The jet after the replays sees the values at θ again: it equals the
+	// jet of a fresh line on the same batch and masks.
+	_, d1, d2 := l.Jet(ad.Hessian)
+	f.tape.ReplayRandom = true
+	f.tape.Reset()
+	loss0 := f.obj(f.tape)
+	f.tape.ReplayRandom = false
+	_, e1, e2 := f.tape.Jet(loss0, f.params, f.dir, ad.Hessian)
+	if -d1 != e1 || d2 != e2 {
+		t.Fatalf("jet after replays (%v, %v), on a fresh recording (%v, %v)", -d1, d2, e1, e2)
 	}
 	// Same: the training forward is given, so g(0) and the jet are free.
 	f.tape.Reset()
 	loss := f.obj(f.tape)
 	l.Reset(f.tape, f.obj, loss)
-	before := l.Forwards
+	before, jets := l.Forwards, l.Jets
 	if got := l.At(0); got != ad.Scalar(loss) {
 		t.Fatalf("g(0) = %v, training loss %v", got, ad.Scalar(loss))
 	}
 	l.Jet(ad.Hessian)
-	if l.Forwards != before || l.Jets != 1 {
-		t.Fatalf("same-batch g(0) and jet ran %d forwards and %d jets; want 0 and 1", l.Forwards-before, l.Jets)
+	if l.Forwards != before || l.Jets != jets+1 {
+		t.Fatalf("same-batch g(0) and jet ran %d forwards and %d jets; want 0 and 1", l.Forwards-before, l.Jets-jets)
 	}
 }
 

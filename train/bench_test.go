@@ -41,7 +41,7 @@ func BenchmarkStep(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			f0, bw0, j0 := r.st.Forwards, r.st.Backwards, r.st.Jets
+			f0, rp0, bw0, j0 := r.st.Forwards, r.st.Replays, r.st.Backwards, r.st.Jets
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
@@ -51,6 +51,7 @@ func BenchmarkStep(b *testing.B) {
 				n++
 			}
 			b.ReportMetric(float64(r.st.Forwards-f0)/float64(n), "fwd/step")
+			b.ReportMetric(float64(r.st.Replays-rp0)/float64(n), "replay/step")
 			b.ReportMetric(float64(r.st.Backwards-bw0)/float64(n), "bwd/step")
 			b.ReportMetric(float64(r.st.Jets-j0)/float64(n), "jet/step")
 		})

@@ -73,8 +73,11 @@ type StepRecord struct {
 	LossMinus Num `json:"loss_minus"`
 	LossPlus  Num `json:"loss_plus"`
 	R2        Num `json:"r2"`
-	// Forwards, Backwards and Jets count the passes since the run began.
+	// Forwards, Backwards and Jets count the passes since the run began;
+	// Replays counts the evaluations along a probed line, which replay the
+	// probe's recorded forward without recomputing its data-fed layers.
 	Forwards  int `json:"forwards"`
+	Replays   int `json:"replays"`
 	Backwards int `json:"backwards"`
 	Jets      int `json:"jets"`
 	// Seconds is the wall time since the run began, evaluations and
@@ -82,13 +85,13 @@ type StepRecord struct {
 	Seconds float64 `json:"seconds"`
 }
 
-var stepColumns = []string{"step", "epoch", "loss", "lr", "updated", "reason", "estimate", "slope", "curvature", "probe_loss", "loss_minus", "loss_plus", "r2", "forwards", "backwards", "jets", "seconds"}
+var stepColumns = []string{"step", "epoch", "loss", "lr", "updated", "reason", "estimate", "slope", "curvature", "probe_loss", "loss_minus", "loss_plus", "r2", "forwards", "replays", "backwards", "jets", "seconds"}
 
 func (s StepRecord) csv() []string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
 	return []string{strconv.Itoa(s.Step), f(s.Epoch), f(s.Loss), f(s.LR), strconv.FormatBool(s.Updated), s.Reason,
 		s.Estimate.csv(), s.Slope.csv(), s.Curvature.csv(), s.ProbeLoss.csv(), s.LossMinus.csv(), s.LossPlus.csv(), s.R2.csv(),
-		strconv.Itoa(s.Forwards), strconv.Itoa(s.Backwards), strconv.Itoa(s.Jets), f(s.Seconds)}
+		strconv.Itoa(s.Forwards), strconv.Itoa(s.Replays), strconv.Itoa(s.Backwards), strconv.Itoa(s.Jets), f(s.Seconds)}
 }
 
 // EpochRecord is one line of epochs.jsonl: an evaluation on the test set.

@@ -48,6 +48,7 @@ type Summary struct {
 	FinalLR      float64  `json:"final_lr"`
 	Fallbacks    int      `json:"fallbacks"`
 	Forwards     int      `json:"forwards"`
+	Replays      int      `json:"replays"`
 	Backwards    int      `json:"backwards"`
 	Jets         int      `json:"jets"`
 	RunDir       string   `json:"run_dir"`
@@ -64,6 +65,7 @@ type trainerState struct {
 	TrainRand []byte        `json:"train_rand"`
 	ProbeRand []byte        `json:"probe_rand"`
 	Forwards  int           `json:"forwards"`
+	Replays   int           `json:"replays"`
 	Backwards int           `json:"backwards"`
 	Jets      int           `json:"jets"`
 	Fallbacks int           `json:"fallbacks"`
@@ -370,7 +372,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 	}
 	r.opt.Direction(r.u, r.values, r.grads)
 	r.probeReady = false
-	fw0, jets0 := r.line.Forwards, r.line.Jets
+	fw0, rp0, jets0 := r.line.Forwards, r.line.Replays, r.line.Jets
 	if r.mode == probe.Same {
 		r.line.Reset(&r.trainTape, r.trainObj, f)
 		r.line.SetGradient(r.grads)
@@ -379,6 +381,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 	}
 	d := r.rule.Next(r.st.Step, r.line)
 	r.st.Forwards += r.line.Forwards - fw0
+	r.st.Replays += r.line.Replays - rp0
 	r.st.Jets += r.line.Jets - jets0
 	if d.Reason.Failed() {
 		r.st.Fallbacks++
@@ -398,7 +401,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 		Loss: trainLoss, LR: d.LR, Updated: d.Updated, Reason: d.Reason.String(),
 		Estimate: Num(d.Estimate), Slope: Num(d.Slope), Curvature: Num(d.Curvature),
 		ProbeLoss: Num(d.Loss0), LossMinus: Num(d.LossMinus), LossPlus: Num(d.LossPlus), R2: Num(d.R2),
-		Forwards: r.st.Forwards, Backwards: r.st.Backwards, Jets: r.st.Jets,
+		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
 	}, nil
 }
 
@@ -525,7 +528,7 @@ func (r *runner[T]) finish(last StepRecord) (*Summary, error) {
 	s := &Summary{
 		Steps: r.st.Step, Epochs: float64(r.st.Step) / float64(r.loader.BatchesPerEpoch()),
 		WallSeconds: r.st.Seconds, FinalLR: r.st.LR, Fallbacks: r.st.Fallbacks,
-		Forwards: r.st.Forwards, Backwards: r.st.Backwards, Jets: r.st.Jets,
+		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
 		RunDir: r.dir, Rule: r.rule.Name(), Params: nn.NumParams(r.params),
 	}
 	s.TrainLoss = r.log.recentLoss()

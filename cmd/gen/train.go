@@ -62,7 +62,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if sum.TestAccuracy != nil {
 		fmt.Printf("   test accuracy %.2f %%", 100**sum.TestAccuracy)
 	}
-	fmt.Printf("\nfinal lr %.4g, fallbacks %d, passes: %d forward, %d backward, %d jet\n", sum.FinalLR, sum.Fallbacks, sum.Forwards, sum.Backwards, sum.Jets)
+	fmt.Printf("\nfinal lr %.4g, fallbacks %d, passes: %d forward, %d line replay, %d backward, %d jet\n", sum.FinalLR, sum.Fallbacks, sum.Forwards, sum.Replays, sum.Backwards, sum.Jets)
 	for _, s := range sum.Samples {
 		fmt.Println("sample:", s)
 	}
