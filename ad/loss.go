@@ -252,7 +252,8 @@ func (op *softmaxCEOp[T]) Jet(y *Var[T], curv bool) bool {
 //	y_ij = z_ij − logΣ_k exp z_ik.
 //
 // In Gauss–Newton mode it counts as part of the loss (with NLL it forms the
-// cross-entropy), so it keeps its own curvature.
+// cross-entropy), so it keeps its own curvature wherever it sits; anywhere
+// but under NLL that makes the result indefinite (see GaussNewton).
 func LogSoftmax[T Float](t *Tape[T], z *Var[T]) *Var[T] {
 	if z.Value.Rank() != 2 {
 		panic(fmt.Sprintf("ad: LogSoftmax: input %v, want M×C", z.Shape()))
