@@ -186,7 +186,6 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 	r.started = time.Now()
 	base := r.st.Seconds
 	perEpoch := r.loader.BatchesPerEpoch()
-	var last StepRecord
 	for r.st.Step < r.total {
 		if ctx.Err() != nil {
 			r.st.Seconds = base + time.Since(r.started).Seconds()
@@ -202,7 +201,6 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		}
 		r.st.Seconds = base + time.Since(r.started).Seconds()
 		rec.Seconds = r.st.Seconds
-		last = rec
 		r.log.addStep(rec)
 		if hooks.Step != nil {
 			hooks.Step(rec)
@@ -222,7 +220,7 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 			}
 		}
 	}
-	return r.finish(last)
+	return r.finish()
 }
 
 // setup loads the data and builds the model, loss, optimizer and rule.
@@ -521,7 +519,7 @@ func (r *runner[T]) restore() error {
 }
 
 // finish writes the summary and the charts.
-func (r *runner[T]) finish(last StepRecord) (*Summary, error) {
+func (r *runner[T]) finish() (*Summary, error) {
 	if err := r.save(); err != nil {
 		return nil, err
 	}
@@ -544,6 +542,5 @@ func (r *runner[T]) finish(last StepRecord) (*Summary, error) {
 	if err := Plot(r.dir); err != nil {
 		return s, fmt.Errorf("train: the run finished but its charts failed: %w", err)
 	}
-	_ = last
 	return s, nil
 }
