@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -78,8 +79,10 @@ func progress(off bool) (train.Hooks, func()) {
 	}
 	var bar *progressbar.ProgressBar
 	var last train.StepRecord
+	totalSteps := 0
 	hooks := train.Hooks{
 		Start: func(total, from int) {
+			totalSteps = total
 			bar = progressbar.NewOptions(total,
 				progressbar.OptionSetWriter(os.Stderr),
 				progressbar.OptionSetDescription("train"),
@@ -99,6 +102,14 @@ func progress(off bool) (train.Hooks, func()) {
 			_ = bar.Add(1)
 		},
 		Epoch: func(e train.EpochRecord) {
+			// At most about ten epoch lines: every k-th epoch and the last.
+			if perEpoch := float64(e.Step) / e.Epoch; perEpoch > 0 && totalSteps > 0 {
+				epochs := float64(totalSteps) / perEpoch
+				k := max(1, int(math.Ceil(epochs/10)))
+				if int(math.Round(e.Epoch))%k != 0 && e.Step != totalSteps {
+					return
+				}
+			}
 			msg := fmt.Sprintf("epoch %.2f: step %d, train loss %.4f, test loss %.4f", e.Epoch, e.Step, last.Loss, float64(e.TestLoss))
 			if e.TestAccuracy != nil {
 				msg += fmt.Sprintf(", test accuracy %.2f %%", 100**e.TestAccuracy)
