@@ -75,7 +75,10 @@ func SaveLines(path string, c Chart, series ...Series) error {
 		if err != nil { // unreachable: finitePoints keeps finite values only
 			return fmt.Errorf("plot: %s: %s: series %q: %w", op, path, s.Name, err)
 		}
+		// Colours repeat after plotutil's default palette; each repetition gets
+		// the next dash pattern, so that up to 7×7 series stay distinct.
 		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
 		l.Width = vg.Points(1.5)
 		p.Add(l)
 		if s.Name != "" {
