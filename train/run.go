@@ -145,6 +145,7 @@ type runner[T ad.Float] struct {
 	trainTape, probeTape ad.Tape[T]
 	batch, probeBatch    data.Batch[T]
 	probeReady           bool
+	peeked               bool // probeBatch holds the loader's next batch (fresh probes)
 	trainPCG, probePCG   *rand.PCG
 	line                 *probe.Line[T]
 	mode                 probe.Mode
@@ -290,6 +291,7 @@ func (r *runner[T]) setup() error {
 				data.NextBatch(r.stream, &r.probeBatch)
 			} else {
 				data.PeekBatch(r.loader, &r.probeBatch)
+				r.peeked = true
 			}
 			r.probeReady = true
 		}
@@ -355,7 +357,16 @@ func (r *runner[T]) record(t *ad.Tape[T], b *data.Batch[T]) *ad.Var[T] {
 
 // step runs one training step.
 func (r *runner[T]) step() (StepRecord, error) {
-	pos := data.NextBatch(r.loader, &r.batch)
+	var pos data.Position
+	if r.peeked {
+		// The fresh probe already copied this batch: take it over.
+		pos = r.loader.Position()
+		r.loader.Next()
+		r.batch, r.probeBatch = r.probeBatch, r.batch
+		r.peeked = false
+	} else {
+		pos = data.NextBatch(r.loader, &r.batch)
+	}
 	r.trainTape.Reset()
 	f := r.trainObj(&r.trainTape)
 	ad.ZeroGrad(r.params)
