@@ -162,8 +162,8 @@ func SensitivityMethods() []Method {
 
 // RemedyMethods are candidate remedies for the greedy step's bias, each
 // applied to approximate GeN on SGD and on Adam with fresh probes and the
-// default settings (and to the runaway same-batch GeN-Adam for the trust
-// test): a linear horizon, the trust-ratio test of package peer (κ ≤ 1: a
+// default settings (and, for the probe batch, same-batch probes on both
+// directions, with the trust test on the runaway same-batch GeN-Adam): a linear horizon, the trust-ratio test of package peer (κ ≤ 1: a
 // pure safeguard; κ ≤ 2: it may also lengthen steps the model predicts
 // well), and the two defaults undone one at a time — without the authors'
 // clip of Δ to [α/2, 2α], and with the other failure policy (fallback to a
@@ -185,6 +185,7 @@ func RemedyMethods() []Method {
 		)
 	}
 	ms = append(ms,
+		Method{"GeN-SGD same-batch", "remedy", set("sgd", "gen", probeSame)},
 		Method{"GeN-Adam same-batch", "remedy", set("adam", "gen", probeSame)},
 		Method{"GeN-Adam same-batch + trust κ≤1", "remedy", set("adam", "gen-trust", probeSame)},
 	)
