@@ -9,7 +9,7 @@ import (
 )
 
 // quadLine is the line of f(θ) = ½ Σ h_i θ_i² along u in float64:
-// g(α) = f(θ − α·u), g'(0) = −Σ h_i θ_i u_i, g”(0) = Σ h_i u_i². It is
+// g(α) = f(θ − α·u), g'(0) = −Σ h_i θ_i u_i, g″(0) = Σ h_i u_i². It is
 // exact, so it is the oracle's own arithmetic, not the code under test.
 type quadLine struct {
 	h, theta, u []float64
@@ -341,5 +341,22 @@ func TestConfigPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// Scaling by κ > 1 never takes the rate past the inner rule's upper bound.
+func TestTrustRespectsLRMax(t *testing.T) {
+	inner := gen.NewExact(gen.ExactConfig{Limits: gen.Limits{LRMax: 0.1}})
+	tr := NewTrust(inner, TrustConfig{MaxScale: 2, LRMax: 0.1})
+	if err := tr.SetState(gen.State{Kind: "trust/gen-exact", Values: map[string]float64{"kappa": 2, "inner.alpha": 0.1}}); err != nil {
+		t.Fatal(err)
+	}
+	// f = ½θ² along u = ∇f: α* = 1, clamped by the inner rule to 0.1;
+	// κ = 2 must not double it.
+	line := newQuad([]float64{1}, []float64{1})
+	line.sgd()
+	d := tr.Next(0, line)
+	if d.LR > 0.1 {
+		t.Fatalf("trust with κ = 2 returned lr %v above LRMax 0.1", d.LR)
 	}
 }

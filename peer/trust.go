@@ -20,6 +20,9 @@ type TrustConfig struct {
 	Shrink, Grow float64
 	// MaxScale bounds κ above (default 1); MinScale below (default 1e-3).
 	MaxScale, MinScale float64
+	// LRMax, when positive, bounds the scaled learning rate κ·α: the inner
+	// rule's upper bound, which scaling by κ > 1 could otherwise exceed.
+	LRMax float64
 }
 
 // Trust wraps a GeN rule with a trust-region ratio test (Nocedal & Wright,
@@ -82,6 +85,9 @@ func (t *Trust) Scale() float64 { return t.kappa }
 func (t *Trust) Next(step int, line gen.Line) gen.Decision {
 	d := t.inner.Next(step, line)
 	lr := max(t.kappa*d.LR, gen.MinPositiveLR)
+	if t.cfg.LRMax > 0 {
+		lr = min(lr, max(t.cfg.LRMax, gen.MinPositiveLR))
+	}
 	if !d.Updated || d.Reason != gen.OK {
 		d.LR = lr
 		return d
