@@ -6,22 +6,25 @@ import (
 	"github.com/genopt/gen/tensor"
 )
 
-// affineInLeaves marks primitives whose output is affine in their parameter
-// inputs whenever every input is a leaf (a parameter or data): Linear,
-// Conv2D and Embedding fed by data. Along a line θ + t·u in the parameters
-// such an output is exactly y + t·ẏ.
-type affineInLeaves interface{ affineInLeaves() }
+// affineInLeaves marks primitives whose output is affine in their inputs
+// except one, fixed, input: Linear and Conv2D are affine in (W, b) for a
+// fixed x (input 0), Embedding is linear in its table (no fixed input: −1).
+// When every input is a leaf and the fixed one does not move along the line
+// θ + t·u, the output is exactly y + t·ẏ. (With x and W both moving the
+// output is quadratic in t, and such a node is recomputed.)
+type affineInLeaves interface{ affineInLeaves() (fixed int) }
 
-func (*linearOp[T]) affineInLeaves()    {}
-func (*conv2DOp[T]) affineInLeaves()    {}
-func (*embeddingOp[T]) affineInLeaves() {}
+func (*linearOp[T]) affineInLeaves() int    { return 0 }
+func (*conv2DOp[T]) affineInLeaves() int    { return 0 }
+func (*embeddingOp[T]) affineInLeaves() int { return -1 }
 
 // LineCache evaluates a recorded computation along a line in the
 // parameters, f(θ + t·u), by replaying the tape: every primitive is
 // recomputed from its inputs' new values, except those whose output is
-// affine in the parameters along the line — a Linear, Conv2D or Embedding
-// fed directly by data — which are updated as y(t) = y(0) + t·ẏ from their
-// value and first tangent at θ. For a network whose first layer reads the
+// affine along the line — a Linear or Conv2D whose input is data (or a
+// parameter that does not move) and whose weights are parameters, or an
+// Embedding — which are updated as y(t) = y(0) + t·ẏ from their value and
+// first tangent at θ. For a network whose first layer reads the
 // data, that layer (usually the most expensive one) then costs one GEMM for
 // the whole line instead of one per point, and stochastic primitives
 // (dropout) reuse their recorded masks.
@@ -65,7 +68,8 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 		if v.op == nil {
 			continue
 		}
-		if _, ok := v.op.(affineInLeaves); !ok {
+		a, ok := v.op.(affineInLeaves)
+		if !ok {
 			continue
 		}
 		leaves, moving := true, false
@@ -73,7 +77,7 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 			leaves = leaves && x.op == nil
 			moving = moving || x.hasD1
 		}
-		if !leaves || !moving {
+		if fixed := a.affineInLeaves(); !leaves || !moving || (fixed >= 0 && v.in[fixed].hasD1) {
 			continue
 		}
 		if v.d1 == nil {

@@ -64,3 +64,33 @@ func TestLineCacheMatchesRecording(t *testing.T) {
 		c.Prepare(tape, out, params, dir)
 	}
 }
+
+// A Linear whose input and weight both move is quadratic along the line:
+// it must be recomputed, not moved along its tangent.
+func TestLineCacheBilinearIsRecomputed(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	p, w := NewParam("p", randT(r, 4, 3)), NewParam("w", randT(r, 2, 3))
+	target := randT(r, 4, 2)
+	params := []*Var[float64]{p, w}
+	dir := []*tensor.Tensor[float64]{randT(r, 4, 3), randT(r, 2, 3)}
+	tape := &Tape[float64]{}
+	record := func() *Var[float64] {
+		tape.Reset()
+		return MeanSquaredError(tape, Linear(tape, p, w, nil), target)
+	}
+	out := record()
+	var c LineCache[float64]
+	c.Prepare(tape, out, params, dir)
+	if c.Affine() != 0 {
+		t.Fatalf("%d affine nodes, want 0: x·Wᵀ with both moving is not affine", c.Affine())
+	}
+	const s = 0.7
+	for i, q := range params {
+		tensor.Axpy(q.Value, s, dir[i])
+	}
+	got := c.At(s)
+	want := Scalar(record())
+	if numcheck.Rel(got, want, 1e-12) > 1e-12 {
+		t.Fatalf("replay %v, recording %v", got, want)
+	}
+}

@@ -360,3 +360,17 @@ func TestTrustRespectsLRMax(t *testing.T) {
 		t.Fatalf("trust with κ = 2 returned lr %v above LRMax 0.1", d.LR)
 	}
 }
+
+// Scaling by a small κ never takes the rate below the rule's lower bound.
+func TestTrustRespectsLRMin(t *testing.T) {
+	inner := gen.NewExact(gen.ExactConfig{Limits: gen.Limits{LRMin: 0.05}})
+	tr := NewTrust(inner, TrustConfig{MaxScale: 2, LRMin: 0.05})
+	if err := tr.SetState(gen.State{Kind: "trust/gen-exact", Values: map[string]float64{"kappa": 1e-3, "inner.alpha": 0.1}}); err != nil {
+		t.Fatal(err)
+	}
+	line := newQuad([]float64{1}, []float64{1})
+	line.sgd()
+	if d := tr.Next(0, line); d.LR < 0.05 {
+		t.Fatalf("trust with κ = 1e-3 returned lr %v below LRMin 0.05", d.LR)
+	}
+}

@@ -20,9 +20,9 @@ type TrustConfig struct {
 	Shrink, Grow float64
 	// MaxScale bounds κ above (default 1); MinScale below (default 1e-3).
 	MaxScale, MinScale float64
-	// LRMax, when positive, bounds the scaled learning rate κ·α: the inner
-	// rule's upper bound, which scaling by κ > 1 could otherwise exceed.
-	LRMax float64
+	// LRMin and LRMax, when positive, bound the scaled learning rate κ·α:
+	// the inner rule's bounds, which scaling by κ could otherwise leave.
+	LRMin, LRMax float64
 }
 
 // Trust wraps a GeN rule with a trust-region ratio test (Nocedal & Wright,
@@ -36,6 +36,8 @@ type TrustConfig struct {
 //
 // then sets κ ← max(Shrink·κ, MinScale) if ρ < Low and
 // κ ← min(Grow·κ, MaxScale) if ρ > High, for the steps that follow.
+// Every rate the inner rule returns is scaled by κ — lazy steps and the
+// failure policy's rates included — and kept within LRMin/LRMax.
 // On a line that is quadratic ρ = 1; ρ falls when α* overshoots the true
 // minimum because the loss is not locally quadratic. For approximate GeN the
 // slope and curvature are those of its three-point fit,
@@ -84,7 +86,7 @@ func (t *Trust) Scale() float64 { return t.kappa }
 // Next implements gen.Rule.
 func (t *Trust) Next(step int, line gen.Line) gen.Decision {
 	d := t.inner.Next(step, line)
-	lr := max(t.kappa*d.LR, gen.MinPositiveLR)
+	lr := max(t.kappa*d.LR, t.cfg.LRMin, gen.MinPositiveLR)
 	if t.cfg.LRMax > 0 {
 		lr = min(lr, max(t.cfg.LRMax, gen.MinPositiveLR))
 	}

@@ -134,11 +134,17 @@ func (l *Line[T]) record() {
 	l.Forwards++
 }
 
-// replay moves the tape's values to θ − α·u.
+// replay moves the tape's values to θ − α·u (a return to θ is not counted
+// as a replay: it serves the jet, not the rule).
 func (l *Line[T]) replay(alpha float64) float64 {
 	if !l.prepared {
 		l.cache.Prepare(l.tape, l.out, l.params, l.dir) // the tape is at θ here
 		l.prepared = true
+	}
+	if alpha == 0 { // back to θ: the parameters are already there
+		v := l.cache.At(0)
+		l.at = 0
+		return v
 	}
 	nn.SaveTo(l.saved, l.params)
 	for i, p := range l.params {

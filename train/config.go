@@ -317,7 +317,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		if err != nil {
 			return nil, err
 		}
-		return peer.NewTrust(r, peer.TrustConfig{MaxScale: kmax, LRMax: c.LRMax}), nil
+		return peer.NewTrust(r, peer.TrustConfig{MaxScale: kmax, LRMin: c.LRMin, LRMax: c.LRMax}), nil
 	}
 	switch c.LR {
 	case "sps":
