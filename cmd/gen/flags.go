@@ -103,7 +103,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Act, "act", "", "hidden activation: relu, leaky-relu, tanh, sigmoid, gelu, silu, softplus, identity (default relu; charmlp tanh)")
 	fs.StringVar(&c.OutAct, "out-act", "none", "output activation (mlp)")
 	fs.StringVar(&c.Loss, "loss", "", "loss: ce, nll, mse, half-sq (default ce for classification, mse for regression)")
-	fs.StringVar(&c.Opt, "opt", "adam", "direction: sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion")
+	fs.StringVar(&c.Opt, "opt", "adam", "direction: sgd, momentum, nesterov, adam, adamw, rmsprop, adagrad, lion; the learning-rate-free peers dadapt-adam, dadapt-sgd, prodigy, dog (run them with --lr const:1)")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay λ (coupled L2; decoupled for adamw and lion)")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
 	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X, linear:X, step:X (default gen-trust:2; for sgd, momentum, nesterov gen)")

@@ -25,7 +25,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the final summary as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: gen train [flags]\n\nTrains a model with a learning rate chosen by GeN (or a schedule), writing metrics,\ncharts and a checkpoint into a run directory. With no flags: MNIST, MLP 784-256-10 (ReLU),\nAdam directions, approximate GeN with fresh probes, 3 epochs of batch 128, seed 1.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: gen train [flags]\n\nTrains a model with a learning rate chosen by GeN (or a schedule), writing metrics,\ncharts and a checkpoint into a run directory. With no flags: MNIST, MLP 784-256-10 (ReLU),\nAdam directions, approximate GeN with fresh probes inside the trust-ratio test\n(--lr gen-trust:2), 3 epochs of batch 128, seed 1.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
