@@ -216,19 +216,16 @@ func Tasks(synthEpochs, mnistSteps, cnnSteps, textSteps int) []Task {
 // Quick is the suite `gen compare --suite quick` runs: four tasks (no CNN),
 // short runs, three seeds, sensitivity on MNIST MLP (first seed) and
 // remedies on every task; under ten minutes on two idle cores.
-func Quick() Suite {
-	s := Suite{Name: "quick", Tasks: Tasks(20, 300, 0, 300), Seeds: []uint64{1, 2, 3}, Peers: true,
-		Sensitivity: []string{"mnist-mlp"}, RemedySeeds: 3}
-	for _, t := range s.Tasks {
-		s.Remedies = append(s.Remedies, t.Name)
-	}
-	return s
-}
+func Quick() Suite { return standard("quick", Tasks(20, 300, 0, 300)) }
 
 // Full is the suite of `gen compare --suite full`: all five tasks, longer
 // runs, three seeds, sensitivity on MNIST MLP and remedies on every task.
-func Full() Suite {
-	s := Suite{Name: "full", Tasks: Tasks(50, 940, 100, 1500), Seeds: []uint64{1, 2, 3}, Peers: true,
+func Full() Suite { return standard("full", Tasks(50, 940, 100, 1500)) }
+
+// standard is the shape of the quick and full suites: three seeds, the
+// peers, sensitivity on MNIST MLP, remedies on every task.
+func standard(name string, tasks []Task) Suite {
+	s := Suite{Name: name, Tasks: tasks, Seeds: []uint64{1, 2, 3}, Peers: true,
 		Sensitivity: []string{"mnist-mlp"}, RemedySeeds: 3}
 	for _, t := range s.Tasks {
 		s.Remedies = append(s.Remedies, t.Name)

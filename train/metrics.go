@@ -118,17 +118,11 @@ func (e EpochRecord) csv() []string {
 // flushed (at each checkpoint), so that the files never run ahead of the
 // checkpoint by more than one interval.
 type metricsLog struct {
-	dir            string
-	steps          []StepRecord
-	epochs         []EpochRecord
-	flushedSteps   int
-	flushedEpochs  int
-	classification bool
-}
-
-func openMetrics(dir string, classification bool) (*metricsLog, error) {
-	m := &metricsLog{dir: dir, classification: classification}
-	return m, nil
+	dir           string
+	steps         []StepRecord
+	epochs        []EpochRecord
+	flushedSteps  int
+	flushedEpochs int
 }
 
 func (m *metricsLog) addStep(s StepRecord)   { m.steps = append(m.steps, s) }

@@ -172,10 +172,7 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 			return nil, err
 		}
 	}
-	var err error
-	if r.log, err = openMetrics(dir, r.task == "classification"); err != nil {
-		return nil, err
-	}
+	r.log = &metricsLog{dir: dir}
 	if resume {
 		if err := r.restore(); err != nil {
 			return nil, err
