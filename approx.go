@@ -9,9 +9,17 @@ import (
 // with γ = 0.9, Φ = 4, three probe points, automatic start.
 type ApproxConfig struct {
 	Limits
-	// LR0 is α₀, the first probe size and the start of the smoothing. 0
-	// starts automatically: the first update brackets the probe size
-	// (×10, ÷10, ×100, …) until the fit is convex.
+	// Estimator is Smoothed (default: the source text's average of the
+	// per-probe minimizers) or Mean (the ratio of the averaged slope and
+	// curvature).
+	Estimator Estimator
+	// LR0 is α₀. With the Smoothed estimator it is the first probe size
+	// and the start of the smoothing; with Mean it is only where the
+	// automatic start begins its bracket (the rate always comes from the
+	// fit). 0 starts automatically: the first update brackets the probe
+	// size (×10, ÷10, ×100, …) until the fit is convex and descending,
+	// then re-probes at the estimate until it lies within a factor 2 of
+	// the probe size.
 	LR0 float64
 	// Gamma is γ in α_t = γ·α_{t−1} + (1−γ)·Δ (default 0.9; set NoSmoothing
 	// for γ = 0). Must be in [0, 1).
@@ -45,9 +53,15 @@ type ApproxConfig struct {
 //
 // On a quadratic Δ is the exact minimizer along u for any a. The rule probes
 // every Φ steps and keeps α in between; all losses are float64.
+//
+// With the Mean estimator the rule keeps the averages of the probes' slopes
+// s = (f₊ − f₋)/(2a) and curvatures c = (f₊ − 2f₀ + f₋)/a² instead, and
+// α_t = S_t/C_t (see Mean).
 type Approx struct {
-	cfg   ApproxConfig
-	alpha float64 // α_{t−1}; 0 before the first update
+	cfg       ApproxConfig
+	alpha     float64 // α_{t−1}; 0 before the first update
+	estimated bool    // alpha came from the probes, not from a fixed rate
+	m         moments // the Mean estimator's averages
 }
 
 var _ Rule = (*Approx)(nil)
@@ -81,7 +95,11 @@ func NewApprox(cfg ApproxConfig) *Approx {
 	if cfg.LR0 < 0 || math.IsNaN(cfg.LR0) {
 		panic(fmt.Sprintf("gen: Approx: LR0 %g must be ≥ 0", cfg.LR0))
 	}
-	return &Approx{cfg: cfg, alpha: cfg.LR0}
+	r := &Approx{cfg: cfg}
+	if cfg.Estimator == Smoothed {
+		r.alpha = cfg.LR0
+	}
+	return r
 }
 
 // Name describes the rule.
@@ -90,30 +108,42 @@ func (a *Approx) Name() string {
 	if a.cfg.FivePoint {
 		pts = 5
 	}
-	return fmt.Sprintf("gen(Φ=%d, γ=%g, %d points)", a.cfg.Every, a.cfg.Gamma, pts)
+	est := ""
+	if a.cfg.Estimator == Mean {
+		est = "mean, "
+	}
+	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points)", est, a.cfg.Every, a.cfg.Gamma, pts)
 }
 
 // fit is the outcome of one parabola fit along the line.
 type fit struct {
-	f0, fm, fp float64 // g(0), g(a), g(−a)
-	delta, r2  float64
-	reason     Reason
+	f0, fm, fp  float64 // g(0), g(a), g(−a)
+	slope, curv float64 // the fitted −g'(0) and g″(0); NaN when not finite
+	delta, r2   float64
+	reason      Reason
 }
 
 // fitAt probes the line at distance a and fits the parabola.
 func (r *Approx) fitAt(line Line, a float64) fit {
-	f := fit{f0: line.At(0), fm: line.At(a), fp: line.At(-a), delta: math.NaN(), r2: math.NaN()}
+	nan := math.NaN()
+	f := fit{f0: line.At(0), fm: line.At(a), fp: line.At(-a), slope: nan, curv: nan, delta: nan, r2: nan}
 	if !r.cfg.FivePoint {
 		curv := f.fp - 2*f.f0 + f.fm
+		if finite(f.f0, f.fm, f.fp) {
+			f.slope, f.curv = (f.fp-f.fm)/(2*a), curv/(a*a)
+		}
 		switch {
-		case !finite(f.f0, f.fm, f.fp):
+		case !finite(f.f0, f.fm, f.fp, f.slope, f.curv):
 			f.reason = NonFinite
-		case !(curv > 0):
+		case !(curv > 0) || flat(f.f0, f.fm, f.fp): // a flat line has no curvature to fit
 			f.reason = NonConvex
 		case !(f.fp > f.fm):
 			f.reason = NonDescent
 		default:
 			f.delta = a / 2 * (f.fp - f.fm) / curv
+		}
+		if f.reason == OK && !finite(f.delta) { // a tiny curvature overflows Δ
+			f.reason, f.delta = NonFinite, nan
 		}
 		return f
 	}
@@ -145,13 +175,19 @@ func (r *Approx) fitAt(line Line, a float64) fit {
 	if ssTot > 0 {
 		f.r2 = 1 - ssRes/ssTot
 	}
+	f.slope, f.curv = -c1/a, 2*c2/(a*a)
 	switch {
-	case !(c2 > 0):
+	case !finite(f.slope, f.curv):
+		f.reason = NonFinite
+	case !(c2 > 0) || flat(gs[:]...): // equal losses: c2 is rounding noise
 		f.reason = NonConvex
 	case !(c1 < 0):
 		f.reason = NonDescent
 	default:
 		f.delta = -c1 * a / (2 * c2)
+	}
+	if f.reason == OK && !finite(f.delta) {
+		f.reason, f.delta = NonFinite, math.NaN()
 	}
 	return f
 }
@@ -160,51 +196,95 @@ func (r *Approx) fitAt(line Line, a float64) fit {
 func (r *Approx) Next(step int, line Line) Decision {
 	if step%r.cfg.Every != 0 && r.alpha > 0 {
 		d := newDecision(r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step)))
-		d.Reason = Lazy
+		d.Reason, d.Estimated = Lazy, r.estimated
 		return d
 	}
 	d := newDecision(0)
 	d.Updated = true
 	var f fit
 	var a float64
-	if r.alpha == 0 {
+	reason := OK
+	switch {
+	case r.alpha == 0:
 		f, a = r.start(line)
+		reason = f.reason
 		if !f.reason.Failed() {
-			r.alpha = r.cfg.clamp(f.delta)
+			r.alpha, r.estimated = r.cfg.clamp(f.delta), true
+			r.m = moments{}
+			r.m.add(f.slope, f.curv, r.cfg.Gamma)
 		} else {
-			r.alpha = r.cfg.onFailure(0, f.reason, r.cfg.Gamma)
+			r.alpha, r.estimated = r.cfg.onFailure(0, f.reason, r.cfg.Gamma), false
 		}
-	} else {
+	case r.cfg.Estimator == Mean:
 		a = r.cfg.ProbeFactor * r.alpha
 		f = r.fitAt(line, a)
-		if f.reason.Failed() {
-			r.alpha = r.cfg.onFailure(r.alpha, f.reason, r.cfg.Gamma)
+		if finite(f.slope, f.curv) {
+			r.m.add(f.slope, f.curv, r.cfg.Gamma)
+		}
+		est, why := r.m.rate()
+		if f.reason == NonFinite { // a probe that blew up says the step is too long, whatever the averages say
+			why = NonFinite
+		}
+		reason = why
+		if why.Failed() {
+			r.fail(why)
 		} else {
-			delta := f.delta
-			if m := r.cfg.MaxChange; m > 1 {
-				delta = min(max(delta, r.alpha/m), m*r.alpha)
-			}
-			r.alpha = r.cfg.clamp(r.cfg.Gamma*r.alpha + (1-r.cfg.Gamma)*delta)
+			r.alpha, r.estimated = r.cfg.clamp(r.clip(est)), true
+		}
+	default:
+		a = r.cfg.ProbeFactor * r.alpha
+		f = r.fitAt(line, a)
+		reason = f.reason
+		if f.reason.Failed() {
+			r.fail(f.reason)
+		} else {
+			r.alpha = r.cfg.clamp(r.cfg.Gamma*r.alpha + (1-r.cfg.Gamma)*r.clip(f.delta))
+			r.estimated = true
 		}
 	}
-	d.Reason, d.Estimate, d.R2 = f.reason, f.delta, f.r2
+	d.Reason, d.Estimate, d.R2, d.Estimated = reason, f.delta, f.r2, r.estimated
 	d.Loss0, d.LossMinus, d.LossPlus, d.Probe = f.f0, f.fm, f.fp, a
-	if finite(f.fp, f.fm) && a > 0 {
-		d.Slope = (f.fp - f.fm) / (2 * a) // central difference of −g'(0)
+	d.Slope = f.slope
+	if r.cfg.Estimator == Mean {
+		d.Curvature = f.curv
 	}
 	d.LR = r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step))
 	return d
 }
 
-// start brackets the probe size from StartLR: a, 10a, a/10, 100a, a/100, …
-// until the fit is convex and descending, at most MaxBracket fits. When the
-// accepted Δ is more than 10× away from the probe size, it re-probes once at
-// a = Δ, where the parabola is a better model of the line (so at most
-// MaxBracket + 1 fits in all). If that confirmation fails — the line is not
+// clip bounds a new estimate to [α/MaxChange, MaxChange·α] when MaxChange > 1.
+func (r *Approx) clip(est float64) float64 {
+	if m := r.cfg.MaxChange; m > 1 && r.alpha > 0 {
+		return min(max(est, r.alpha/m), m*r.alpha)
+	}
+	return est
+}
+
+// fail applies the failure policy. A kept rate is still the estimate it
+// was; any other policy's rate is not an estimate.
+func (r *Approx) fail(why Reason) {
+	prev := r.alpha
+	r.alpha = r.cfg.onFailure(prev, why, r.cfg.Gamma)
+	r.estimated = r.estimated && r.alpha == prev
+}
+
+// maxRefine bounds the re-probes of the automatic start.
+const maxRefine = 8
+
+// start brackets the probe size from StartLR (with the Mean estimator: from
+// LR0 when it is set): a, 10a, a/10, 100a, a/100, … until the fit is convex
+// and descending, at most MaxBracket fits. It then re-probes at a = √(a·Δ)
+// until Δ lies within a factor 2 of the probe size (at most maxRefine
+// times): the
+// parabola is then fitted where the step lands, and the result no longer
+// depends on where the bracket began. If a re-probe fails — the line is not
 // convex or not finite that far out — Δ is not trusted beyond the probed
-// region: it is clipped to [a/10, 10a].
+// region: it is clipped to [a/10, a] of the last good fit.
 func (r *Approx) start(line Line) (fit, float64) {
 	base := r.cfg.StartLR
+	if r.cfg.Estimator == Mean && r.cfg.LR0 > 0 {
+		base = r.cfg.LR0
+	}
 	var f fit
 	var a float64
 	for i := range r.cfg.MaxBracket {
@@ -218,18 +298,31 @@ func (r *Approx) start(line Line) (fit, float64) {
 			break
 		}
 	}
-	if !f.reason.Failed() && (f.delta > 10*a || f.delta < a/10) {
-		if g := r.fitAt(line, f.delta); !g.reason.Failed() {
-			return g, f.delta
+	for range maxRefine {
+		if f.reason.Failed() || (f.delta <= 2*a && f.delta >= a/2) {
+			break
 		}
-		f.delta = min(max(f.delta, a/10), 10*a)
+		// The geometric mean of a and Δ: probing at Δ itself can jump
+		// back and forth when the line's curvature grows with the probe
+		// size; halfway in log scale converges.
+		next := math.Sqrt(a * f.delta)
+		g := r.fitAt(line, next)
+		if g.reason.Failed() {
+			f.delta = min(max(f.delta, a/10), a) // never beyond a probe that was seen finite and convex
+			break
+		}
+		f, a = g, next
 	}
 	return f, a
 }
 
 // State implements Rule.
 func (r *Approx) State() State {
-	return State{Kind: "gen", Values: map[string]float64{"alpha": r.alpha}}
+	v := map[string]float64{"alpha": r.alpha, "estimated": b2f(r.estimated)}
+	if r.cfg.Estimator == Mean {
+		r.m.values(v)
+	}
+	return State{Kind: "gen", Values: v}
 }
 
 // SetState implements Rule.
@@ -237,6 +330,22 @@ func (r *Approx) SetState(s State) error {
 	if err := checkKind(s, "gen"); err != nil {
 		return err
 	}
-	r.alpha = s.Values["alpha"]
+	alpha, ok := s.Values["alpha"]
+	if !ok || !finite(alpha) || alpha < 0 {
+		return fmt.Errorf("gen: state has alpha %v (present: %v); want a finite number ≥ 0: the checkpoint is corrupted", alpha, ok)
+	}
+	if r.cfg.Estimator == Mean {
+		if err := r.m.setValues(s.Values); err != nil {
+			return err
+		}
+	}
+	r.alpha, r.estimated = alpha, s.Values["estimated"] == 1
 	return nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/genopt/gen/ad"
 )
@@ -10,6 +11,9 @@ import (
 // Hessian, recomputed every step, unsmoothed and unbounded above.
 type ExactConfig struct {
 	Limits
+	// Estimator is Smoothed (default: α_t = γ·α_{t−1} + (1−γ)·α*) or Mean
+	// (α_t = S_t/C_t, the ratio of the averaged ∇f·u and uᵀHu).
+	Estimator Estimator
 	// Curvature is ad.Hessian (default) for uᵀHu or ad.GaussNewton for uᵀGu.
 	Curvature ad.Curvature
 	// Gamma smooths the estimate: α_t = γ·α_{t−1} + (1−γ)·α* (default 0:
@@ -29,8 +33,10 @@ type ExactConfig struct {
 // applies the horizon factor and the bounds. When uᵀHu ≤ 0, ∇f·u ≤ 0 or a
 // value is not finite, the failure policy decides.
 type Exact struct {
-	cfg   ExactConfig
-	alpha float64 // the smoothed estimate; 0 before the first update
+	cfg       ExactConfig
+	alpha     float64 // the smoothed estimate; 0 before the first update
+	estimated bool    // alpha came from the jets, not from a fixed rate
+	m         moments // the Mean estimator's averages
 }
 
 var _ Rule = (*Exact)(nil)
@@ -49,14 +55,18 @@ func NewExact(cfg ExactConfig) *Exact {
 
 // Name describes the rule.
 func (e *Exact) Name() string {
-	return fmt.Sprintf("gen-exact(%s, Φ=%d, γ=%g)", e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma)
+	est := ""
+	if e.cfg.Estimator == Mean {
+		est = "mean, "
+	}
+	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma)
 }
 
 // Next implements Rule.
 func (e *Exact) Next(step int, line Line) Decision {
 	if step%e.cfg.Every != 0 && e.alpha > 0 {
 		d := newDecision(e.cfg.clamp(e.alpha * e.cfg.Horizon.Factor(step)))
-		d.Reason = Lazy
+		d.Reason, d.Estimated = Lazy, e.estimated
 		return d
 	}
 	g0, d1, d2 := line.Jet(e.cfg.Curvature)
@@ -72,21 +82,38 @@ func (e *Exact) Next(step int, line Line) Decision {
 		d.Reason = NonDescent
 	default:
 		d.Estimate = -d1 / d2
+		if !finite(d.Estimate) { // a tiny curvature overflows the ratio
+			d.Reason, d.Estimate = NonFinite, math.NaN()
+		}
 	}
-	if d.Reason.Failed() {
-		e.alpha = e.cfg.onFailure(e.alpha, d.Reason, e.cfg.Gamma)
-	} else if e.alpha == 0 {
-		e.alpha = e.cfg.clamp(d.Estimate)
-	} else {
-		e.alpha = e.cfg.clamp(e.cfg.Gamma*e.alpha + (1-e.cfg.Gamma)*d.Estimate)
+	est := d.Estimate
+	if e.cfg.Estimator == Mean && finite(d1, d2) {
+		// Every finite jet enters the averages; the decision is theirs.
+		e.m.add(-d1, d2, e.cfg.Gamma)
+		est, d.Reason = e.m.rate()
 	}
+	switch {
+	case d.Reason.Failed():
+		prev := e.alpha
+		e.alpha = e.cfg.onFailure(prev, d.Reason, e.cfg.Gamma)
+		e.estimated = e.estimated && e.alpha == prev
+	case e.alpha == 0 || e.cfg.Estimator == Mean:
+		e.alpha, e.estimated = e.cfg.clamp(est), true
+	default:
+		e.alpha, e.estimated = e.cfg.clamp(e.cfg.Gamma*e.alpha+(1-e.cfg.Gamma)*est), true
+	}
+	d.Estimated = e.estimated
 	d.LR = e.cfg.clamp(e.alpha * e.cfg.Horizon.Factor(step))
 	return d
 }
 
 // State implements Rule.
 func (e *Exact) State() State {
-	return State{Kind: "gen-exact", Values: map[string]float64{"alpha": e.alpha}}
+	v := map[string]float64{"alpha": e.alpha, "estimated": b2f(e.estimated)}
+	if e.cfg.Estimator == Mean {
+		e.m.values(v)
+	}
+	return State{Kind: "gen-exact", Values: v}
 }
 
 // SetState implements Rule.
@@ -94,6 +121,15 @@ func (e *Exact) SetState(s State) error {
 	if err := checkKind(s, "gen-exact"); err != nil {
 		return err
 	}
-	e.alpha = s.Values["alpha"]
+	alpha, ok := s.Values["alpha"]
+	if !ok || !finite(alpha) || alpha < 0 {
+		return fmt.Errorf("gen: state has alpha %v (present: %v); want a finite number ≥ 0: the checkpoint is corrupted", alpha, ok)
+	}
+	if e.cfg.Estimator == Mean {
+		if err := e.m.setValues(s.Values); err != nil {
+			return err
+		}
+	}
+	e.alpha, e.estimated = alpha, s.Values["estimated"] == 1
 	return nil
 }

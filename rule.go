@@ -98,6 +98,11 @@ type Decision struct {
 	LR float64
 	// Updated is set when the rule probed the line this step.
 	Updated bool
+	// Estimated is set when LR comes from the line's measurements (this
+	// step's or, on lazy steps and under the Keep policy, an earlier
+	// step's), not from a fixed rate (the failure policy's fallback, the
+	// start, a schedule).
+	Estimated bool
 	// Reason says whether the estimate was used or which fallback fired.
 	Reason Reason
 	// Estimate is the raw minimizer: α* = (∇f·u)/(uᵀHu) for Exact, Δ for
@@ -106,7 +111,9 @@ type Decision struct {
 	// Loss0 is g(0); LossMinus is g(a) = f(θ − a·u) and LossPlus is
 	// g(−a) = f(θ + a·u) for Approx, with a = Probe.
 	Loss0, LossMinus, LossPlus, Probe float64
-	// Slope is ∇f·u = −g'(0); Curvature is uᵀHu (or uᵀGu) = g″(0).
+	// Slope is ∇f·u = −g'(0); Curvature is uᵀHu (or uᵀGu) = g″(0): exact
+	// for Exact, fitted for Approx (the curvature only with the Mean
+	// estimator, which uses it).
 	Slope, Curvature float64
 	// R2 is the coefficient of determination of the 5-point fit.
 	R2 float64

@@ -1,0 +1,131 @@
+package gen
+
+import (
+	"fmt"
+	"math"
+)
+
+// Estimator is how a GeN rule turns the noisy probes of successive steps
+// into one learning rate.
+//
+// Each probe measures, on its own batch, the slope s = ∇f·u = −g'(0) and the
+// curvature c = uᵀHu = g″(0) of the loss along the line (exactly, by a jet,
+// or by the three-point differences s = (f₊ − f₋)/(2a), c = (f₊ − 2f₀ +
+// f₋)/a²). On a fresh batch both are noisy, and s often changes sign.
+type Estimator int
+
+const (
+	// Smoothed averages the per-probe minimizers, as the source text does
+	// (Bu & Xu, arXiv:2407.02772, Algorithm 1):
+	//
+	//	α_t = γ·α_{t−1} + (1−γ)·s_t/c_t,
+	//
+	// and hands every probe that is not convex and descending to the
+	// failure policy. The ratio s_t/c_t of one noisy probe is a poor
+	// estimate: a probe with s_t ≤ 0 (common on a fresh batch) carries no
+	// rate at all, and a small c_t makes the ratio explode.
+	Smoothed Estimator = iota
+	// Mean takes the ratio of separately averaged slope and curvature,
+	//
+	//	S_t = γ·S_{t−1} + (1−γ)·s_t,  C_t = γ·C_{t−1} + (1−γ)·c_t,
+	//	α_t = S_t / C_t,
+	//
+	// the minimizer of the quadratic model of the expected loss along the
+	// line, E[g(α)] ≈ f − α·E[s] + ½α²·E[c]. Every probe contributes,
+	// including those whose own fit is not descending or not convex: a
+	// non-descent probe lowers S instead of resetting the rate. The
+	// averages start from zero; their bias (the factor 1 − γᵗ, as in Adam;
+	// Kingma & Ba, 2015) is the same in S and C and cancels in the ratio,
+	// so the first probe's α is s₁/c₁ exactly. While S ≤ 0 or C ≤ 0 the
+	// averages carry no rate and the failure policy decides (Keep keeps the
+	// last estimated rate). Moving averages of gradient and curvature
+	// statistics setting the rate follow vSGD (Schaul, Zhang & LeCun,
+	// "No More Pesky Learning Rates", ICML 2013); averaging the line's
+	// measurements over batches, not the rates, follows LABPAL (Mutschler,
+	// Laube & Zell, 2021).
+	Mean
+)
+
+var estimatorNames = [...]string{"smoothed", "mean"}
+
+// String returns "smoothed" or "mean".
+func (e Estimator) String() string {
+	if e < 0 || int(e) >= len(estimatorNames) {
+		return fmt.Sprintf("Estimator(%d)", int(e))
+	}
+	return estimatorNames[e]
+}
+
+// ParseEstimator parses an Estimator name.
+func ParseEstimator(s string) (Estimator, error) {
+	for i, n := range estimatorNames {
+		if s == n {
+			return Estimator(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown estimator %q; valid: smoothed, mean", s)
+}
+
+// moments are the exponentially weighted means of the slope and the
+// curvature along the line, and the total weight w = 1 − γⁿ of n samples
+// (the bias of averages that start at zero).
+type moments struct {
+	s, c, w float64
+}
+
+// add averages in one probe's slope s and curvature c.
+func (m *moments) add(s, c, gamma float64) {
+	m.s = gamma*m.s + (1-gamma)*s
+	m.c = gamma*m.c + (1-gamma)*c
+	m.w = gamma*m.w + (1 - gamma)
+}
+
+// mean returns the bias-corrected averages S/w and C/w.
+func (m moments) mean() (s, c float64) {
+	if m.w == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return m.s / m.w, m.c / m.w
+}
+
+// rate returns S/C and why it cannot be used: NonConvex when C ≤ 0,
+// NonDescent when S ≤ 0, NonFinite when the ratio overflows or no sample
+// was taken. The bias correction cancels in the ratio.
+func (m moments) rate() (float64, Reason) {
+	switch {
+	case m.w == 0 || !finite(m.s, m.c):
+		return math.NaN(), NonFinite
+	case !(m.c > 0):
+		return math.NaN(), NonConvex
+	case !(m.s > 0):
+		return math.NaN(), NonDescent
+	}
+	a := m.s / m.c
+	if !finite(a) {
+		return math.NaN(), NonFinite
+	}
+	return a, OK
+}
+
+// values and setValues put the averages into a rule's State.
+func (m moments) values(v map[string]float64) {
+	v["mean_slope"], v["mean_curvature"], v["mean_weight"] = m.s, m.c, m.w
+}
+
+func (m *moments) setValues(v map[string]float64) error {
+	m.s, m.c, m.w = v["mean_slope"], v["mean_curvature"], v["mean_weight"]
+	if !finite(m.s, m.c, m.w) || m.w < 0 || m.w > 1 {
+		return fmt.Errorf("gen: state has invalid averages (slope %v, curvature %v, weight %v): the checkpoint is corrupted", m.s, m.c, m.w)
+	}
+	return nil
+}
+
+// flat reports whether the values are equal within float64 rounding: a line
+// along which nothing can be fitted.
+func flat(gs ...float64) bool {
+	lo, hi, big := gs[0], gs[0], 0.0
+	for _, g := range gs {
+		lo, hi, big = min(lo, g), max(hi, g), max(big, math.Abs(g))
+	}
+	return hi-lo <= 16*0x1p-52*big
+}
