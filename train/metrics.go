@@ -62,6 +62,9 @@ type StepRecord struct {
 	// scheduled).
 	Updated bool   `json:"updated"`
 	Reason  string `json:"reason"`
+	// Estimated is set when the rate came from the line's measurements
+	// (gen.Decision.Estimated), not from a fixed rate.
+	Estimated bool `json:"estimated"`
 	// Estimate is the raw α* (exact) or Δ (approximate).
 	Estimate Num `json:"estimate"`
 	// Slope is ∇f·u and Curvature uᵀHu on the probe batch.
@@ -85,11 +88,11 @@ type StepRecord struct {
 	Seconds float64 `json:"seconds"`
 }
 
-var stepColumns = []string{"step", "epoch", "loss", "lr", "updated", "reason", "estimate", "slope", "curvature", "probe_loss", "loss_minus", "loss_plus", "r2", "forwards", "replays", "backwards", "jets", "seconds"}
+var stepColumns = []string{"step", "epoch", "loss", "lr", "updated", "reason", "estimated", "estimate", "slope", "curvature", "probe_loss", "loss_minus", "loss_plus", "r2", "forwards", "replays", "backwards", "jets", "seconds"}
 
 func (s StepRecord) csv() []string {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-	return []string{strconv.Itoa(s.Step), f(s.Epoch), f(s.Loss), f(s.LR), strconv.FormatBool(s.Updated), s.Reason,
+	return []string{strconv.Itoa(s.Step), f(s.Epoch), f(s.Loss), f(s.LR), strconv.FormatBool(s.Updated), s.Reason, strconv.FormatBool(s.Estimated),
 		s.Estimate.csv(), s.Slope.csv(), s.Curvature.csv(), s.ProbeLoss.csv(), s.LossMinus.csv(), s.LossPlus.csv(), s.R2.csv(),
 		strconv.Itoa(s.Forwards), strconv.Itoa(s.Replays), strconv.Itoa(s.Backwards), strconv.Itoa(s.Jets), f(s.Seconds)}
 }

@@ -47,7 +47,11 @@ type Summary struct {
 	WallSeconds  float64  `json:"wall_seconds"`
 	FinalLR      float64  `json:"final_lr"`
 	Fallbacks    int      `json:"fallbacks"`
-	Forwards     int      `json:"forwards"`
+	// Estimated is the share of steps whose rate came from the line's
+	// measurements rather than from a fixed rate (the failure policy's
+	// fallback, a schedule).
+	Estimated float64 `json:"estimated_share"`
+	Forwards  int     `json:"forwards"`
 	Replays      int      `json:"replays"`
 	Backwards    int      `json:"backwards"`
 	Jets         int      `json:"jets"`
@@ -69,6 +73,7 @@ type trainerState struct {
 	Backwards int           `json:"backwards"`
 	Jets      int           `json:"jets"`
 	Fallbacks int           `json:"fallbacks"`
+	Estimated int           `json:"estimated"`
 	Seconds   float64       `json:"seconds"`
 	LR        float64       `json:"lr"`
 }
@@ -392,6 +397,9 @@ func (r *runner[T]) step() (StepRecord, error) {
 	if d.Reason.Failed() {
 		r.st.Fallbacks++
 	}
+	if d.Estimated {
+		r.st.Estimated++
+	}
 	lr := T(d.LR)
 	for i, p := range r.values {
 		tensor.Axpy(p, -lr, r.u[i])
@@ -404,7 +412,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 	}
 	return StepRecord{
 		Step: r.st.Step, Epoch: float64(r.st.Step) / float64(r.loader.BatchesPerEpoch()),
-		Loss: trainLoss, LR: d.LR, Updated: d.Updated, Reason: d.Reason.String(),
+		Loss: trainLoss, LR: d.LR, Updated: d.Updated, Reason: d.Reason.String(), Estimated: d.Estimated,
 		Estimate: Num(d.Estimate), Slope: Num(d.Slope), Curvature: Num(d.Curvature),
 		ProbeLoss: Num(d.Loss0), LossMinus: Num(d.LossMinus), LossPlus: Num(d.LossPlus), R2: Num(d.R2),
 		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
@@ -536,6 +544,9 @@ func (r *runner[T]) finish() (*Summary, error) {
 		WallSeconds: r.st.Seconds, FinalLR: r.st.LR, Fallbacks: r.st.Fallbacks,
 		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
 		RunDir: r.dir, Rule: r.rule.Name(), Params: nn.NumParams(r.params),
+	}
+	if r.st.Step > 0 {
+		s.Estimated = float64(r.st.Estimated) / float64(r.st.Step)
 	}
 	s.TrainLoss = r.log.recentLoss()
 	if ev, ok := r.log.lastEpoch(); ok {

@@ -25,7 +25,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the final summary as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: gen train [flags]\n\nTrains a model with a learning rate chosen by GeN (or a schedule), writing metrics,\ncharts and a checkpoint into a run directory. With no flags: MNIST, MLP 784-256-10 (ReLU),\nAdam directions, approximate GeN with fresh probes inside the trust-ratio test\n(--lr gen-trust:2), 3 epochs of batch 128, seed 1.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: gen train [flags]\n\nTrains a model with a learning rate chosen by GeN (or a schedule), writing metrics,\ncharts and a checkpoint into a run directory. With no flags: MNIST, MLP 784-256-10 (ReLU),\nAdam directions, approximate GeN with fresh probes and the Mean estimator\n(--lr gen --estimator mean), 3 epochs of batch 128, seed 1.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := parse(fs, args); err != nil {
@@ -63,7 +63,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	if sum.TestAccuracy != nil {
 		fmt.Printf("   test accuracy %.2f %%", 100**sum.TestAccuracy)
 	}
-	fmt.Printf("\nfinal lr %.4g, fallbacks %d, passes: %d forward, %d line replay, %d backward, %d jet\n", sum.FinalLR, sum.Fallbacks, sum.Forwards, sum.Replays, sum.Backwards, sum.Jets)
+	fmt.Printf("\nfinal lr %.4g, from an estimate on %.1f %% of steps, fallbacks %d, passes: %d forward, %d line replay, %d backward, %d jet\n", sum.FinalLR, 100*sum.Estimated, sum.Fallbacks, sum.Forwards, sum.Replays, sum.Backwards, sum.Jets)
 	for _, s := range sum.Samples {
 		fmt.Println("sample:", s)
 	}
