@@ -50,15 +50,15 @@ type Summary struct {
 	// Estimated is the share of steps whose rate came from the line's
 	// measurements rather than from a fixed rate (the failure policy's
 	// fallback, a schedule).
-	Estimated float64 `json:"estimated_share"`
-	Forwards  int     `json:"forwards"`
-	Replays      int      `json:"replays"`
-	Backwards    int      `json:"backwards"`
-	Jets         int      `json:"jets"`
-	RunDir       string   `json:"run_dir"`
-	Rule         string   `json:"rule"`
-	Params       int      `json:"params"`
-	Samples      []string `json:"samples,omitempty"`
+	Estimated float64  `json:"estimated_share"`
+	Forwards  int      `json:"forwards"`
+	Replays   int      `json:"replays"`
+	Backwards int      `json:"backwards"`
+	Jets      int      `json:"jets"`
+	RunDir    string   `json:"run_dir"`
+	Rule      string   `json:"rule"`
+	Params    int      `json:"params"`
+	Samples   []string `json:"samples,omitempty"`
 }
 
 // trainerState is the part of a checkpoint that belongs to the loop.
