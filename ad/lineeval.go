@@ -36,6 +36,10 @@ type LineCache[T Float] struct {
 	out   *Var[T]
 	last  int
 	pos   []int // tape positions of the affine nodes, increasing
+	// moving[k] is the index in params of the moving parameter of affine
+	// node k, or -1 when several parameters move it (AtEach then
+	// recomputes it unless they share one step).
+	moving [][]int
 	v0    []*tensor.Tensor[T]
 	dot   []*tensor.Tensor[T]
 	ready bool
@@ -52,6 +56,7 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 	}
 	c.tape, c.out, c.last = t, out, t.index("LineCache.Prepare", out)
 	c.pos = c.pos[:0]
+	c.moving = c.moving[:0]
 	for i, p := range params {
 		if !tensor.SameShape(p.Value, dir[i]) {
 			panic(fmt.Sprintf("ad: LineCache.Prepare: direction %d has shape %v, parameter %q has %v", i, dir[i].Shape(), p.Name, p.Value.Shape()))
@@ -95,6 +100,19 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 		tensor.Copy(c.v0[k], v.Value)
 		tensor.Copy(c.dot[k], v.d1)
 		c.pos = append(c.pos, i)
+		if k == len(c.moving) {
+			c.moving = append(c.moving, nil)
+		}
+		c.moving[k] = c.moving[k][:0]
+		for _, x := range v.in {
+			if x.hasD1 {
+				for j, p := range params {
+					if p == x {
+						c.moving[k] = append(c.moving[k], j)
+					}
+				}
+			}
+		}
 		k++
 	}
 	c.ready = true
@@ -121,6 +139,42 @@ func (c *LineCache[T]) At(t float64) float64 {
 			}
 			k++
 			continue
+		}
+		v.op.Forward(v)
+	}
+	return Scalar(c.out)
+}
+
+// AtEach replays the tape at θ + Σᵢ tᵢ·uᵢ, each parameter i of Prepare
+// moved by its own step ts[i] along its direction, and returns the scalar
+// out there. An affine node whose moving parameters share one step t
+// (a layer whose weight and bias move together) is updated as
+// y(0) + t·ẏ; any other is recomputed. The caller must have moved the
+// parameters, as for At.
+func (c *LineCache[T]) AtEach(ts []float64) float64 {
+	if !c.ready {
+		panic("ad: LineCache.AtEach before Prepare")
+	}
+	tape := c.tape
+	k := 0
+	for i, v := range tape.nodes[:c.last+1] {
+		if v.op == nil {
+			continue
+		}
+		if k < len(c.pos) && c.pos[k] == i {
+			mv := c.moving[k]
+			k++
+			t, shared := ts[mv[0]], true
+			for _, j := range mv[1:] {
+				shared = shared && ts[j] == t
+			}
+			if shared {
+				tensor.Copy(v.Value, c.v0[k-1])
+				if t != 0 {
+					tensor.Axpy(v.Value, T(t), c.dot[k-1])
+				}
+				continue
+			}
 		}
 		v.op.Forward(v)
 	}

@@ -94,3 +94,45 @@ func TestLineCacheBilinearIsRecomputed(t *testing.T) {
 		t.Fatalf("replay %v, recording %v", got, want)
 	}
 }
+
+// AtEach, each parameter moved by its own step, equals a fresh recording at
+// θ + Σ tᵢ·uᵢ, both when the first layer's weight and bias share a step
+// (cached) and when they do not (recomputed).
+func TestLineCacheAtEachMatchesRecording(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x := randT(r, 6, 5)
+	labels := []int{0, 2, 1, 1, 0, 2}
+	w1, b1 := NewParam("w1", randT(r, 7, 5)), NewParam("b1", randT(r, 7))
+	w2, b2 := NewParam("w2", randT(r, 3, 7)), NewParam("b2", randT(r, 3))
+	params := []*Var[float64]{w1, b1, w2, b2}
+	dir := []*tensor.Tensor[float64]{randT(r, 7, 5), randT(r, 7), randT(r, 3, 7), randT(r, 3)}
+	tape := &Tape[float64]{Train: true, Rand: rand.New(rand.NewPCG(1, 1))}
+	record := func() *Var[float64] {
+		tape.Reset()
+		h := Dropout(tape, Activate(tape, Linear(tape, tape.Const(x), w1, b1), Act{Kind: Tanh}), 0.3)
+		return SoftmaxCrossEntropy(tape, Linear(tape, h, w2, b2), labels)
+	}
+	out := record()
+	var c LineCache[float64]
+	c.Prepare(tape, out, params, dir)
+	move := func(ts []float64, sign float64) {
+		for i, p := range params {
+			tensor.Axpy(p.Value, sign*ts[i], dir[i])
+		}
+	}
+	for _, ts := range [][]float64{{0.1, 0.1, -0.3, -0.3}, {0.2, -0.1, 0.05, 0.4}, {0, 0, 0.7, 0.7}} {
+		move(ts, 1)
+		got := c.AtEach(ts)
+		tape.ReplayRandom = true
+		want := Scalar(record())
+		tape.ReplayRandom = false
+		move(ts, -1)
+		if numcheck.Rel(got, want, 1e-12) > 1e-12 {
+			t.Fatalf("steps %v: replay %v, recording %v", ts, got, want)
+		}
+		tape.ReplayRandom = true
+		out = record()
+		tape.ReplayRandom = false
+		c.Prepare(tape, out, params, dir)
+	}
+}

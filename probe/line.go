@@ -69,6 +69,11 @@ type Line[T ad.Float] struct {
 	cache    ad.LineCache[T]
 	prepared bool
 
+	group  []int               // group[i] is parameter i's group (SetGroups), or nil
+	groups int                 // the number of groups
+	steps  []float64           // per-parameter steps for AtGroups
+	wdir   []*tensor.Tensor[T] // Σ wᵢ·uᵢ for JetGroups
+
 	// Forwards, Replays and Jets count, since the line was made (not reset
 	// by Reset), the full forward recordings, the replays along the line
 	// (each cheaper than a forward: the data-fed layers are not
@@ -118,6 +123,88 @@ func (l *Line[T]) Slope() (g0, d1 float64) {
 		d1 -= tensor.Dot(g, l.dir[i])
 	}
 	return l.At(0), d1
+}
+
+// SetGroups splits the direction into k groups, u = Σᵢ uᵢ, parameter p
+// belonging to group[p] ∈ [0, k): AtGroups and JetGroups then move each
+// group by its own step. gen.Block uses this for per-layer rates.
+func (l *Line[T]) SetGroups(group []int, k int) {
+	if len(group) != len(l.params) {
+		panic(fmt.Sprintf("probe: SetGroups: %d group indices for %d parameters", len(group), len(l.params)))
+	}
+	for p, g := range group {
+		if g < 0 || g >= k {
+			panic(fmt.Sprintf("probe: SetGroups: parameter %d in group %d, want [0, %d)", p, g, k))
+		}
+	}
+	l.group, l.groups = group, k
+	l.steps = make([]float64, len(l.params))
+	l.wdir = make([]*tensor.Tensor[T], len(l.params))
+	for i, d := range l.dir {
+		l.wdir[i] = tensor.New[T](d.Shape()...)
+	}
+}
+
+// Groups returns the number of groups (1 when SetGroups was not called).
+func (l *Line[T]) Groups() int { return max(l.groups, 1) }
+
+// AtGroups returns f(θ − Σᵢ αᵢ·uᵢ), each group i moved by its own
+// alphas[i]; θ is restored bit for bit. It replays the recording as At does.
+func (l *Line[T]) AtGroups(alphas []float64) float64 {
+	if l.group == nil {
+		if len(alphas) != 1 {
+			panic(fmt.Sprintf("probe: AtGroups: %d steps for 1 group", len(alphas)))
+		}
+		return l.At(alphas[0])
+	}
+	if len(alphas) != l.groups {
+		panic(fmt.Sprintf("probe: AtGroups: %d steps for %d groups", len(alphas), l.groups))
+	}
+	if l.out == nil {
+		l.record()
+	}
+	if !l.prepared {
+		l.cache.Prepare(l.tape, l.out, l.params, l.dir)
+		l.prepared = true
+	}
+	nn.SaveTo(l.saved, l.params)
+	for i, p := range l.params {
+		a := alphas[l.group[i]]
+		l.steps[i] = -a
+		tensor.Axpy(p.Value, T(-a), l.dir[i])
+	}
+	v := l.cache.AtEach(l.steps)
+	nn.Restore(l.params, l.saved)
+	l.at = 1 // the tape's values are off θ
+	l.Replays++
+	return v
+}
+
+// JetGroups returns g(0), the derivative −∇f·v and the curvature vᵀHv
+// (or vᵀGv) along v = Σᵢ wᵢ·uᵢ, by one jet sweep.
+func (l *Line[T]) JetGroups(w []float64, c ad.Curvature) (g0, d1, d2 float64) {
+	if l.group == nil {
+		if len(w) != 1 {
+			panic(fmt.Sprintf("probe: JetGroups: %d weights for 1 group", len(w)))
+		}
+		g0, d1, d2 = l.Jet(c)
+		return g0, w[0] * d1, w[0] * w[0] * d2
+	}
+	if len(w) != l.groups {
+		panic(fmt.Sprintf("probe: JetGroups: %d weights for %d groups", len(w), l.groups))
+	}
+	if l.out == nil {
+		l.record()
+	}
+	if l.at != 0 {
+		l.replay(0)
+	}
+	for i, d := range l.dir {
+		tensor.Scale(l.wdir[i], d, T(w[l.group[i]]))
+	}
+	l.Jets++
+	_, s, h := l.tape.Jet(l.out, l.params, l.wdir, c)
+	return l.g0, -s, h
 }
 
 // record runs the objective on the tape at θ, drawing fresh dropout masks.

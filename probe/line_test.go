@@ -171,3 +171,34 @@ func TestSlopeAgreesWithJetAndDifferences(t *testing.T) {
 		t.Fatalf("g'(0): from the gradient %v, jet %v, finite differences %v", s, d1, fd)
 	}
 }
+
+// A grouped line moved by (α₀, α₁) is the plain line along the direction
+// v = α₀·u₀ + α₁·u₁ at α = 1, and its jet with weights w is the plain jet
+// along w₀·u₀ + w₁·u₁: checked against a second, identical network (same
+// dropout masks) whose direction is v.
+func TestGroupsMatchScaledDirection(t *testing.T) {
+	group := []int{0, 0, 1, 1} // the two layers
+	for _, alphas := range [][]float64{{0.3, 0.3}, {0.5, -0.2}, {0, 1.5}} {
+		f, g := newFixture(7), newFixture(7)
+		for i, d := range g.dir {
+			tensor.Scale(d, d, float32(alphas[group[i]]))
+		}
+		grouped := New(f.params, f.dir)
+		grouped.SetGroups(group, 2)
+		grouped.Reset(f.tape, f.obj, nil)
+		plain := New(g.params, g.dir)
+		plain.Reset(g.tape, g.obj, nil)
+		got, want := grouped.AtGroups(alphas), plain.At(1)
+		if numcheck.Rel(got, want, 1e-6) > 1e-5 {
+			t.Errorf("AtGroups(%v) = %v, plain line along Σαᵢuᵢ at 1: %v", alphas, got, want)
+		}
+		g0, d1, d2 := grouped.JetGroups(alphas, ad.Hessian)
+		h0, e1, e2 := plain.Jet(ad.Hessian)
+		if numcheck.Rel(g0, h0, 1e-6) > 1e-5 || numcheck.Rel(d1, e1, 1e-6) > 1e-5 || numcheck.Rel(d2, e2, 1e-6) > 1e-5 {
+			t.Errorf("JetGroups(%v) = %v %v %v, plain jet %v %v %v", alphas, g0, d1, d2, h0, e1, e2)
+		}
+		if a, b := grouped.At(0.2), grouped.AtGroups([]float64{0.2, 0.2}); numcheck.Rel(a, b, 1e-6) > 1e-5 {
+			t.Errorf("At(0.2) = %v on a grouped line, AtGroups(0.2, 0.2) = %v", a, b)
+		}
+	}
+}
