@@ -96,6 +96,9 @@ func (r Reason) Failed() bool { return r == NonConvex || r == NonDescent || r ==
 type Decision struct {
 	// LR is the learning rate to apply: finite, positive, within bounds.
 	LR float64
+	// GroupLR, when not nil, holds one rate per parameter group (Block):
+	// group i moves by GroupLR[i]·uᵢ, and LR is their mean.
+	GroupLR []float64
 	// Updated is set when the rule probed the line this step.
 	Updated bool
 	// Estimated is set when LR comes from the line's measurements (this
