@@ -32,17 +32,17 @@ func (*embeddingOp[T]) affineInLeaves() int { return -1 }
 // The zero value is ready to use; its buffers are reused across Prepare
 // calls, so probing a line every step does not allocate.
 type LineCache[T Float] struct {
-	tape  *Tape[T]
-	out   *Var[T]
-	last  int
-	pos   []int // tape positions of the affine nodes, increasing
+	tape *Tape[T]
+	out  *Var[T]
+	last int
+	pos  []int // tape positions of the affine nodes, increasing
 	// moving[k] is the index in params of the moving parameter of affine
 	// node k, or -1 when several parameters move it (AtEach then
 	// recomputes it unless they share one step).
 	moving [][]int
-	v0    []*tensor.Tensor[T]
-	dot   []*tensor.Tensor[T]
-	ready bool
+	v0     []*tensor.Tensor[T]
+	dot    []*tensor.Tensor[T]
+	ready  bool
 }
 
 // Prepare caches, for the scalar out recorded on t with the parameters at
