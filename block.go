@@ -38,9 +38,9 @@ type BlockConfig struct {
 	NoSmoothing bool
 	// Every is Φ (default 4; exact 1).
 	Every int
-	// MaxChange bounds each group's new rate to [αᵢ/r, r·αᵢ] (default 2;
-	// negative: no bound but LRMin and LRMax). The bound also gives the
-	// model a minimizer when C is not positive definite.
+	// MaxChange is r: each group's rate stays within [ᾱ/r, r·ᾱ] of the
+	// single rate ᾱ = 1ᵀs/1ᵀC1 of the same averages (default 2; negative:
+	// no bound but LRMin and LRMax).
 	MaxChange float64
 	// LR0 and StartLR are the settings of the automatic start, which finds
 	// one rate for all groups as Approx (or Exact) does before the first
@@ -57,13 +57,21 @@ type BlockConfig struct {
 //
 // whose minimizer solves C·α = s — one Newton step in the k-dimensional
 // subspace spanned by the groups' directions (with k = 1 it is GeN's α*;
-// Bu & Xu, arXiv:2407.02772, eq. (3.1)). When C is not positive definite,
-// or the minimizer leaves the box of allowed rates, the model is minimized
-// over the box (projected coordinate descent).
+// Bu & Xu, arXiv:2407.02772, eq. (3.1)). When C is not positive definite
+// the couplings are dropped (αᵢ = sᵢ/Cᵢᵢ, or the previous αᵢ where that is
+// not positive). The rates are then projected into [ᾱ/r, r·ᾱ] around the
+// single rate ᾱ = Σsᵢ / ΣCᵢⱼ that the same averages give for all groups
+// together (the Mean estimator's rate): the greedy block minimizer often
+// asks to stop or reverse a layer whose direction overlaps another's
+// (measured on MNIST: the output layer's rate goes negative on the first
+// probe), which helps the next step and starves that layer for good —
+// the short-horizon bias in k dimensions.
 //
 // Exact: sᵢ and Cᵢᵢ from a jet along uᵢ, and Cᵢⱼ from a jet along uᵢ + uⱼ,
 // whose curvature is Cᵢᵢ + 2Cᵢⱼ + Cⱼⱼ: k(k+1)/2 jets per update.
-// Approximate: with aᵢ = αᵢ, the losses at θ ± aᵢ·uᵢ give sᵢ and Cᵢᵢ as
+// Approximate: with aᵢ = a = ᾱ for every group (one probe size keeps the
+// differences of every group above float rounding, whatever its rate), the
+// losses at θ ± aᵢ·uᵢ give sᵢ and Cᵢᵢ as
 // the three-point differences of Approx, and the loss at θ − aᵢuᵢ − aⱼuⱼ
 // gives Cᵢⱼ; these 1 + 2k + k(k−1)/2 points determine the 1 + k +
 // k(k+1)/2 coefficients of the quadratic exactly, so the estimate is exact
@@ -73,6 +81,7 @@ type Block struct {
 	cfg       BlockConfig
 	start     Rule      // the single-rate rule of the first update
 	alpha     []float64 // the groups' rates; nil before the first update
+	single    float64   // ᾱ, the single rate of the same averages
 	estimated bool
 	s, c      []float64 // averaged sᵢ and Cᵢⱼ (row-major k×k)
 	w         float64   // total weight of the averages
@@ -151,6 +160,7 @@ func (b *Block) Next(step int, line Line) Decision {
 		for i := range b.alpha {
 			b.alpha[i] = d.LR
 		}
+		b.single = d.LR
 		b.s, b.c = make([]float64, k), make([]float64, k*k)
 		b.ds, b.dc, b.pt = make([]float64, k), make([]float64, k*k), make([]float64, k)
 	}
@@ -167,11 +177,12 @@ func (b *Block) Next(step int, line Line) Decision {
 		why = b.solve()
 	}
 	if why.Failed() {
-		prev := b.alpha[0]
+		prev := b.single
+		b.single = b.cfg.onFailure(prev, why, 0)
 		for i, a := range b.alpha {
 			b.alpha[i] = b.cfg.onFailure(a, why, 0)
 		}
-		b.estimated = b.estimated && b.alpha[0] == prev
+		b.estimated = b.estimated && b.single == prev
 	} else {
 		b.estimated = true
 	}
@@ -220,7 +231,8 @@ func (b *Block) measure(gl GroupLine) Reason {
 		}
 	} else {
 		g0 := gl.At(0)
-		for i, a := range b.alpha {
+		a := b.single
+		for i := range b.alpha {
 			b.pt[i] = a
 			fm := gl.AtGroups(b.pt)
 			b.pt[i] = -a
@@ -231,7 +243,7 @@ func (b *Block) measure(gl GroupLine) Reason {
 		}
 		for i := range k {
 			for j := i + 1; j < k; j++ {
-				ai, aj := b.alpha[i], b.alpha[j]
+				ai, aj := a, a
 				b.pt[i], b.pt[j] = ai, aj
 				gij := gl.AtGroups(b.pt)
 				b.pt[i], b.pt[j] = 0, 0
@@ -247,63 +259,44 @@ func (b *Block) measure(gl GroupLine) Reason {
 	return OK
 }
 
-// solve minimizes −sᵀα + ½αᵀCα: C⁻¹s when C is positive definite and
-// C⁻¹s lies in the box, else by projected coordinate descent over the box.
+// solve sets ᾱ = 1ᵀs/1ᵀC1 and the groups' rates: C⁻¹s when C is positive
+// definite, sᵢ/Cᵢᵢ (or the previous rate) otherwise, each projected into
+// [ᾱ/r, r·ᾱ] and the bounds. A failure (1ᵀs ≤ 0 or 1ᵀC1 ≤ 0) leaves the
+// rates to the policy.
 func (b *Block) solve() Reason {
 	k := len(b.alpha)
-	lo, hi := make([]float64, k), make([]float64, k)
-	for i, a := range b.alpha {
-		lo[i], hi[i] = max(b.cfg.LRMin, MinPositiveLR), math.Inf(1)
-		if b.cfg.LRMax > 0 {
-			hi[i] = b.cfg.LRMax
-		}
-		if m := b.cfg.MaxChange; m > 1 {
-			lo[i], hi[i] = max(lo[i], a/m), min(hi[i], m*a)
+	var ss, cc float64
+	for i := range k {
+		ss += b.s[i]
+		for j := range k {
+			cc += b.c[i*k+j]
 		}
 	}
-	if x, ok := cholSolve(b.c, b.s, k); ok {
-		in := true
-		for i, v := range x {
-			in = in && v >= lo[i] && v <= hi[i]
-		}
-		if in {
-			copy(b.alpha, x)
-			return OK
-		}
+	m := moments{s: ss, c: cc, w: b.w}
+	single, why := m.rate()
+	if why.Failed() {
+		return why
 	}
-	x := make([]float64, k)
-	for i, a := range b.alpha {
-		x[i] = min(max(a, lo[i]), hi[i])
-	}
-	for range 200 {
+	b.single = b.cfg.clamp(single)
+	x, ok := cholSolve(b.c, b.s, k)
+	if !ok {
+		x = make([]float64, k)
 		for i := range k {
-			r := b.s[i]
-			for j := range k {
-				if j != i {
-					r -= b.c[i*k+j] * x[j]
-				}
-			}
-			cii := b.c[i*k+i]
-			if cii > 0 {
-				x[i] = min(max(r/cii, lo[i]), hi[i])
-				continue
-			}
-			// Concave or linear in αᵢ: the better end of the box.
-			if math.IsInf(hi[i], 1) {
-				return NonConvex
-			}
-			q := func(v float64) float64 { return -r*v + cii*v*v/2 }
-			if q(hi[i]) < q(lo[i]) {
-				x[i] = hi[i]
-			} else {
-				x[i] = lo[i]
+			x[i] = b.s[i] / b.c[i*k+i]
+			if !(x[i] > 0) || !finite(x[i]) {
+				x[i] = b.alpha[i]
 			}
 		}
 	}
-	if !finite(x...) {
-		return NonFinite
+	for i, v := range x {
+		if r := b.cfg.MaxChange; r > 1 {
+			v = min(max(v, b.single/r), r*b.single)
+		}
+		if !finite(v) || !(v > 0) {
+			v = b.alpha[i]
+		}
+		b.alpha[i] = b.cfg.clamp(v)
 	}
-	copy(b.alpha, x)
 	return OK
 }
 
@@ -348,7 +341,7 @@ func cholSolve(a, y []float64, k int) (x []float64, ok bool) {
 // State implements Rule: the groups' rates alpha.i, the averages s.i and
 // c.i.j with their weight, and the start rule's state.
 func (b *Block) State() State {
-	v := map[string]float64{"groups": float64(len(b.alpha)), "estimated": b2f(b.estimated), "weight": b.w}
+	v := map[string]float64{"groups": float64(len(b.alpha)), "estimated": b2f(b.estimated), "weight": b.w, "single": b.single}
 	k := len(b.alpha)
 	for i, a := range b.alpha {
 		v["alpha."+strconv.Itoa(i)] = a
@@ -373,7 +366,7 @@ func (b *Block) SetState(s State) error {
 		return fmt.Errorf("gen: state has %v groups: the checkpoint is corrupted", kf)
 	}
 	k := int(kf)
-	nb := &Block{cfg: b.cfg, start: b.start, estimated: s.Values["estimated"] == 1, w: s.Values["weight"]}
+	nb := &Block{cfg: b.cfg, start: b.start, estimated: s.Values["estimated"] == 1, w: s.Values["weight"], single: s.Values["single"]}
 	if k > 0 {
 		nb.alpha, nb.s, nb.c = make([]float64, k), make([]float64, k), make([]float64, k*k)
 		nb.ds, nb.dc, nb.pt = make([]float64, k), make([]float64, k*k), make([]float64, k)
@@ -389,7 +382,7 @@ func (b *Block) SetState(s State) error {
 			}
 		}
 	}
-	if !finite(nb.c...) || !finite(nb.w) || nb.w < 0 || nb.w > 1 {
+	if !finite(nb.c...) || !finite(nb.w, nb.single) || nb.w < 0 || nb.w > 1 || (k > 0 && !(nb.single > 0)) {
 		return fmt.Errorf("gen: state has invalid averages: the checkpoint is corrupted")
 	}
 	st := State{Kind: b.start.State().Kind, Values: map[string]float64{}}

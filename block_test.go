@@ -93,30 +93,27 @@ func TestBlockIsExactBlockMinimizerOnQuadratic(t *testing.T) {
 	}
 }
 
-// When the model is not convex in the groups (C indefinite), the rates
-// come from the box of allowed changes and still lower the model.
-func TestBlockProjectsIndefiniteModel(t *testing.T) {
+// When the model is not convex in the groups (C indefinite), the couplings
+// are dropped: αᵢ = sᵢ/Cᵢᵢ, projected into [ᾱ/2, 2ᾱ] around the single
+// rate ᾱ = Σs/ΣC.
+func TestBlockIndefiniteModelDropsCouplings(t *testing.T) {
 	b := NewBlock(BlockConfig{Exact: true, Every: 1})
 	b.alpha = []float64{1, 1}
-	b.s = []float64{1, 1}
-	b.c = []float64{1, 3, 3, 1} // eigenvalues 4 and −2
+	b.s = []float64{1, 3}
+	b.c = []float64{4, 3, 3, 1} // eigenvalues 5.9 and −0.9
+	b.w = 1
 	if why := b.solve(); why != OK {
 		t.Fatalf("solve: %v", why)
 	}
-	model := func(a []float64) float64 {
-		return -a[0] - a[1] + 0.5*(a[0]*a[0]+6*a[0]*a[1]+a[1]*a[1])
+	single := 4.0 / 11 // (1+3)/(4+3+3+1)
+	want := []float64{max(1.0/4, single/2), min(3.0/1, 2*single)}
+	if numcheck.Rel(b.single, single, 0) > 1e-15 || numcheck.Rel(b.alpha[0], want[0], 0) > 1e-15 || numcheck.Rel(b.alpha[1], want[1], 0) > 1e-15 {
+		t.Fatalf("single %v, rates %v; want %v and %v", b.single, b.alpha, single, want)
 	}
-	for _, a := range b.alpha {
-		if a < 0.5 || a > 2 {
-			t.Fatalf("rates %v outside the box [0.5, 2]", b.alpha)
-		}
-	}
-	if m := model(b.alpha); m > model([]float64{1, 1}) {
-		t.Fatalf("projected rates %v raise the model: %v > %v", b.alpha, m, model([]float64{1, 1}))
-	}
-	// The box's best corner for this model is (0.5, 0.5): q = −1 + 0.5·2 = 0.
-	if numcheck.Rel(b.alpha[0], 0.5, 0) > 1e-12 || numcheck.Rel(b.alpha[1], 0.5, 0) > 1e-12 {
-		t.Fatalf("rates %v, want the corner (0.5, 0.5)", b.alpha)
+	// A total slope ≤ 0 is a failure for the policy.
+	b.s = []float64{-1, 0.5}
+	if why := b.solve(); why != NonDescent {
+		t.Fatalf("Σs < 0: %v, want non-descent", why)
 	}
 }
 

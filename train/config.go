@@ -70,6 +70,10 @@ type Config struct {
 	// directions) or smoothed (the source text's average of per-probe
 	// minimizers; the default for the SGD family). See gen.Estimator.
 	Estimator string `json:"estimator,omitempty"`
+	// Groups is all (default: one rate for the whole direction) or layer
+	// (per-layer GeN, gen.Block: one rate per layer, from the quadratic
+	// model in the layers' step sizes), for gen and gen-exact.
+	Groups string `json:"groups,omitempty"`
 	// Every is Φ, the GeN recomputation period (default: gen 4, gen-exact 1).
 	Every int `json:"every,omitempty"`
 	// Gamma is γ, the GeN smoothing (default: gen 0.9, gen-exact 0). nil
@@ -158,6 +162,7 @@ func (c Config) Defaults() Config {
 	}
 	def(&c.Curvature, "hessian")
 	def(&c.Policy, "keep")
+	def(&c.Groups, "all")
 	def(&c.Horizon, "none")
 	def(&c.Precision, "f32")
 	def(&c.OutAct, "none")
@@ -223,6 +228,7 @@ func (c Config) Validate() error {
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
 		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),
+		oneOf("--groups", c.Groups, []string{"all", "layer"}),
 	}
 	if c.Task != "" {
 		checks = append(checks, oneOf("--task", c.Task, []string{"classification", "regression"}))
@@ -290,6 +296,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
+	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":
+		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:
 		return fmt.Errorf("--every %d: must be positive", c.Every)
 	}
@@ -333,6 +341,20 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		return peer.NewSPS(peer.SPSConfig{Period: period}), nil
 	case "sls":
 		return peer.NewSLS(peer.SLSConfig{Period: period}), nil
+	case "gen", "gen-exact":
+		if c.Groups == "layer" {
+			cfg := gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Every: c.Every, MaxChange: c.MaxChange, LR0: c.LR0}
+			if c.Curvature == "gauss-newton" {
+				cfg.Curvature = ad.GaussNewton
+			}
+			if c.Gamma != nil {
+				cfg.Gamma = *c.Gamma
+				cfg.NoSmoothing = *c.Gamma == 0
+			}
+			return gen.NewBlock(cfg), nil
+		}
+	}
+	switch c.LR {
 	case "gen":
 		cfg := gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}
 		if c.Gamma != nil {

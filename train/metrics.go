@@ -62,6 +62,9 @@ type StepRecord struct {
 	// scheduled).
 	Updated bool   `json:"updated"`
 	Reason  string `json:"reason"`
+	// GroupLR holds the rates of the parameter groups under --groups layer
+	// (LR is then their mean); absent otherwise.
+	GroupLR []float64 `json:"group_lr,omitempty"`
 	// Estimated is set when the rate came from the line's measurements
 	// (gen.Decision.Estimated), not from a fixed rate.
 	Estimated bool `json:"estimated"`

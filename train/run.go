@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/genopt/gen"
@@ -141,6 +142,8 @@ type runner[T ad.Float] struct {
 	values   []*tensor.Tensor[T]
 	grads    []*tensor.Tensor[T]
 	u        []*tensor.Tensor[T]
+	group    []int // the parameter group of each parameter, under --groups layer
+	groups   int
 	lossKind loss.Kind
 	inShape  []int // per-example input shape the model takes
 	opt      optim.Optimizer[T]
@@ -286,6 +289,10 @@ func (r *runner[T]) setup() error {
 	r.trainTape = ad.Tape[T]{Train: true, Rand: rand.New(r.trainPCG)}
 	r.probeTape = ad.Tape[T]{Train: true, Rand: rand.New(r.probePCG)}
 	r.line = probe.New(r.params, r.u)
+	if cfg.Groups == "layer" {
+		r.group, r.groups = layerGroups(r.params)
+		r.line.SetGroups(r.group, r.groups)
+	}
 	r.trainObj = func(t *ad.Tape[T]) *ad.Var[T] { return r.record(t, &r.batch) }
 	r.probeObj = func(t *ad.Tape[T]) *ad.Var[T] {
 		if !r.probeReady {
@@ -402,6 +409,9 @@ func (r *runner[T]) step() (StepRecord, error) {
 	}
 	lr := T(d.LR)
 	for i, p := range r.values {
+		if d.GroupLR != nil {
+			lr = T(d.GroupLR[r.group[i]])
+		}
 		tensor.Axpy(p, -lr, r.u[i])
 	}
 	r.st.LR = d.LR
@@ -412,7 +422,7 @@ func (r *runner[T]) step() (StepRecord, error) {
 	}
 	return StepRecord{
 		Step: r.st.Step, Epoch: float64(r.st.Step) / float64(r.loader.BatchesPerEpoch()),
-		Loss: trainLoss, LR: d.LR, Updated: d.Updated, Reason: d.Reason.String(), Estimated: d.Estimated,
+		Loss: trainLoss, LR: d.LR, Updated: d.Updated, Reason: d.Reason.String(), Estimated: d.Estimated, GroupLR: slices.Clone(d.GroupLR),
 		Estimate: Num(d.Estimate), Slope: Num(d.Slope), Curvature: Num(d.Curvature),
 		ProbeLoss: Num(d.Loss0), LossMinus: Num(d.LossMinus), LossPlus: Num(d.LossPlus), R2: Num(d.R2),
 		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,

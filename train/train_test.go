@@ -196,7 +196,27 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 	// A CNN with dropout on MNIST: the data order, the dropout streams of
 	// training and probing, Adam and the GeN rule must all be restored.
-	cfg := Config{Model: "cnn", Batch: 8, Steps: 16, Seed: 5, CheckpointEvery: 4, Threads: 1}
+	resumeMatches(t, Config{Model: "cnn", Batch: 8, Steps: 16, Seed: 5, CheckpointEvery: 4, Threads: 1})
+}
+
+// Per-layer GeN (gen.Block, approximate and exact) resumes bit for bit:
+// its rates and averages travel in the checkpoint.
+func TestResumePerLayerEqualsUninterrupted(t *testing.T) {
+	for _, lr := range []string{"gen", "gen-exact"} {
+		cfg := tiny()
+		cfg.Groups, cfg.LR, cfg.Steps, cfg.CheckpointEvery, cfg.Every = "layer", lr, 16, 4, 2
+		a := resumeMatches(t, cfg)
+		if len(a[0].GroupLR) < 2 || !a[0].Estimated {
+			t.Fatalf("%s --groups layer: first step's rates %v (estimated %v), want one per layer", lr, a[0].GroupLR, a[0].Estimated)
+		}
+	}
+}
+
+// resumeMatches runs cfg for its steps uninterrupted and interrupted after
+// step 7 then resumed, and fails unless metrics and weights agree bit for
+// bit; it returns the uninterrupted run's steps.
+func resumeMatches(t *testing.T, cfg Config) []StepRecord {
+	t.Helper()
 	base := t.TempDir()
 	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
 	if _, err := Run(context.Background(), cfg, full, Hooks{}); err != nil {
@@ -220,7 +240,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	a, b := stepsOf(t, full), stepsOf(t, cut)
 	aj, _ := json.Marshal(a)
 	bj, _ := json.Marshal(b)
-	if len(a) != 16 || !bytes.Equal(aj, bj) {
+	if len(a) != cfg.Steps || !bytes.Equal(aj, bj) {
 		t.Fatalf("resumed metrics differ from the uninterrupted run (%d vs %d rows)", len(b), len(a))
 	}
 	wa, _ := os.ReadFile(filepath.Join(full, "checkpoint", "weights.safetensors"))
@@ -228,6 +248,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if len(wa) == 0 || !bytes.Equal(wa, wb) {
 		t.Fatal("resumed final weights differ from the uninterrupted run")
 	}
+	return a
 }
 
 func TestNonFiniteLossStopsAndKeepsTheCheckpoint(t *testing.T) {

@@ -108,6 +108,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
 	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X, linear:X, step:X (default gen)")
 	fs.StringVar(&c.Estimator, "estimator", "", "how GeN averages its probes: mean (ratio of averaged slope and curvature), smoothed (average of per-probe rates) (default: mean; for sgd, momentum, nesterov smoothed)")
+	fs.StringVar(&c.Groups, "groups", "all", "GeN rates: all (one rate) or layer (one per layer, from the quadratic model in the layers' step sizes)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
 	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default gen 0.9, gen-exact 0)")
 	fs.Float64Var(&c.LR0, "lr0", 0, "GeN's first learning rate (default: automatic start)")
