@@ -33,7 +33,9 @@ type Hooks struct {
 	Start func(total, from int)
 	// Step is called after every step.
 	Step func(StepRecord)
-	// Epoch is called after every evaluation.
+	// Epoch is called after every evaluation at the end of an epoch (and
+	// of the run); the evaluation of the initial weights at step 0 is logged
+	// to epochs.jsonl only.
 	Epoch func(EpochRecord)
 }
 
@@ -177,6 +179,12 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		if err := r.restore(); err != nil {
 			return nil, err
 		}
+	}
+	if !resume {
+		// The test loss before the first step, so that the test curve starts
+		// where the training curve does.
+		ev := r.evaluate()
+		r.log.addEpoch(ev) // step 0, epoch 0, 0 s
 	}
 	if hooks.Start != nil {
 		hooks.Start(r.total, r.st.Step)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -137,9 +138,19 @@ func cmdPlot(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if err := train.Plot(fs.Arg(0)); err != nil {
+	charts, err := train.PlotCharts(fs.Arg(0))
+	if err != nil {
 		return err
 	}
-	fmt.Println("charts written to", fs.Arg(0))
+	for _, p := range charts.Written {
+		fmt.Println("wrote", p)
+	}
+	for _, s := range charts.Skipped {
+		msg := fmt.Sprintf("gen plot: %s chart not drawn: %s", s.Name, s.Why)
+		if len(s.Removed) > 0 {
+			msg += fmt.Sprintf("; removed the stale %s", strings.Join(s.Removed, ", "))
+		}
+		fmt.Fprintln(os.Stderr, msg)
+	}
 	return nil
 }
