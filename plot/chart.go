@@ -22,6 +22,11 @@ type Series struct {
 	// their smoothed curve. A faint series takes no colour or dash of its own
 	// (default false).
 	Faint bool
+	// Style, when positive, picks colour and dash number Style−1 instead of
+	// the series' position among those not faint, so that a series can keep
+	// its look across charts that list different series or in another order
+	// (default 0: by position).
+	Style int
 }
 
 // Chart describes a line chart. The zero value is an untitled, unlabelled
@@ -101,14 +106,18 @@ func SaveLines(path string, c Chart, series ...Series) error {
 		} else {
 			// Every series that is not faint takes the next colour and dash,
 			// drawn or not, so that a series keeps its style across charts.
-			col := palette[k%len(palette)]
+			style := k
+			if s.Style > 0 {
+				style = s.Style - 1
+			}
+			col := palette[style%len(palette)]
 			for _, f := range pending {
 				f.Color = fade(col, faintAlpha)
 			}
 			pending = pending[:0]
 			if l != nil {
 				l.Color = col
-				l.Dashes = dashes[k%len(dashes)]
+				l.Dashes = dashes[style%len(dashes)]
 				l.Width = normalWidth
 				if s.Heavy {
 					l.Width = heavyWidth
@@ -188,7 +197,8 @@ func setLogY(p *gplot.Plot, lo, hi float64) {
 // logTicks marks a base-10 log axis: a major, labelled tick at every power
 // of ten and minor ticks at 2…9 times it. When the range spans less than two
 // decades the ticks at 2 and 5 are labelled too, so a short range still has
-// readable labels. (gonum's LogTicks labels powers of ten only, which leaves
+// readable labels, and a range holding fewer than two of those has every
+// multiple labelled (or, within a single step, round linear ticks). (gonum's LogTicks labels powers of ten only, which leaves
 // a range inside one decade without any label.)
 type logTicks struct{}
 
@@ -211,5 +221,25 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 			ticks = append(ticks, t)
 		}
 	}
-	return ticks
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ticks
+	}
+	// A range inside a decade that holds fewer than two of 1, 2 and 5:
+	// label every multiple there is, or, with fewer than two of those too,
+	// mark it at round linear values, so the axis always has a scale.
+	n := 0
+	for i := range ticks {
+		ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		n++
+	}
+	if n >= 2 {
+		return ticks
+	}
+	return roundTicks{}.Ticks(lo, hi)
 }
