@@ -50,7 +50,9 @@ func loadCSV(dir string) (*Results, error) {
 	}
 	res := &Results{}
 	byKey := map[string]*Result{}
-	key := func(task, method string, seed uint64) string { return fmt.Sprintf("%s\x00%s\x00%d", task, method, seed) }
+	key := func(task, method string, seed uint64) string {
+		return fmt.Sprintf("%s\x00%s\x00%d", task, method, seed)
+	}
 	for i, row := range runs.rows {
 		where := fmt.Sprintf("%s line %d", runs.path, i+2)
 		seed, err := strconv.ParseUint(row[runs.col["seed"]], 10, 64)
