@@ -237,6 +237,10 @@ func (r *Approx) SetState(s State) error {
 	if err := checkKind(s, "gen"); err != nil {
 		return err
 	}
-	r.alpha = s.Values["alpha"]
+	a, err := s.Value("alpha", 0, math.MaxFloat64) // 0: before the first update
+	if err != nil {
+		return err
+	}
+	r.alpha = a
 	return nil
 }

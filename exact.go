@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/genopt/gen/ad"
 )
@@ -94,6 +95,10 @@ func (e *Exact) SetState(s State) error {
 	if err := checkKind(s, "gen-exact"); err != nil {
 		return err
 	}
-	e.alpha = s.Values["alpha"]
+	a, err := s.Value("alpha", 0, math.MaxFloat64) // 0: before the first update
+	if err != nil {
+		return err
+	}
+	e.alpha = a
 	return nil
 }

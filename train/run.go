@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/genopt/gen"
@@ -96,24 +97,9 @@ func Run(ctx context.Context, cfg Config, outDir string, hooks Hooks) (*Summary,
 }
 
 // Resume continues the run in dir from its checkpoint, with the
-// configuration it was started with.
+// configuration it was started with: ResumeWith with no change.
 func Resume(ctx context.Context, dir string, hooks Hooks) (*Summary, error) {
-	var cfg Config
-	if err := checkpoint.ReadJSON(filepath.Join(dir, "config.json"), &cfg); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
-	}
-	if err := cfg.Defaults().Validate(); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: config.json: %w", dir, err)
-	}
-	// A crash inside a checkpoint replacement can leave the last good
-	// checkpoint beside its place; put it back.
-	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
-	}
-	if _, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint")); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: no usable checkpoint: %w", dir, err)
-	}
-	return dispatch(ctx, cfg, dir, true, hooks)
+	return ResumeWith(ctx, dir, ResumeOptions{}, hooks)
 }
 
 func dispatch(ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
@@ -153,10 +139,11 @@ type runner[T ad.Float] struct {
 	mode                 probe.Mode
 	trainObj, probeObj   probe.Objective[T]
 
-	st      trainerState
-	total   int
-	started time.Time
-	log     *metricsLog
+	st       trainerState
+	total    int
+	cfgDirty bool // r.cfg differs from config.json: rewrite it after the next checkpoint
+	started  time.Time
+	log      *metricsLog
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
@@ -492,14 +479,25 @@ func (r *runner[T]) save() error {
 	if err := r.log.flush(); err != nil {
 		return err
 	}
-	return checkpoint.Save(filepath.Join(r.dir, "checkpoint"), checkpoint.State[T]{
+	if err := checkpoint.Save(filepath.Join(r.dir, "checkpoint"), checkpoint.State[T]{
 		Step:      int64(r.st.Step),
 		Params:    r.params,
 		Meta:      map[string]string{"model": r.cfg.Model, "data": r.cfg.Data},
 		Optimizer: r.opt.State(),
 		Rule:      ruleAndLoop{Rule: r.rule.State(), Trainer: r.st},
 		Config:    r.cfg,
-	})
+	}); err != nil {
+		return err
+	}
+	if r.cfgDirty {
+		// A resumed run with a new length (ResumeWith): config.json follows
+		// the checkpoint's copy, written just above.
+		if err := checkpoint.WriteJSON(filepath.Join(r.dir, "config.json"), r.cfg); err != nil {
+			return err
+		}
+		r.cfgDirty = false
+	}
+	return nil
 }
 
 // restore loads the checkpoint into a freshly set-up runner.
@@ -507,9 +505,15 @@ func (r *runner[T]) restore() error {
 	var os optim.State
 	var rl ruleAndLoop
 	dir := filepath.Join(r.dir, "checkpoint")
-	if _, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params, Optimizer: &os, Rule: &rl}); err != nil {
+	var saved Config
+	m, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params, Optimizer: &os, Rule: &rl, Config: &saved})
+	if err != nil {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
+	if err := checkRestored(rl.Trainer, m.Step, os, r.total, r.loader.BatchesPerEpoch(), r.cfg.Batch, dir); err != nil {
+		return err
+	}
+	r.cfgDirty = !reflect.DeepEqual(saved, r.cfg)
 	if err := r.opt.SetState(os); err != nil {
 		return fmt.Errorf("train: --resume: optimizer: %w", err)
 	}
