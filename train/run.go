@@ -221,7 +221,8 @@ func (r *runner[T]) setup() error {
 	cfg := r.cfg
 	opts := data.Options{}
 	opts.MNIST.DataDir = cfg.DataDir
-	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize}
+	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize,
+		Float64: cfg.Precision == "f64"} // a float64 run sees the file's values, not their float32 roundings
 	opts.Synthetic.Seed, opts.Teacher.Seed = cfg.Seed, cfg.Seed
 	opts.Text.OneHot = cfg.Model != "charmlp" // an MLP reads one-hot windows
 	split, err := data.Load(cfg.Data, opts)
