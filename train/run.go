@@ -229,6 +229,9 @@ func (r *runner[T]) setup() error {
 	if err != nil {
 		return err
 	}
+	if err := checkData(cfg, split); err != nil {
+		return err
+	}
 	r.split = split
 	train := split.Train
 	r.task = "regression"
