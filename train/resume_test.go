@@ -26,6 +26,17 @@ func finishedRun(t *testing.T) string {
 	return dir
 }
 
+// copyRun copies the run directory src into a fresh directory: cheaper
+// than training (and charting) a run for every case.
+func copyRun(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "run")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // editJSON rewrites the JSON file path through edit.
 func editJSON(t *testing.T, path string, edit func(map[string]any)) {
 	t.Helper()
@@ -76,6 +87,7 @@ func forgeCheckpoint(t *testing.T, dir, file string, edit func(map[string]any)) 
 // A config.json edited by hand no longer matches the copy in the
 // checkpoint's manifest: resume refuses it and names the field.
 func TestResumeDetectsAHandEditedConfig(t *testing.T) {
+	src := finishedRun(t)
 	for _, tc := range []struct {
 		field string
 		value any
@@ -83,7 +95,7 @@ func TestResumeDetectsAHandEditedConfig(t *testing.T) {
 		{"seed", 2}, {"batch", 16}, {"precision", "f64"}, {"steps", 500}, {"lr", "const:0.1"},
 	} {
 		t.Run(tc.field, func(t *testing.T) {
-			dir := finishedRun(t)
+			dir := copyRun(t, src)
 			editJSON(t, filepath.Join(dir, "config.json"), func(m map[string]any) { m[tc.field] = tc.value })
 			_, err := Resume(context.Background(), dir, Hooks{})
 			if err == nil || !strings.Contains(err.Error(), "config.json differs") || !strings.Contains(err.Error(), tc.field+":") {
@@ -93,7 +105,7 @@ func TestResumeDetectsAHandEditedConfig(t *testing.T) {
 	}
 	// Deleting config.json is the way back: resume rewrites it from the
 	// checkpoint's copy.
-	dir := finishedRun(t)
+	dir := copyRun(t, src)
 	want, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 	os.Remove(filepath.Join(dir, "config.json"))
 	if _, err := Resume(context.Background(), dir, Hooks{}); err != nil {
@@ -142,9 +154,10 @@ func TestResumeValidatesLoadedValues(t *testing.T) {
 		{"negative rate", trainer("lr", -0.1), "learning rate is -0.1"},
 		{"data position", trainer("position", map[string]any{"Epoch": 0, "Index": 3}), "data position"},
 	}
+	src := finishedRun(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			dir := finishedRun(t)
+			dir := copyRun(t, src)
 			forgeCheckpoint(t, dir, checkpoint.RuleFile, c.edit)
 			_, err := Resume(context.Background(), dir, Hooks{})
 			if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -154,7 +167,7 @@ func TestResumeValidatesLoadedValues(t *testing.T) {
 	}
 	// The manifest's step forged to match a forged trainer step: the
 	// optimizer's own count still disagrees.
-	dir := finishedRun(t)
+	dir := copyRun(t, src)
 	forgeCheckpoint(t, dir, checkpoint.RuleFile, trainer("step", 8))
 	editJSON(t, filepath.Join(dir, "checkpoint", checkpoint.ManifestFile), func(m map[string]any) { m["step"] = 8 })
 	if _, err := Resume(context.Background(), dir, Hooks{}); err == nil || !strings.Contains(err.Error(), "optimizer has taken 12 steps") {
