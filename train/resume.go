@@ -48,9 +48,19 @@ type ResumeOptions struct {
 // at the next checkpoint. A length shorter than the steps already taken is
 // an error.
 func ResumeWith(ctx context.Context, dir string, opt ResumeOptions, hooks Hooks) (*Summary, error) {
-	cfg, err := RunConfig(dir)
+	// A crash inside a checkpoint replacement can leave the last good
+	// checkpoint beside its place; put it back.
+	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
+		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
+	}
+	cfg, missing, err := runConfig(dir)
 	if err != nil {
 		return nil, err
+	}
+	if missing {
+		if err := checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
+			return nil, fmt.Errorf("train: --resume %s: config.json is missing and cannot be rewritten from the checkpoint: %w", dir, err)
+		}
 	}
 	notes, err := opt.apply(&cfg)
 	if err != nil {
@@ -122,17 +132,18 @@ func lengthDependent(lr string) bool {
 // RunConfig returns the configuration of the run in dir: its config.json,
 // which must equal the copy the last checkpoint's manifest holds (a
 // config.json edited by hand is refused, naming every field that differs)
-// and pass Validate. A run directory whose config.json is missing but whose
-// checkpoint holds a configuration gets config.json back from it.
+// and pass Validate. Without config.json it returns the checkpoint's copy
+// (ResumeWith then writes config.json back). It only reads.
 func RunConfig(dir string) (Config, error) {
-	var cfg Config
-	fail := func(format string, a ...any) (Config, error) {
-		return Config{}, fmt.Errorf("train: --resume %s: %s", dir, fmt.Sprintf(format, a...))
-	}
-	// A crash inside a checkpoint replacement can leave the last good
-	// checkpoint beside its place; put it back.
-	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
-		return fail("%v", err)
+	cfg, _, err := runConfig(dir)
+	return cfg, err
+}
+
+// runConfig implements RunConfig and reports whether config.json was
+// missing.
+func runConfig(dir string) (cfg Config, missing bool, err error) {
+	fail := func(format string, a ...any) (Config, bool, error) {
+		return Config{}, false, fmt.Errorf("train: --resume %s: %s", dir, fmt.Sprintf(format, a...))
 	}
 	m, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint"))
 	if err != nil {
@@ -145,14 +156,10 @@ func RunConfig(dir string) (Config, error) {
 	if err := strictJSON(m.Config, &saved); err != nil {
 		return fail("the configuration in %s: %v", filepath.Join(dir, "checkpoint", checkpoint.ManifestFile), err)
 	}
-	path := filepath.Join(dir, "config.json")
-	err = checkpoint.ReadJSON(path, &cfg)
+	err = checkpoint.ReadJSON(filepath.Join(dir, "config.json"), &cfg)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		if err := checkpoint.WriteJSON(path, saved); err != nil {
-			return fail("config.json is missing and cannot be rewritten from the checkpoint: %v", err)
-		}
-		cfg = saved
+		cfg, missing = saved, true
 	case err != nil:
 		return fail("%v", err)
 	}
@@ -166,7 +173,7 @@ func RunConfig(dir string) (Config, error) {
 	if err := cfg.Defaults().Validate(); err != nil {
 		return fail("config.json: %v", err)
 	}
-	return cfg, nil
+	return cfg, missing, nil
 }
 
 // strictJSON decodes b into v, refusing unknown fields and trailing data.
