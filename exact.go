@@ -121,9 +121,9 @@ func (e *Exact) SetState(s State) error {
 	if err := checkKind(s, "gen-exact"); err != nil {
 		return err
 	}
-	alpha, ok := s.Values["alpha"]
-	if !ok || !finite(alpha) || alpha < 0 {
-		return fmt.Errorf("gen: state has alpha %v (present: %v); want a finite number ≥ 0: the checkpoint is corrupted", alpha, ok)
+	alpha, err := s.Value("alpha", 0, math.MaxFloat64) // 0: before the first update
+	if err != nil {
+		return err
 	}
 	if e.cfg.Estimator == Mean {
 		if err := e.m.setValues(s.Values); err != nil {

@@ -52,6 +52,21 @@ type State struct {
 	Values map[string]float64 `json:"values"`
 }
 
+// Value returns the value name of s, which must be present, finite and
+// within [lo, hi]; a value read from a checkpoint that is missing or out of
+// range is an error naming the rule, the value and the valid range, not a
+// rule quietly started from a wrong state.
+func (s State) Value(name string, lo, hi float64) (float64, error) {
+	v, ok := s.Values[name]
+	if !ok {
+		return 0, fmt.Errorf("gen: state of rule %q has no %q; the saved state is incomplete (rule.json of the checkpoint): restore it, or start a new run", s.Kind, name)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
+		return 0, fmt.Errorf("gen: state of rule %q: %s = %g is outside [%g, %g]; the saved state is corrupted (rule.json of the checkpoint): restore it, or start a new run", s.Kind, name, v, lo, hi)
+	}
+	return v, nil
+}
+
 func checkKind(s State, kind string) error {
 	if s.Kind != kind {
 		return fmt.Errorf("gen: state is for rule %q, not %q: resume with the same --lr setting", s.Kind, kind)

@@ -217,17 +217,7 @@ func headline(b *bytes.Buffer, res *Results, gs []*group) {
 func taskSection(b *bytes.Buffer, dir string, ti TaskInfo, gs []*group) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	w("## %s\n\n%s. Window %d steps; best constant rate: SGD %g, Adam %g; target loss %s.\n\n", ti.Name, ti.Title, ti.Window, ti.BestSGD, ti.BestAdam, g4(ti.Target))
-	main := taskGroups(gs, ti.Name, "main")
-	slices.SortStableFunc(main, func(a, c *group) int {
-		la, lc := a.loss(), c.loss()
-		switch {
-		case la < lc || !math.IsNaN(la) && math.IsNaN(lc):
-			return -1
-		case la > lc || math.IsNaN(la) && !math.IsNaN(lc):
-			return 1
-		}
-		return 0
-	})
+	main := mainByLoss(gs, ti.Name)
 	w("| method | final loss | test loss | test acc. %% | steps to target | s to target | s | cost (fwd-eq.) | fallbacks | command (seed %d) |\n|---|---|---|---|---|---|---|---|---|---|\n", firstSeed(main))
 	for _, g := range main {
 		steps, secs := toTarget(g)
@@ -261,6 +251,23 @@ func taskSection(b *bytes.Buffer, dir string, ti TaskInfo, gs []*group) {
 	w("\n")
 }
 
+// mainByLoss returns the task's main methods, best final loss first (NaN
+// last, ties in their order).
+func mainByLoss(gs []*group, task string) []*group {
+	main := taskGroups(gs, task, "main")
+	slices.SortStableFunc(main, func(a, c *group) int {
+		la, lc := a.loss(), c.loss()
+		switch {
+		case la < lc || !math.IsNaN(la) && math.IsNaN(lc):
+			return -1
+		case la > lc || math.IsNaN(la) && !math.IsNaN(lc):
+			return 1
+		}
+		return 0
+	})
+	return main
+}
+
 func firstSeed(gs []*group) uint64 {
 	if len(gs) == 0 || len(gs[0].Runs) == 0 {
 		return 0
@@ -270,42 +277,71 @@ func firstSeed(gs []*group) uint64 {
 
 // figures draws the task's charts and returns their file names.
 func figures(dir string, ti TaskInfo, main []*group) []string {
+	var out []string
+	for _, f := range figureSpecs(ti, main) {
+		if err := plot.SaveLines(filepath.Join(dir, "fig", f.name), f.chart, f.series...); err != nil && !errors.Is(err, plot.ErrNoData) {
+			continue
+		}
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// figure is one chart of a task: its file name, layout and curves.
+type figure struct {
+	name   string
+	chart  plot.Chart
+	series []plot.Series
+}
+
+// figureSpecs lays out the task's charts, one series per main method in
+// the order given (best final loss first): the trailing-mean training loss
+// against steps and against seconds (means over seeds), and the learning
+// rate and test accuracy of the first seed. With 14 or so methods a chart
+// keeps its legend beside the plot, every method has its own colour and
+// dash (package plot), and the GeN rows are drawn heavier. A figure with no
+// series is left out.
+func figureSpecs(ti TaskInfo, main []*group) []figure {
 	var loss, lossT, lr, acc []plot.Series
+	// A method keeps its colour and dash across figures and tasks: they
+	// follow its place in the alphabetical order of the main methods, not
+	// its rank here.
+	order := slices.Clone(main)
+	slices.SortStableFunc(order, func(a, b *group) int { return strings.Compare(a.Method, b.Method) })
 	for _, g := range main {
+		heavy := strings.HasPrefix(g.Method, "GeN")
+		style := slices.Index(order, g) + 1
 		x, y := g.meanCurve(func(r *Result) []float64 { return r.Curve.Smooth })
-		loss = append(loss, plot.Series{Name: g.Method, X: x, Y: y})
+		loss = append(loss, plot.Series{Name: g.Method, X: x, Y: y, Heavy: heavy, Style: style})
 		_, t := g.meanCurve(func(r *Result) []float64 { return r.Curve.Seconds })
-		lossT = append(lossT, plot.Series{Name: g.Method, X: t[:min(len(t), len(y))], Y: y[:min(len(t), len(y))]})
+		lossT = append(lossT, plot.Series{Name: g.Method, X: t[:min(len(t), len(y))], Y: y[:min(len(t), len(y))], Heavy: heavy, Style: style})
 		r := g.Runs[0]
 		steps := make([]float64, len(r.Curve.Step))
 		for i, s := range r.Curve.Step {
 			steps[i] = float64(s)
 		}
-		lr = append(lr, plot.Series{Name: g.Method, X: steps, Y: r.Curve.LR})
+		lr = append(lr, plot.Series{Name: g.Method, X: steps, Y: r.Curve.LR, Heavy: heavy, Style: style})
 		if len(r.Curve.TestAccuracy) > 1 {
 			ex := make([]float64, len(r.Curve.EvalStep))
 			for i, s := range r.Curve.EvalStep {
 				ex[i] = float64(s)
 			}
-			acc = append(acc, plot.Series{Name: g.Method, X: ex, Y: scale(r.Curve.TestAccuracy, 100)})
+			acc = append(acc, plot.Series{Name: g.Method, X: ex, Y: scale(r.Curve.TestAccuracy, 100), Heavy: heavy, Style: style})
 		}
 	}
-	var out []string
-	save := func(name string, c plot.Chart, s []plot.Series) {
+	t := ti.Name
+	var out []figure
+	add := func(name string, c plot.Chart, s []plot.Series) {
 		if len(s) == 0 {
 			return
 		}
-		c.Width, c.Height = 900, 560
-		if err := plot.SaveLines(filepath.Join(dir, "fig", name), c, s...); err != nil && !errors.Is(err, plot.ErrNoData) {
-			return
-		}
-		out = append(out, name)
+		c.Width, c.Height, c.LegendBeside = 1100, 560, true
+		out = append(out, figure{name, c, s})
 	}
-	t := ti.Name
-	save(t+"-loss-steps.png", plot.Chart{Title: t + ": training loss (trailing mean, mean over seeds)", XLabel: "step", YLabel: "loss", LogY: true}, loss)
-	save(t+"-loss-seconds.png", plot.Chart{Title: t + ": training loss against wall time", XLabel: "seconds", YLabel: "loss", LogY: true}, lossT)
-	save(t+"-lr-steps.png", plot.Chart{Title: t + ": learning rate (first seed)", XLabel: "step", YLabel: "learning rate", LogY: true}, lr)
-	save(t+"-accuracy-steps.png", plot.Chart{Title: t + ": test accuracy (first seed)", XLabel: "step", YLabel: "accuracy %"}, acc)
+	add(t+"-loss-steps.png", plot.Chart{Title: t + ": training loss (trailing mean, mean over seeds)", XLabel: "step", YLabel: "loss", LogY: true}, loss)
+	add(t+"-loss-seconds.png", plot.Chart{Title: t + ": training loss against wall time", XLabel: "seconds", YLabel: "loss", LogY: true}, lossT)
+	add(t+"-lr-steps.png", plot.Chart{Title: t + ": learning rate (first seed)", XLabel: "step", YLabel: "learning rate", LogY: true}, lr)
+	add(t+"-accuracy-steps.png", plot.Chart{Title: t + ": test accuracy (first seed)", XLabel: "step", YLabel: "accuracy %"}, acc)
 	return out
 }
 

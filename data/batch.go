@@ -80,10 +80,17 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 	x := dst.X.Data()
 	switch {
 	case !s.Windowed():
-		for k, i := range dst.Index {
-			row := x[k*f : (k+1)*f]
-			for j, v := range s.X[i*f : (i+1)*f] {
-				row[j] = T(v)
+		if x64, ok := any(x).([]float64); ok && s.X64 != nil {
+			// A float64 batch of a set read in float64: the exact values.
+			for k, i := range dst.Index {
+				copy(x64[k*f:(k+1)*f], s.X64[i*f:(i+1)*f])
+			}
+		} else {
+			for k, i := range dst.Index {
+				row := x[k*f : (k+1)*f]
+				for j, v := range s.X[i*f : (i+1)*f] {
+					row[j] = T(v)
+				}
 			}
 		}
 		dst.Tokens = nil
@@ -118,9 +125,15 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 		k := s.Outputs
 		dst.Y = resize(dst.Y, m, k)
 		y := dst.Y.Data()
-		for r, i := range dst.Index {
-			for j, v := range s.Y[i*k : (i+1)*k] {
-				y[r*k+j] = T(v)
+		if y64, ok := any(y).([]float64); ok && s.Y64 != nil {
+			for r, i := range dst.Index {
+				copy(y64[r*k:(r+1)*k], s.Y64[i*k:(i+1)*k])
+			}
+		} else {
+			for r, i := range dst.Index {
+				for j, v := range s.Y[i*k : (i+1)*k] {
+					y[r*k+j] = T(v)
+				}
 			}
 		}
 	} else {

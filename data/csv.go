@@ -53,6 +53,10 @@ type CSVOptions struct {
 	Raw bool
 	// Comma is the field separator (default ',').
 	Comma rune
+	// Float64 also keeps the values in float64 (Set.X64 and Set.Y64,
+	// standardised in float64), for a float64 run that should see the
+	// file's numbers rather than their float32 roundings (default false).
+	Float64 bool
 }
 
 // LoadCSV reads the CSV file at path; see ReadCSV.
@@ -122,6 +126,8 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 		x      []float32
 		labels []string
 		y      []float32
+		x64    []float64 // with Float64
+		y64    []float64
 		lines  []int // the 1-based line of each data row, for error messages
 	)
 	addRow := func(rec []string, line int) error {
@@ -135,6 +141,9 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 				return fmt.Errorf("data: csv: %s:%d: column %s: %q is not a finite number", name, line, colName(j, names), field)
 			}
 			x = append(x, float32(v))
+			if opts.Float64 {
+				x64 = append(x64, v)
+			}
 		}
 		if opts.Regression {
 			v, ok := parseNumber(rec[target])
@@ -142,6 +151,9 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 				return fmt.Errorf("data: csv: %s:%d: target column %s: %q is not a finite number (drop Regression for class labels)", name, line, colName(target, names), rec[target])
 			}
 			y = append(y, float32(v))
+			if opts.Float64 {
+				y64 = append(y64, v)
+			}
 		} else {
 			label := strings.TrimSpace(rec[target])
 			if label == "" {
@@ -174,9 +186,9 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 		return Split{}, fmt.Errorf("data: csv: %s: no data rows after the header", name)
 	}
 
-	all := &Set{Name: strings.TrimSuffix(name, filepath.Ext(name)), Shape: []int{f}, X: x}
+	all := &Set{Name: strings.TrimSuffix(name, filepath.Ext(name)), Shape: []int{f}, X: x, X64: x64}
 	if opts.Regression {
-		all.Y, all.Outputs = y, 1
+		all.Y, all.Y64, all.Outputs = y, y64, 1
 	} else {
 		all.ClassNames, all.Labels = classMapping(labels)
 		all.Classes = len(all.ClassNames)
@@ -189,6 +201,15 @@ func ReadCSV(r io.Reader, name string, opts CSVOptions) (Split, error) {
 	sp := Split{Train: all.Subset(all.Name+"/train", trainIdx), Test: all.Subset(all.Name+"/test", testIdx)}
 	if !opts.Raw {
 		nm := FitNorm(sp.Train.X, f)
+		if opts.Float64 {
+			nm = FitNorm64(sp.Train.X64, f)
+			sp.Train.Norm, sp.Test.Norm = nm, nm
+			for _, s := range []*Set{sp.Train, sp.Test} {
+				if len(s.X64) > 0 {
+					nm.ApplyFloat64(s.X64)
+				}
+			}
+		}
 		for _, part := range []struct {
 			s   *Set
 			idx []int

@@ -41,6 +41,14 @@ type Set struct {
 	// classification).
 	Outputs int
 
+	// X64 and Y64, when not nil, hold the features and regression targets
+	// in float64, as read from the file (standardised in float64 like X),
+	// for a float64 run: X and Y are then the same values rounded to
+	// float32. A float64 Batch is filled from them; nil (the default) makes
+	// every batch convert X and Y. ReadCSV fills them with
+	// CSVOptions.Float64.
+	X64, Y64 []float64
+
 	// Norm is the standardisation that was applied to X, fitted on the
 	// training split, or nil if the features are raw. The training and test
 	// sets of a split share it.
@@ -211,6 +219,9 @@ func (s *Set) Validate() error {
 	default:
 		return fmt.Errorf("data: set %q: neither Classes nor Outputs is positive", s.Name)
 	}
+	if s.X64 != nil && len(s.X64) != len(s.X) || s.Y64 != nil && len(s.Y64) != len(s.Y) {
+		return fmt.Errorf("data: set %q: %d float64 features for %d, %d float64 targets for %d", s.Name, len(s.X64), len(s.X), len(s.Y64), len(s.Y))
+	}
 	if s.Norm != nil && (len(s.Norm.Mean) != f || len(s.Norm.Std) != f) {
 		return fmt.Errorf("data: set %q: Norm has %d means and %d deviations for %d features", s.Name, len(s.Norm.Mean), len(s.Norm.Std), f)
 	}
@@ -237,11 +248,23 @@ func (s *Set) Subset(name string, idx []int) *Set {
 	if s.Y != nil {
 		out.Y = make([]float32, 0, len(idx)*s.Outputs)
 	}
+	if s.X64 != nil {
+		out.X64 = make([]float64, 0, len(idx)*f)
+	}
+	if s.Y64 != nil {
+		out.Y64 = make([]float64, 0, len(idx)*s.Outputs)
+	}
 	for _, i := range idx {
 		if i < 0 || i >= n {
 			panic(fmt.Sprintf("data: %s: Subset index %d of a set of %d examples", s.Name, i, n))
 		}
 		out.X = append(out.X, s.X[i*f:(i+1)*f]...)
+		if s.X64 != nil {
+			out.X64 = append(out.X64, s.X64[i*f:(i+1)*f]...)
+		}
+		if s.Y64 != nil {
+			out.Y64 = append(out.Y64, s.Y64[i*s.Outputs:(i+1)*s.Outputs]...)
+		}
 		if s.Labels != nil {
 			out.Labels = append(out.Labels, s.Labels[i])
 		}
@@ -259,6 +282,9 @@ func (s *Set) Subset(name string, idx []int) *Set {
 // with Mean and Std (len F) fitted on a training set by FitNorm.
 type Norm struct {
 	Mean, Std []float32
+	// Mean64 and Std64 are the same fit before rounding to float32, which
+	// ApplyFloat64 uses.
+	Mean64, Std64 []float64
 }
 
 // FitNorm returns the per-feature mean and population standard deviation of
@@ -267,7 +293,12 @@ type Norm struct {
 // so small that it rounds to 0 in float32 gets Std 1, so it is centred but
 // not blown up (nor divided by zero). It panics if len(x) is not a multiple
 // of f.
-func FitNorm(x []float32, f int) *Norm {
+func FitNorm(x []float32, f int) *Norm { return fitNorm(x, f) }
+
+// FitNorm64 is FitNorm of float64 rows (the values of Set.X64).
+func FitNorm64(x []float64, f int) *Norm { return fitNorm(x, f) }
+
+func fitNorm[F float32 | float64](x []F, f int) *Norm {
 	if f <= 0 || len(x)%f != 0 {
 		panic(fmt.Sprintf("data: FitNorm: %d values are not rows of %d features", len(x), f))
 	}
@@ -288,13 +319,13 @@ func FitNorm(x []float32, f int) *Norm {
 			ss[j] += d * d
 		}
 	}
-	nm := &Norm{Mean: make([]float32, f), Std: make([]float32, f)}
+	nm := &Norm{Mean: make([]float32, f), Std: make([]float32, f), Mean64: mean, Std64: make([]float64, f)}
 	for j := range f {
 		sd := math.Sqrt(ss[j] / float64(max(n, 1)))
 		if sd == 0 || sd <= 1e-6*math.Abs(mean[j]) || float32(sd) == 0 {
 			sd = 1
 		}
-		nm.Mean[j], nm.Std[j] = float32(mean[j]), float32(sd)
+		nm.Mean[j], nm.Std[j], nm.Std64[j] = float32(mean[j]), float32(sd), sd
 	}
 	return nm
 }
@@ -318,6 +349,22 @@ func (nm *Norm) Apply(x []float32) {
 		row := x[i : i+f]
 		for j := range row {
 			row[j] = float32((float64(row[j]) - float64(nm.Mean[j])) / float64(nm.Std[j]))
+		}
+	}
+}
+
+// ApplyFloat64 standardises the N×F float64 rows x in place with the
+// unrounded fit: x_ij ← (x_ij − Mean64_j) / Std64_j. It panics if len(x)
+// is not a multiple of F.
+func (nm *Norm) ApplyFloat64(x []float64) {
+	f := len(nm.Mean64)
+	if f == 0 || len(x)%f != 0 {
+		panic(fmt.Sprintf("data: Norm.ApplyFloat64: %d values are not rows of %d features", len(x), f))
+	}
+	for i := 0; i < len(x); i += f {
+		row := x[i : i+f]
+		for j := range row {
+			row[j] = (row[j] - nm.Mean64[j]) / nm.Std64[j]
 		}
 	}
 }

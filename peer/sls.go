@@ -134,6 +134,10 @@ func (s *SLS) SetState(st gen.State) error {
 	if st.Kind != "sls" {
 		return fmt.Errorf("peer: state is for rule %q, not sls: resume with the same --lr setting", st.Kind)
 	}
-	s.prev = st.Values["prev"]
+	prev, err := st.Value("prev", 0, math.MaxFloat64) // 0: before the first step
+	if err != nil {
+		return err
+	}
+	s.prev = prev
 	return nil
 }

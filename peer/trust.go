@@ -135,6 +135,12 @@ func (t *Trust) SetState(s gen.State) error {
 	if !ok {
 		return fmt.Errorf("peer: state is for rule %q, not a trust wrapper: resume with the same --lr setting", s.Kind)
 	}
+	// κ stays within [MinScale, max(MaxScale, 1)]: it starts at 1 and moves
+	// by Shrink and Grow within the bounds.
+	kappa, err := s.Value("kappa", t.cfg.MinScale*(1-1e-12), max(t.cfg.MaxScale, 1)*(1+1e-12))
+	if err != nil {
+		return err
+	}
 	in := gen.State{Kind: kind, Values: map[string]float64{}}
 	for k, x := range s.Values {
 		if name, ok := strings.CutPrefix(k, "inner."); ok {
@@ -144,9 +150,6 @@ func (t *Trust) SetState(s gen.State) error {
 	if err := t.inner.SetState(in); err != nil {
 		return err
 	}
-	t.kappa = s.Values["kappa"]
-	if !(t.kappa > 0) {
-		t.kappa = 1
-	}
+	t.kappa = kappa
 	return nil
 }

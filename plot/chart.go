@@ -7,8 +7,6 @@ import (
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 )
 
 // Series is one named curve: the points (X[i], Y[i]). X and Y must have the
@@ -16,6 +14,19 @@ import (
 type Series struct {
 	Name string
 	X, Y []float64
+	// Heavy draws the line twice as wide, to pick out some series among many
+	// (default false: normal width).
+	Heavy bool
+	// Faint draws the series thin and at 30 % opacity behind the others, in
+	// the colour of the next series that is not faint: the raw values under
+	// their smoothed curve. A faint series takes no colour or dash of its own
+	// (default false).
+	Faint bool
+	// Style, when positive, picks colour and dash number Style−1 instead of
+	// the series' position among those not faint, so that a series can keep
+	// its look across charts that list different series or in another order
+	// (default 0: by position).
+	Style int
 }
 
 // Chart describes a line chart. The zero value is an untitled, unlabelled
@@ -32,13 +43,20 @@ type Chart struct {
 	LogY bool
 	// Width and Height are the image size in pixels; zero means 800 and 500.
 	Width, Height int
+	// LegendBeside puts the legend to the right of the plotting area, where
+	// it cannot hide a curve, which suits many series; default false: inside
+	// the plotting area, at the top right.
+	LegendBeside bool
 }
 
 // SaveLines draws the series as lines on one chart and writes it to path,
 // atomically, as PNG or SVG according to the extension of path.
 //
-// Each series gets its own colour and a legend entry with its name (an
-// unnamed series has no legend entry). NaN and ±Inf values, and with LogY
+// Each series that is not Faint gets its own colour and dash pattern, in
+// order: 15 colours and 4 dash patterns, so no two of the first 15 series
+// share a colour and neighbours differ in both. A series has a legend entry
+// with its name (an unnamed series has none). Axes on a linear scale are
+// marked at round values (multiples of 1, 2 or 5 × 10^k). NaN and ±Inf values, and with LogY
 // values Y ≤ 0, are skipped; a series left with no point is omitted. If no
 // point is left in any series, SaveLines writes nothing and returns an error
 // wrapping ErrNoData.
@@ -63,40 +81,86 @@ func SaveLines(path string, c Chart, series ...Series) error {
 
 	lo, hi := math.Inf(1), math.Inf(-1) // range of the drawn Y values
 	drawn := 0
+	legend := gplot.NewLegend()
+	var faint, lines []*plotter.Line // faint lines are added first: behind the rest
+	var pending []*plotter.Line      // faint lines waiting for the next series' colour
+	k := 0                           // index of the next series that is not faint
 	for i, s := range series {
 		if len(s.X) != len(s.Y) {
 			panic(fmt.Sprintf("plot: %s: series %d (%q) has %d X values and %d Y values", op, i, s.Name, len(s.X), len(s.Y)))
 		}
 		xys := finitePoints(s.X, s.Y, c.LogY)
-		if len(xys) == 0 {
+		var l *plotter.Line
+		if len(xys) > 0 {
+			var err error
+			if l, err = plotter.NewLine(xys); err != nil { // unreachable: finitePoints keeps finite values only
+				return fmt.Errorf("plot: %s: %s: series %q: %w", op, path, s.Name, err)
+			}
+		}
+		if s.Faint {
+			if l != nil {
+				l.Width = faintWidth
+				pending = append(pending, l)
+				faint = append(faint, l)
+			}
+		} else {
+			// Every series that is not faint takes the next colour and dash,
+			// drawn or not, so that a series keeps its style across charts.
+			style := k
+			if s.Style > 0 {
+				style = s.Style - 1
+			}
+			col := palette[style%len(palette)]
+			for _, f := range pending {
+				f.Color = fade(col, faintAlpha)
+			}
+			pending = pending[:0]
+			if l != nil {
+				l.Color = col
+				l.Dashes = dashes[style%len(dashes)]
+				l.Width = normalWidth
+				if s.Heavy {
+					l.Width = heavyWidth
+				}
+				lines = append(lines, l)
+			}
+			k++
+		}
+		if l == nil {
 			continue
 		}
-		l, err := plotter.NewLine(xys)
-		if err != nil { // unreachable: finitePoints keeps finite values only
-			return fmt.Errorf("plot: %s: %s: series %q: %w", op, path, s.Name, err)
-		}
-		// Colours repeat after plotutil's default palette; each repetition gets
-		// the next dash pattern, so that up to 7×7 series stay distinct.
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
-		l.Width = vg.Points(1.5)
-		p.Add(l)
 		if s.Name != "" {
-			p.Legend.Add(s.Name, l)
+			legend.Add(s.Name, l)
 		}
 		for _, q := range xys {
 			lo, hi = math.Min(lo, q.Y), math.Max(hi, q.Y)
 		}
 		drawn++
 	}
+	for _, f := range pending { // faint series with none after them
+		f.Color = fade(palette[k%len(palette)], faintAlpha)
+	}
+	for _, l := range append(faint, lines...) {
+		p.Add(l)
+	}
 	if drawn == 0 {
 		return fmt.Errorf("plot: %s: %s: %d series: %w", op, path, len(series), ErrNoData)
 	}
+	p.X.Tick.Marker = roundTicks{}
 	if c.LogY {
 		setLogY(p, lo, hi)
+	} else {
+		p.Y.Tick.Marker = roundTicks{}
 	}
-	p.Legend.Top = true
-	data, err := render(p, w, h, ext)
+	var beside *gplot.Legend
+	if c.LegendBeside {
+		legend.Top, legend.Left = true, true
+		beside = &legend
+	} else {
+		legend.Top = true
+		p.Legend = legend
+	}
+	data, err := renderBeside(p, beside, w, h, ext)
 	if err != nil {
 		return fmt.Errorf("plot: %s: %s: %w", op, path, err)
 	}
@@ -133,7 +197,8 @@ func setLogY(p *gplot.Plot, lo, hi float64) {
 // logTicks marks a base-10 log axis: a major, labelled tick at every power
 // of ten and minor ticks at 2…9 times it. When the range spans less than two
 // decades the ticks at 2 and 5 are labelled too, so a short range still has
-// readable labels. (gonum's LogTicks labels powers of ten only, which leaves
+// readable labels, and a range holding fewer than two of those has every
+// multiple labelled (or, within a single step, round linear ticks). (gonum's LogTicks labels powers of ten only, which leaves
 // a range inside one decade without any label.)
 type logTicks struct{}
 
@@ -156,5 +221,25 @@ func (logTicks) Ticks(lo, hi float64) []gplot.Tick {
 			ticks = append(ticks, t)
 		}
 	}
-	return ticks
+	labelled := 0
+	for _, t := range ticks {
+		if t.Label != "" {
+			labelled++
+		}
+	}
+	if labelled >= 2 {
+		return ticks
+	}
+	// A range inside a decade that holds fewer than two of 1, 2 and 5:
+	// label every multiple there is, or, with fewer than two of those too,
+	// mark it at round linear values, so the axis always has a scale.
+	n := 0
+	for i := range ticks {
+		ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		n++
+	}
+	if n >= 2 {
+		return ticks
+	}
+	return roundTicks{}.Ticks(lo, hi)
 }

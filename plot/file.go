@@ -68,19 +68,41 @@ func size(op string, w, h int) (int, int, error) {
 // render draws p on a canvas of w×h pixels in the given format ("png" or
 // "svg") and returns the encoded bytes.
 func render(p *gplot.Plot, w, h int, format string) ([]byte, error) {
+	return renderBeside(p, nil, w, h, format)
+}
+
+// renderBeside is render with, when legend is not nil, the legend drawn in
+// a column to the right of the plot, which is narrowed to make room.
+func renderBeside(p *gplot.Plot, legend *gplot.Legend, w, h int, format string) ([]byte, error) {
+	drawAll := func(dc draw.Canvas) {
+		if legend == nil {
+			p.Draw(dc)
+			return
+		}
+		pad := vg.Points(8)
+		r := legend.Rectangle(dc)
+		lw := r.Max.X - r.Min.X + 2*pad
+		p.Draw(draw.Crop(dc, 0, -lw, 0, 0))
+		// Top-aligned with the plotting area: below the title.
+		top := pad
+		if p.Title.Text != "" {
+			top += p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding
+		}
+		legend.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-lw+pad, -pad, 0, -top))
+	}
 	var buf bytes.Buffer
 	switch format {
 	case "png":
 		img := image.NewRGBA(image.Rect(0, 0, w, h))
 		cv := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(pixelsPerInch))
-		p.Draw(draw.New(cv))
+		drawAll(draw.New(cv))
 		if _, err := (vgimg.PngCanvas{Canvas: cv}).WriteTo(&buf); err != nil {
 			return nil, err
 		}
 	case "svg":
 		pt := vg.Length(72.0 / pixelsPerInch)
 		cv := vgsvg.New(vg.Length(w)*pt, vg.Length(h)*pt)
-		p.Draw(draw.New(cv))
+		drawAll(draw.New(cv))
 		if _, err := cv.WriteTo(&buf); err != nil {
 			return nil, err
 		}

@@ -77,22 +77,22 @@ func TestSaveLines(t *testing.T) {
 		w, h   int
 	}{
 		{"default size", Chart{Title: "loss", XLabel: "step", YLabel: "loss"},
-			[]Series{{"train", x, decay}}, defaultWidth, defaultHeight},
-		{"custom size", Chart{Width: 321, Height: 123}, []Series{{"a", x, decay}}, 321, 123},
-		{"log y", Chart{LogY: true}, []Series{{"lr", x, decay}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "train", X: x, Y: decay}}, defaultWidth, defaultHeight},
+		{"custom size", Chart{Width: 321, Height: 123}, []Series{{Name: "a", X: x, Y: decay}}, 321, 123},
+		{"log y", Chart{LogY: true}, []Series{{Name: "lr", X: x, Y: decay}}, defaultWidth, defaultHeight},
 		{"several series, one unnamed", Chart{},
-			[]Series{{"a", x, decay}, {"", x, x}, {"c", []float64{1, 2}, []float64{3, 4}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "a", X: x, Y: decay}, {Name: "", X: x, Y: x}, {Name: "c", X: []float64{1, 2}, Y: []float64{3, 4}}}, defaultWidth, defaultHeight},
 		{"non-finite values skipped", Chart{},
-			[]Series{{"a", []float64{0, 1, 2, 3, nan}, []float64{1, nan, inf, -inf, 5}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "a", X: []float64{0, 1, 2, 3, nan}, Y: []float64{1, nan, inf, -inf, 5}}}, defaultWidth, defaultHeight},
 		{"log y with non-positive values", Chart{LogY: true},
-			[]Series{{"a", []float64{0, 1, 2, 3}, []float64{0, -1, 0.5, 2}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "a", X: []float64{0, 1, 2, 3}, Y: []float64{0, -1, 0.5, 2}}}, defaultWidth, defaultHeight},
 		{"log y constant", Chart{LogY: true},
-			[]Series{{"a", []float64{0, 1}, []float64{0.3, 0.3}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "a", X: []float64{0, 1}, Y: []float64{0.3, 0.3}}}, defaultWidth, defaultHeight},
 		{"log y within one decade", Chart{LogY: true},
-			[]Series{{"a", []float64{0, 1}, []float64{0.2, 0.5}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "a", X: []float64{0, 1}, Y: []float64{0.2, 0.5}}}, defaultWidth, defaultHeight},
 		{"empty series beside a full one", Chart{},
-			[]Series{{"empty", nil, nil}, {"a", x, decay}}, defaultWidth, defaultHeight},
-		{"single point", Chart{}, []Series{{"a", []float64{1}, []float64{1}}}, defaultWidth, defaultHeight},
+			[]Series{{Name: "empty", X: nil, Y: nil}, {Name: "a", X: x, Y: decay}}, defaultWidth, defaultHeight},
+		{"single point", Chart{}, []Series{{Name: "a", X: []float64{1}, Y: []float64{1}}}, defaultWidth, defaultHeight},
 	}
 	dir := t.TempDir()
 	for i, tc := range tests {
@@ -116,9 +116,9 @@ func TestSaveLinesNoData(t *testing.T) {
 		series []Series
 	}{
 		{"no series", Chart{}, nil},
-		{"empty series", Chart{}, []Series{{"a", nil, nil}}},
-		{"all NaN", Chart{}, []Series{{"a", []float64{1, 2}, []float64{nan, nan}}}},
-		{"log y all non-positive", Chart{LogY: true}, []Series{{"a", []float64{1, 2}, []float64{0, -3}}}},
+		{"empty series", Chart{}, []Series{{Name: "a", X: nil, Y: nil}}},
+		{"all NaN", Chart{}, []Series{{Name: "a", X: []float64{1, 2}, Y: []float64{nan, nan}}}},
+		{"log y all non-positive", Chart{LogY: true}, []Series{{Name: "a", X: []float64{1, 2}, Y: []float64{0, -3}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,7 +136,7 @@ func TestSaveLinesNoData(t *testing.T) {
 
 func TestUnknownFormat(t *testing.T) {
 	dir := t.TempDir()
-	s := Series{"a", []float64{0, 1}, []float64{0, 1}}
+	s := Series{Name: "a", X: []float64{0, 1}, Y: []float64{0, 1}}
 	for _, name := range []string{"x.jpg", "x", "x.pdf", "x.png.bak"} {
 		path := filepath.Join(dir, name)
 		err := SaveLines(path, Chart{}, s)
@@ -159,12 +159,12 @@ func TestUnknownFormat(t *testing.T) {
 
 func TestSizeLimits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.png")
-	s := Series{"a", []float64{0, 1}, []float64{0, 1}}
+	s := Series{Name: "a", X: []float64{0, 1}, Y: []float64{0, 1}}
 	if err := SaveLines(path, Chart{Width: maxSide + 1}, s); err == nil {
 		t.Errorf("SaveLines with width %d: no error", maxSide+1)
 	}
 	mustPanic(t, "negative size", func() { SaveLines(path, Chart{Width: -1}, s) })
-	mustPanic(t, "ragged series", func() { SaveLines(path, Chart{}, Series{"a", []float64{1}, nil}) })
+	mustPanic(t, "ragged series", func() { SaveLines(path, Chart{}, Series{Name: "a", X: []float64{1}}) })
 	mustPanic(t, "ragged probe", func() { SaveProbe(path, Probe{Alphas: []float64{1}}) })
 }
 
@@ -253,7 +253,7 @@ func TestOverwrite(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveLines(path, Chart{Width: 64, Height: 48}, Series{"a", []float64{0, 1}, []float64{0, 1}}); err != nil {
+	if err := SaveLines(path, Chart{Width: 64, Height: 48}, Series{Name: "a", X: []float64{0, 1}, Y: []float64{0, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	checkImage(t, path, 64, 48)
@@ -270,6 +270,8 @@ func TestLogTicks(t *testing.T) {
 		{0.15, 9, []string{"0.2", "0.5", "1", "2", "5"}},
 		{0.15, 30, []string{"1", "10"}},
 		{1e-4, 1, []string{"0.0001", "0.001", "0.01", "0.1", "1"}},
+		{2.5, 4.2, []string{"3", "4"}},
+		{2.5, 2.9, []string{"2.5", "2.55", "2.6", "2.65", "2.7", "2.75", "2.8", "2.85", "2.9"}},
 	}
 	for _, tc := range tests {
 		var got []string

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"time"
 
@@ -34,7 +35,9 @@ type Hooks struct {
 	Start func(total, from int)
 	// Step is called after every step.
 	Step func(StepRecord)
-	// Epoch is called after every evaluation.
+	// Epoch is called after every evaluation at the end of an epoch (and
+	// of the run); the evaluation of the initial weights at step 0 is logged
+	// to epochs.jsonl only.
 	Epoch func(EpochRecord)
 }
 
@@ -100,24 +103,9 @@ func Run(ctx context.Context, cfg Config, outDir string, hooks Hooks) (*Summary,
 }
 
 // Resume continues the run in dir from its checkpoint, with the
-// configuration it was started with.
+// configuration it was started with: ResumeWith with no change.
 func Resume(ctx context.Context, dir string, hooks Hooks) (*Summary, error) {
-	var cfg Config
-	if err := checkpoint.ReadJSON(filepath.Join(dir, "config.json"), &cfg); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
-	}
-	if err := cfg.Defaults().Validate(); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: config.json: %w", dir, err)
-	}
-	// A crash inside a checkpoint replacement can leave the last good
-	// checkpoint beside its place; put it back.
-	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
-	}
-	if _, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint")); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: no usable checkpoint: %w", dir, err)
-	}
-	return dispatch(ctx, cfg, dir, true, hooks)
+	return ResumeWith(ctx, dir, ResumeOptions{}, hooks)
 }
 
 func dispatch(ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
@@ -159,10 +147,11 @@ type runner[T ad.Float] struct {
 	mode                 probe.Mode
 	trainObj, probeObj   probe.Objective[T]
 
-	st      trainerState
-	total   int
-	started time.Time
-	log     *metricsLog
+	st       trainerState
+	total    int
+	cfgDirty bool // r.cfg differs from config.json: rewrite it after the next checkpoint
+	started  time.Time
+	log      *metricsLog
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
@@ -185,6 +174,12 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		if err := r.restore(); err != nil {
 			return nil, err
 		}
+	}
+	if !resume {
+		// The test loss before the first step, so that the test curve starts
+		// where the training curve does.
+		ev := r.evaluate()
+		r.log.addEpoch(ev) // step 0, epoch 0, 0 s
 	}
 	if hooks.Start != nil {
 		hooks.Start(r.total, r.st.Step)
@@ -234,11 +229,15 @@ func (r *runner[T]) setup() error {
 	cfg := r.cfg
 	opts := data.Options{}
 	opts.MNIST.DataDir = cfg.DataDir
-	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize}
+	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize,
+		Float64: cfg.Precision == "f64"} // a float64 run sees the file's values, not their float32 roundings
 	opts.Synthetic.Seed, opts.Teacher.Seed = cfg.Seed, cfg.Seed
 	opts.Text.OneHot = cfg.Model != "charmlp" // an MLP reads one-hot windows
 	split, err := data.Load(cfg.Data, opts)
 	if err != nil {
+		return err
+	}
+	if err := checkData(cfg, split); err != nil {
 		return err
 	}
 	r.split = split
@@ -502,14 +501,25 @@ func (r *runner[T]) save() error {
 	if err := r.log.flush(); err != nil {
 		return err
 	}
-	return checkpoint.Save(filepath.Join(r.dir, "checkpoint"), checkpoint.State[T]{
+	if err := checkpoint.Save(filepath.Join(r.dir, "checkpoint"), checkpoint.State[T]{
 		Step:      int64(r.st.Step),
 		Params:    r.params,
 		Meta:      map[string]string{"model": r.cfg.Model, "data": r.cfg.Data},
 		Optimizer: r.opt.State(),
 		Rule:      ruleAndLoop{Rule: r.rule.State(), Trainer: r.st},
 		Config:    r.cfg,
-	})
+	}); err != nil {
+		return err
+	}
+	if r.cfgDirty {
+		// A resumed run with a new length (ResumeWith): config.json follows
+		// the checkpoint's copy, written just above.
+		if err := checkpoint.WriteJSON(filepath.Join(r.dir, "config.json"), r.cfg); err != nil {
+			return err
+		}
+		r.cfgDirty = false
+	}
+	return nil
 }
 
 // restore loads the checkpoint into a freshly set-up runner.
@@ -517,9 +527,15 @@ func (r *runner[T]) restore() error {
 	var os optim.State
 	var rl ruleAndLoop
 	dir := filepath.Join(r.dir, "checkpoint")
-	if _, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params, Optimizer: &os, Rule: &rl}); err != nil {
+	var saved Config
+	m, err := checkpoint.Load(dir, &checkpoint.State[T]{Params: r.params, Optimizer: &os, Rule: &rl, Config: &saved})
+	if err != nil {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
+	if err := checkRestored(rl.Trainer, m.Step, os, r.total, r.loader.BatchesPerEpoch(), r.cfg.Batch, dir); err != nil {
+		return err
+	}
+	r.cfgDirty = !reflect.DeepEqual(saved, r.cfg)
 	if err := r.opt.SetState(os); err != nil {
 		return fmt.Errorf("train: --resume: optimizer: %w", err)
 	}

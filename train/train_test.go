@@ -356,7 +356,16 @@ func TestResumeDropsMetricsPastTheCheckpoint(t *testing.T) {
 	if _, err := Run(context.Background(), cfg, full, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resume(context.Background(), cut, Hooks{}); err != nil {
+	// The transplanted checkpoint belongs to a 4-step run: take its
+	// config.json too, and extend the run back to 12 steps.
+	four4, err := os.ReadFile(filepath.Join(base, "four", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cut, "config.json"), four4, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResumeWith(context.Background(), cut, ResumeOptions{Steps: 12}, Hooks{}); err != nil {
 		t.Fatal(err)
 	}
 	a, b := stepsOf(t, full), stepsOf(t, cut)

@@ -18,6 +18,7 @@ func cmdCompare(ctx context.Context, args []string) error {
 	work := fs.String("work", "", "directory of the individual runs, reused to continue an interrupted suite (default runs/compare-SUITE)")
 	notes := fs.String("notes", "", "Markdown file placed at the top of the report (default OUT/notes.md if it exists)")
 	fromJSON := fs.Bool("report-only", false, "redraw the report from WORK/results.json without training")
+	redraw := fs.Bool("redraw", false, "redraw only the figures of OUT from its runs.csv and curves.csv (the stored curves; no training, no results.json needed)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: gen compare [flags]\n\nRuns a suite of tasks × methods × seeds — GeN (exact and approximate, on SGD and Adam), a\n7-rate constant grid for SGD and Adam, cosine decay from the best rate, D-Adaptation, Prodigy,\nDoG, SPS and SLS — and writes a Markdown report with tables, PNG charts and the raw metrics.\nEvery row of the report names the `gen train` command that reproduces it.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -27,6 +28,16 @@ func cmdCompare(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("compare: unexpected argument %q (flags start with --)", fs.Arg(0))
+	}
+	if *redraw {
+		files, err := compare.Redraw(*out)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			fmt.Println("wrote", f)
+		}
+		return nil
 	}
 	s, err := compare.ByName(*suite)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -21,7 +22,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	var cfg train.Config
 	configFlags(fs, &cfg)
 	out := fs.String("out", "", "run directory (default runs/YYYYMMDD-HHMMSS)")
-	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint")
+	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint; accepts --epochs/--steps (the new length in all), --threads, --checkpoint-every, --data-dir, --json, --quiet and refuses flags that would change the run")
 	asJSON := fs.Bool("json", false, "print the final summary as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
@@ -39,7 +40,12 @@ func cmdTrain(ctx context.Context, args []string) error {
 	var sum *train.Summary
 	var err error
 	if *resume != "" {
-		sum, err = train.Resume(ctx, *resume, hooks)
+		var opt train.ResumeOptions
+		if opt, err = resumeOptions(fs, *resume, &cfg); err != nil {
+			done()
+			return err
+		}
+		sum, err = train.ResumeWith(ctx, *resume, opt, hooks)
 	} else {
 		dir := *out
 		if dir == "" {
@@ -137,9 +143,19 @@ func cmdPlot(args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if err := train.Plot(fs.Arg(0)); err != nil {
+	charts, err := train.PlotCharts(fs.Arg(0))
+	if err != nil {
 		return err
 	}
-	fmt.Println("charts written to", fs.Arg(0))
+	for _, p := range charts.Written {
+		fmt.Println("wrote", p)
+	}
+	for _, s := range charts.Skipped {
+		msg := fmt.Sprintf("gen plot: %s chart not drawn: %s", s.Name, s.Why)
+		if len(s.Removed) > 0 {
+			msg += fmt.Sprintf("; removed the stale %s", strings.Join(s.Removed, ", "))
+		}
+		fmt.Fprintln(os.Stderr, msg)
+	}
 	return nil
 }
