@@ -171,7 +171,8 @@ func SensitivityMethods() []Method {
 // rate, and with the other estimator (Mean for SGD, whose default is
 // Smoothed; Smoothed for Adam) — and, for Adam, the former default (the
 // Smoothed estimator with the fallback inside the trust test κ ≤ 2), so
-// that the report measures what each default buys.
+// that the report measures what each default buys; and per-layer GeN
+// (--groups layer) beside the single rate.
 func RemedyMethods() []Method {
 	var ms []Method
 	for _, opt := range []string{"sgd", "adam"} {
@@ -184,6 +185,7 @@ func RemedyMethods() []Method {
 			Method{"GeN-" + o + " without clip", "remedy", set(opt, "gen", func(c *train.Config) { c.MaxChange = -1 })},
 			Method{"GeN-" + o + " + fallback on failure", "remedy", set(opt, "gen", func(c *train.Config) { c.Policy = "fallback" })},
 			Method{"GeN-" + o + " + " + est + " estimator", "remedy", set(opt, "gen", func(c *train.Config) { c.Estimator = est })},
+			Method{"GeN-" + o + " per layer", "remedy", set(opt, "gen", func(c *train.Config) { c.Groups = "layer" })},
 		)
 		if opt == "adam" {
 			ms = append(ms, Method{"GeN-Adam former default (smoothed + fallback + trust κ≤2)", "remedy",
