@@ -32,8 +32,8 @@ type BlockConfig struct {
 	Exact bool
 	// Curvature is ad.Hessian (default) or ad.GaussNewton, for Exact.
 	Curvature ad.Curvature
-	// Gamma is γ of the averages of s and C (default 0.98; exact 0). Must be
-	// in [0, 1); NoSmoothing sets 0.
+	// Gamma is γ of the averages of s and C (default 0.98). Must be in
+	// [0, 1); NoSmoothing sets 0.
 	Gamma       float64
 	NoSmoothing bool
 	// Every is Φ (default 4; exact 1).
@@ -97,7 +97,7 @@ func NewBlock(cfg BlockConfig) *Block {
 	switch {
 	case cfg.NoSmoothing:
 		cfg.Gamma = 0
-	case cfg.Gamma == 0 && !cfg.Exact:
+	case cfg.Gamma == 0:
 		cfg.Gamma = 0.98
 	}
 	if cfg.Gamma < 0 || cfg.Gamma >= 1 {
@@ -117,7 +117,7 @@ func NewBlock(cfg BlockConfig) *Block {
 	}
 	b := &Block{cfg: cfg}
 	if cfg.Exact {
-		b.start = NewExact(ExactConfig{Limits: cfg.Limits, Curvature: cfg.Curvature})
+		b.start = NewExact(ExactConfig{Limits: cfg.Limits, Curvature: cfg.Curvature, NoSmoothing: true})
 	} else {
 		b.start = NewApprox(ApproxConfig{Limits: cfg.Limits, Estimator: Mean, LR0: cfg.LR0, StartLR: cfg.StartLR, Every: 1})
 	}

@@ -17,8 +17,13 @@ type ExactConfig struct {
 	// Curvature is ad.Hessian (default) for uᵀHu or ad.GaussNewton for uᵀGu.
 	Curvature ad.Curvature
 	// Gamma smooths the estimate: α_t = γ·α_{t−1} + (1−γ)·α* (default 0:
-	// no smoothing). Must be in [0, 1).
+	// no smoothing), or, with the Mean estimator, the averages of ∇f·u and
+	// uᵀHu (default 0.98: on fresh batches one jet's ratio is as noisy as
+	// one probe's; MNIST MLP, 300 steps, Adam: final loss 0.21 with γ = 0,
+	// 0.145 with 0.98). Must be in [0, 1).
 	Gamma float64
+	// NoSmoothing sets γ = 0 with the Mean estimator.
+	NoSmoothing bool
 	// Every is Φ: the estimate is recomputed on steps t with t mod Φ = 0
 	// and kept in between (default 1).
 	Every int
@@ -44,6 +49,11 @@ var _ Rule = (*Exact)(nil)
 // NewExact returns an Exact rule; it panics on inconsistent settings.
 func NewExact(cfg ExactConfig) *Exact {
 	cfg.check("Exact")
+	if cfg.NoSmoothing {
+		cfg.Gamma = 0
+	} else if cfg.Gamma == 0 && cfg.Estimator == Mean {
+		cfg.Gamma = 0.98
+	}
 	if cfg.Gamma < 0 || cfg.Gamma >= 1 {
 		panic(fmt.Sprintf("gen: Exact: Gamma %g outside [0, 1)", cfg.Gamma))
 	}

@@ -76,7 +76,8 @@ type Config struct {
 	Groups string `json:"groups,omitempty"`
 	// Every is Φ, the GeN recomputation period (default: gen 4, gen-exact 1).
 	Every int `json:"every,omitempty"`
-	// Gamma is γ, the GeN smoothing (default: gen 0.9, gen-exact 0). nil
+	// Gamma is γ, the GeN smoothing (default: 0.98 with the Mean
+	// estimator; with Smoothed, gen 0.9 and gen-exact 0). nil
 	// means the default; a pointer so that 0 can be asked for.
 	Gamma *float64 `json:"gamma,omitempty"`
 	// LR0 is GeN's first learning rate (default 0: automatic start).
@@ -369,6 +370,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		}
 		if c.Gamma != nil {
 			cfg.Gamma = *c.Gamma
+			cfg.NoSmoothing = *c.Gamma == 0
 		}
 		return gen.NewExact(cfg), nil
 	}

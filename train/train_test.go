@@ -412,6 +412,7 @@ func TestFlagValuesThatWouldPanicAreErrors(t *testing.T) {
 func TestDirectionStaysFiniteThroughFallbacks(t *testing.T) {
 	cfg := tiny()
 	cfg.Steps, cfg.Opt, cfg.LR, cfg.Every = 40, "adam", "gen-exact", 1
+	cfg.Estimator, cfg.Policy = "smoothed", "fallback" // per-jet decisions: failures are frequent
 	r := &runner[float64]{cfg: cfg.Defaults()}
 	if err := r.setup(); err != nil {
 		t.Fatal(err)
