@@ -339,17 +339,7 @@ func (r *Approx) SetState(s State) error {
 	if err := checkKind(s, "gen"); err != nil {
 		return err
 	}
-	alpha, err := s.Value("alpha", 0, math.MaxFloat64) // 0: before the first update
-	if err != nil {
-		return err
-	}
-	if r.cfg.Estimator == Mean {
-		if err := r.m.setValues(s.Values); err != nil {
-			return err
-		}
-	}
-	r.alpha, r.estimated = alpha, s.Values["estimated"] == 1
-	return nil
+	return loadRate(s, r.cfg.Estimator, &r.alpha, &r.estimated, &r.m)
 }
 
 func b2f(b bool) float64 {

@@ -120,6 +120,24 @@ func (m *moments) setValues(v map[string]float64) error {
 	return nil
 }
 
+// loadRate restores the state shared by Approx and Exact: α (0 before the
+// first update), whether it is an estimate, and the Mean estimator's
+// averages. Nothing is changed when a value is missing or out of range.
+func loadRate(s State, est Estimator, alpha *float64, estimated *bool, m *moments) error {
+	a, err := s.Value("alpha", 0, math.MaxFloat64)
+	if err != nil {
+		return err
+	}
+	var mm moments
+	if est == Mean {
+		if err := mm.setValues(s.Values); err != nil {
+			return err
+		}
+	}
+	*alpha, *estimated, *m = a, s.Values["estimated"] == 1, mm
+	return nil
+}
+
 // flat reports whether the values are equal within float64 rounding: a line
 // along which nothing can be fitted.
 func flat(gs ...float64) bool {

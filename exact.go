@@ -131,15 +131,5 @@ func (e *Exact) SetState(s State) error {
 	if err := checkKind(s, "gen-exact"); err != nil {
 		return err
 	}
-	alpha, err := s.Value("alpha", 0, math.MaxFloat64) // 0: before the first update
-	if err != nil {
-		return err
-	}
-	if e.cfg.Estimator == Mean {
-		if err := e.m.setValues(s.Values); err != nil {
-			return err
-		}
-	}
-	e.alpha, e.estimated = alpha, s.Values["estimated"] == 1
-	return nil
+	return loadRate(s, e.cfg.Estimator, &e.alpha, &e.estimated, &e.m)
 }

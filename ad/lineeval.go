@@ -122,28 +122,7 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 // Scalar would. The caller must have set the parameters to θ + t·u (At does
 // not move them: the non-affine primitives read them). Recorded values are
 // overwritten; At(0) with the parameters at θ restores them up to rounding.
-func (c *LineCache[T]) At(t float64) float64 {
-	if !c.ready {
-		panic("ad: LineCache.At before Prepare")
-	}
-	tape := c.tape
-	k := 0
-	for i, v := range tape.nodes[:c.last+1] {
-		if v.op == nil {
-			continue
-		}
-		if k < len(c.pos) && c.pos[k] == i {
-			tensor.Copy(v.Value, c.v0[k])
-			if t != 0 {
-				tensor.Axpy(v.Value, T(t), c.dot[k])
-			}
-			k++
-			continue
-		}
-		v.op.Forward(v)
-	}
-	return Scalar(c.out)
-}
+func (c *LineCache[T]) At(t float64) float64 { return c.replay(t, nil) }
 
 // AtEach replays the tape at θ + Σᵢ tᵢ·uᵢ, each parameter i of Prepare
 // moved by its own step ts[i] along its direction, and returns the scalar
@@ -151,9 +130,12 @@ func (c *LineCache[T]) At(t float64) float64 {
 // (a layer whose weight and bias move together) is updated as
 // y(0) + t·ẏ; any other is recomputed. The caller must have moved the
 // parameters, as for At.
-func (c *LineCache[T]) AtEach(ts []float64) float64 {
+func (c *LineCache[T]) AtEach(ts []float64) float64 { return c.replay(0, ts) }
+
+// replay is At(t) when ts is nil and AtEach(ts) otherwise.
+func (c *LineCache[T]) replay(t float64, ts []float64) float64 {
 	if !c.ready {
-		panic("ad: LineCache.AtEach before Prepare")
+		panic("ad: LineCache used before Prepare")
 	}
 	tape := c.tape
 	k := 0
@@ -162,12 +144,15 @@ func (c *LineCache[T]) AtEach(ts []float64) float64 {
 			continue
 		}
 		if k < len(c.pos) && c.pos[k] == i {
-			mv := c.moving[k]
-			k++
-			t, shared := ts[mv[0]], true
-			for _, j := range mv[1:] {
-				shared = shared && ts[j] == t
+			shared := true
+			if ts != nil {
+				mv := c.moving[k]
+				t = ts[mv[0]]
+				for _, j := range mv[1:] {
+					shared = shared && ts[j] == t
+				}
 			}
+			k++
 			if shared {
 				tensor.Copy(v.Value, c.v0[k-1])
 				if t != 0 {

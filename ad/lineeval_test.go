@@ -16,11 +16,10 @@ func randT(r *rand.Rand, shape ...int) *tensor.Tensor[float64] {
 	return x
 }
 
-// The replayed line equals a fresh recording at θ + t·u, for a network
-// whose first layer reads the data (affine, cached) and whose second does
-// not (recomputed), with dropout replaying its mask.
-func TestLineCacheMatchesRecording(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+// lineFixture is a two-layer network whose first layer reads the data
+// (affine along the line) and whose hidden units pass through dropout, one
+// batch, a random direction, and the function that records its loss.
+func lineFixture(r *rand.Rand) ([]*Var[float64], []*tensor.Tensor[float64], *Tape[float64], func() *Var[float64]) {
 	x := randT(r, 6, 5)
 	labels := []int{0, 2, 1, 1, 0, 2}
 	w1, b1 := NewParam("w1", randT(r, 7, 5)), NewParam("b1", randT(r, 7))
@@ -33,6 +32,15 @@ func TestLineCacheMatchesRecording(t *testing.T) {
 		h := Dropout(tape, Activate(tape, Linear(tape, tape.Const(x), w1, b1), Act{Kind: Tanh}), 0.3)
 		return SoftmaxCrossEntropy(tape, Linear(tape, h, w2, b2), labels)
 	}
+	return params, dir, tape, record
+}
+
+// The replayed line equals a fresh recording at θ + t·u, for a network
+// whose first layer reads the data (affine, cached) and whose second does
+// not (recomputed), with dropout replaying its mask.
+func TestLineCacheMatchesRecording(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	params, dir, tape, record := lineFixture(r)
 	out := record()
 	var c LineCache[float64]
 	c.Prepare(tape, out, params, dir)
@@ -100,18 +108,7 @@ func TestLineCacheBilinearIsRecomputed(t *testing.T) {
 // (cached) and when they do not (recomputed).
 func TestLineCacheAtEachMatchesRecording(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	x := randT(r, 6, 5)
-	labels := []int{0, 2, 1, 1, 0, 2}
-	w1, b1 := NewParam("w1", randT(r, 7, 5)), NewParam("b1", randT(r, 7))
-	w2, b2 := NewParam("w2", randT(r, 3, 7)), NewParam("b2", randT(r, 3))
-	params := []*Var[float64]{w1, b1, w2, b2}
-	dir := []*tensor.Tensor[float64]{randT(r, 7, 5), randT(r, 7), randT(r, 3, 7), randT(r, 3)}
-	tape := &Tape[float64]{Train: true, Rand: rand.New(rand.NewPCG(1, 1))}
-	record := func() *Var[float64] {
-		tape.Reset()
-		h := Dropout(tape, Activate(tape, Linear(tape, tape.Const(x), w1, b1), Act{Kind: Tanh}), 0.3)
-		return SoftmaxCrossEntropy(tape, Linear(tape, h, w2, b2), labels)
-	}
+	params, dir, tape, record := lineFixture(r)
 	out := record()
 	var c LineCache[float64]
 	c.Prepare(tape, out, params, dir)

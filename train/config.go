@@ -342,37 +342,24 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		return peer.NewSPS(peer.SPSConfig{Period: period}), nil
 	case "sls":
 		return peer.NewSLS(peer.SLSConfig{Period: period}), nil
-	case "gen", "gen-exact":
-		if c.Groups == "layer" {
-			cfg := gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Every: c.Every, MaxChange: c.MaxChange, LR0: c.LR0}
-			if c.Curvature == "gauss-newton" {
-				cfg.Curvature = ad.GaussNewton
-			}
-			if c.Gamma != nil {
-				cfg.Gamma = *c.Gamma
-				cfg.NoSmoothing = *c.Gamma == 0
-			}
-			return gen.NewBlock(cfg), nil
-		}
 	}
-	switch c.LR {
-	case "gen":
-		cfg := gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}
-		if c.Gamma != nil {
-			cfg.Gamma = *c.Gamma
-			cfg.NoSmoothing = *c.Gamma == 0
-		}
-		return gen.NewApprox(cfg), nil
-	case "gen-exact":
-		cfg := gen.ExactConfig{Limits: lim, Estimator: est, Every: c.Every}
-		if c.Curvature == "gauss-newton" {
-			cfg.Curvature = ad.GaussNewton
-		}
-		if c.Gamma != nil {
-			cfg.Gamma = *c.Gamma
-			cfg.NoSmoothing = *c.Gamma == 0
-		}
-		return gen.NewExact(cfg), nil
+	// γ when set (0 meaning no smoothing), and the curvature of exact GeN.
+	gamma, noSmoothing, curv := 0.0, false, ad.Hessian
+	if c.Gamma != nil {
+		gamma, noSmoothing = *c.Gamma, *c.Gamma == 0
+	}
+	if c.Curvature == "gauss-newton" {
+		curv = ad.GaussNewton
+	}
+	switch {
+	case (c.LR == "gen" || c.LR == "gen-exact") && c.Groups == "layer":
+		return gen.NewBlock(gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing,
+			Every: c.Every, MaxChange: c.MaxChange, LR0: c.LR0}), nil
+	case c.LR == "gen":
+		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
+			Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
+	case c.LR == "gen-exact":
+		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every}), nil
 	}
 	s, err := gen.ParseSchedule(c.LR, steps)
 	if err != nil {
