@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 )
 
 // Comm is a communicator over Size processes, numbered 0 … Size−1. Every
@@ -30,16 +31,15 @@ type Comm interface {
 	Close() error
 }
 
-// Sum is the in-place all-reduce (sum) of buf for either element type:
-// SumFloat32 or SumFloat64.
-func Sum[T float32 | float64](c Comm, buf []T) error {
-	switch b := any(buf).(type) {
-	case []float32:
-		return c.SumFloat32(b)
-	case []float64:
-		return c.SumFloat64(b)
+// Sum is the in-place all-reduce (sum) of buf for either element type,
+// float32 or float64 (or a type defined on one of them): SumFloat32 or
+// SumFloat64 on the same memory.
+func Sum[T ~float32 | ~float64](c Comm, buf []T) error {
+	p := unsafe.Pointer(unsafe.SliceData(buf))
+	if unsafe.Sizeof(T(0)) == 4 {
+		return c.SumFloat32(unsafe.Slice((*float32)(p), len(buf)))
 	}
-	panic("dist: Sum: unreachable element type")
+	return c.SumFloat64(unsafe.Slice((*float64)(p), len(buf)))
 }
 
 // ErrTimeout is returned (wrapped) by a collective that did not complete
@@ -113,3 +113,16 @@ func checkRoot(root, size int) error {
 	}
 	return nil
 }
+
+// Active reports whether this process opened MPI (Open("mpi", …) succeeded).
+func Active() bool { return worldRank() >= 0 }
+
+// WorldRank returns this process's rank in MPI_COMM_WORLD once MPI is open,
+// and 0 otherwise (the one rank of an ordinary run).
+func WorldRank() int { return max(worldRank(), 0) }
+
+// Finalize ends this process's use of MPI, if it opened it: MPI_Finalize,
+// or, when abort is set or a collective failed, MPI_Abort of the whole job
+// (which does not return). Without MPI it does nothing. Call it once, at the
+// end of the program.
+func Finalize(abort bool) error { return finalizeMPI(abort) }

@@ -50,6 +50,7 @@ static int gen_abort(int code) { return MPI_Abort(MPI_COMM_WORLD, code); }
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -198,6 +199,23 @@ func (w *world) SumFloat64(buf []float64) error {
 	pin.Pin(&buf[0])
 	var req C.MPI_Request
 	return w.wait("all-reduce", C.gen_isum_f64((*C.double)(unsafe.Pointer(&buf[0])), C.int(len(buf)), &req), &req)
+}
+
+func worldRank() int {
+	if theWorld == nil {
+		return -1
+	}
+	return theWorld.rank
+}
+
+func finalizeMPI(abort bool) error {
+	if theWorld == nil {
+		return nil
+	}
+	if abort && theWorld.broken == nil {
+		theWorld.broken = errors.New("dist: the job was aborted")
+	}
+	return theWorld.Close()
 }
 
 // Close finalizes MPI, or, after a failure, aborts the whole job: a

@@ -8,6 +8,7 @@ import (
 	"github.com/genopt/gen"
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/dist"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/optim"
 	"github.com/genopt/gen/peer"
@@ -131,6 +132,12 @@ type Config struct {
 	// Samples is the number of lines a charmlp run samples at the end
 	// (default 3).
 	Samples int `json:"samples,omitempty"`
+	// Dist is none (default) or mpi: data parallelism over the processes
+	// of mpirun (a binary built with -tags mpi; see docs/distributed.md).
+	Dist string `json:"dist,omitempty"`
+	// DistTimeout is the longest, in seconds, a rank waits in a collective
+	// for the others before the run fails (default 20).
+	DistTimeout float64 `json:"dist_timeout,omitempty"`
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -158,6 +165,7 @@ func (c Config) Defaults() Config {
 		}
 	}
 	def(&c.Horizon, "none")
+	def(&c.Dist, "none")
 	def(&c.Precision, "f32")
 	def(&c.OutAct, "none")
 	if c.Act == "" {
@@ -222,6 +230,7 @@ func (c Config) Validate() error {
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
 		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),
+		oneOf("--dist", c.Dist, dist.Kinds()),
 	}
 	if c.Task != "" {
 		checks = append(checks, oneOf("--task", c.Task, []string{"classification", "regression"}))
@@ -272,6 +281,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.DistTimeout < 0 || math.IsNaN(c.DistTimeout):
+		return fmt.Errorf("--dist-timeout %g: must be a positive number of seconds (or 0 for the default)", c.DistTimeout)
 	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0:
 		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every and --warmup must not be negative")
 	case c.FallbackLR < 0 || c.ProbeFactor < 0 || c.ClipNorm < 0:
