@@ -163,6 +163,7 @@ type runner[T ad.Float] struct {
 	probeReady           bool
 	peeked               bool // probeBatch holds the loader's next batch (fresh probes)
 	trainPCG, probePCG   *rand.PCG
+	noDropout            bool // build the cnn without its dropout layers (tests)
 	line                 *probe.Line[T]
 	mode                 probe.Mode
 	trainObj, probeObj   probe.Objective[T]
@@ -183,6 +184,14 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		return nil, err
 	}
 	r := &runner[T]{cfg: cfg, dir: dir, comm: comm}
+	return r.run(ctx, resume, hooks)
+}
+
+// run trains a runner that has its configuration, directory and
+// communicator.
+func (r *runner[T]) run(ctx context.Context, resume bool, hooks Hooks) (*Summary, error) {
+	cfg, dir := r.cfg, r.dir
+	var err error
 	if err := r.agree(r.setup()); err != nil {
 		return nil, err
 	}
@@ -375,7 +384,7 @@ func (r *runner[T]) buildModel(lossName string) error {
 			return fmt.Errorf("train: --model cnn needs image classification data (C×H×W examples, as mnist); %s has examples of shape %v", cfg.Data, train.Shape)
 		}
 		r.inShape = train.Shape
-		r.model = nn.NewCNN[T](nn.CNNConfig{In: train.Shape[0], Height: train.Shape[1], Width: train.Shape[2], Classes: outputs, LogSoftmax: lossName == "nll"}, rng)
+		r.model = nn.NewCNN[T](nn.CNNConfig{In: train.Shape[0], Height: train.Shape[1], Width: train.Shape[2], Classes: outputs, LogSoftmax: lossName == "nll", NoDropout: r.noDropout}, rng)
 	case "charmlp":
 		if !train.Windowed() {
 			return fmt.Errorf("train: --model charmlp needs text data (--data text or text:PATH)")

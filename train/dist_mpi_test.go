@@ -1,0 +1,145 @@
+//go:build mpi
+
+// The data-parallel equivalence tests. They run under mpirun:
+//
+//	go test -tags mpi -c -o train-mpi.test ./train
+//	mpirun -np 2 --oversubscribe train-mpi.test -test.run Dist
+//
+// (as root, add --allow-run-as-root). Started without mpirun, MPI makes a
+// world of one rank, and they check that one rank is the plain run.
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/genopt/gen/dist"
+)
+
+func TestMain(m *testing.M) {
+	if _, err := dist.Open("mpi", dist.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := dist.Finalize(code != 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// equivTol is the relative tolerance of the equivalence: the sums of N
+// shards differ from the sum of one batch by the rounding of the partial
+// sums (~1e-16 relative in float64 per step); 1e-9 leaves room for 50 steps
+// of GeN amplifying it, and is far below any difference a wrong split,
+// weight or missing reduction makes (those change the first step's loss or
+// rate at the 1e-3 level).
+const equivTol = 1e-9
+
+// trajectory runs cfg on comm (Local for the single-process reference) and
+// returns, per step, the training loss and learning rate, then the final
+// test loss.
+func trajectory(t *testing.T, cfg Config, comm dist.Comm, dir string) []float64 {
+	t.Helper()
+	var out []float64
+	r := &runner[float64]{cfg: cfg.Defaults(), dir: dir, comm: comm, noDropout: true}
+	sum, err := r.run(context.Background(), false, Hooks{Step: func(s StepRecord) { out = append(out, s.Loss, s.LR) }})
+	if err != nil {
+		t.Fatalf("rank %d of %d: %v", comm.Rank(), comm.Size(), err)
+	}
+	return append(out, float64(sum.TestLoss))
+}
+
+func TestDistEquivalence(t *testing.T) {
+	world, err := dist.Open("mpi", dist.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mlp := Config{Data: "synthetic", Hidden: []int{16}, Act: "tanh", Batch: 31, Steps: 50, Seed: 7, Precision: "f64", Threads: 1, DistTimeout: 300}
+	cnn := Config{Model: "cnn", Batch: 9, Steps: 50, Seed: 7, Precision: "f64", Threads: 1, DistTimeout: 300}
+	cases := []struct {
+		name string
+		cfg  Config
+	}{
+		{"mlp/adam-const", with(mlp, func(c *Config) { c.LR = "const:0.003" })},
+		{"mlp/gen", with(mlp, func(c *Config) { c.LR = "gen" })},
+		{"mlp/gen-same", with(mlp, func(c *Config) { c.LR, c.Probe = "gen", "same" })},
+		{"mlp/gen-exact", with(mlp, func(c *Config) { c.LR = "gen-exact" })},
+		{"cnn/adam-const", with(cnn, func(c *Config) { c.LR = "const:0.001" })},
+		{"cnn/gen", with(cnn, func(c *Config) { c.LR = "gen" })},
+		{"cnn/gen-exact", with(cnn, func(c *Config) { c.LR = "gen-exact" })},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Rank 0 runs the single-process reference and sends it to the
+			// others, which wait for it (hence the long timeout).
+			var ref []float64
+			if world.Rank() == 0 {
+				ref = trajectory(t, tc.cfg, dist.Local{}, filepath.Join(t.TempDir(), "one"))
+			}
+			n := []float64{float64(len(ref))}
+			if _, err := dist.Open("mpi", dist.Options{Timeout: 5 * time.Minute}); err != nil {
+				t.Fatal(err)
+			}
+			if err := world.BroadcastFloat64(n, 0); err != nil {
+				t.Fatal(err)
+			}
+			if world.Rank() != 0 {
+				ref = make([]float64, int(n[0]))
+			}
+			if err := world.BroadcastFloat64(ref, 0); err != nil {
+				t.Fatal(err)
+			}
+
+			dir := filepath.Join(os.TempDir(), fmt.Sprintf("gen-dist-%d-%s", os.Getpid(), filepath.Base(tc.name)))
+			defer os.RemoveAll(dir)
+			got := trajectory(t, tc.cfg, world, dir)
+			if len(got) != len(ref) {
+				t.Fatalf("rank %d: %d values, the single process %d", world.Rank(), len(got), len(ref))
+			}
+			worst := 0.0
+			for i := range got {
+				worst = math.Max(worst, math.Abs(got[i]-ref[i])/math.Max(math.Abs(ref[i]), 1e-300))
+				what := [...]string{"loss", "rate"}[i%2]
+				if i == len(got)-1 {
+					what = "final test loss"
+				}
+				if d := math.Abs(got[i]-ref[i]) / math.Max(math.Abs(ref[i]), 1e-300); !(d <= equivTol) {
+					t.Fatalf("rank %d of %d, step %d %s: got %.17g, one process %.17g (relative difference %.3g > %g)",
+						world.Rank(), world.Size(), i/2+1, what, got[i], ref[i], d, equivTol)
+				}
+			}
+			t.Logf("rank %d: largest relative difference from one process %.3g", world.Rank(), worst)
+			// The replicas move in lockstep: every rank holds the same bits,
+			// so the sum over ranks is exactly Size times this rank's value.
+			sum := append([]float64(nil), got...)
+			if err := world.SumFloat64(sum); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if sum[i] != float64(world.Size())*got[i] {
+					t.Fatalf("rank %d: value %d is %.17g here but the ranks' sum is %.17g: the replicas drifted apart", world.Rank(), i, got[i], sum[i])
+				}
+			}
+			// Rank 0 alone wrote the run directory.
+			_, err := os.Stat(filepath.Join(dir, "checkpoint"))
+			if world.Rank() == 0 && err != nil {
+				t.Fatalf("rank 0 wrote no checkpoint: %v", err)
+			}
+			if world.Rank() != 0 && !os.IsNotExist(err) {
+				t.Fatalf("rank %d wrote into the run directory %s", world.Rank(), dir)
+			}
+		})
+	}
+}
+
+func with(c Config, f func(*Config)) Config {
+	f(&c)
+	return c
+}
