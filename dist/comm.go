@@ -64,7 +64,8 @@ func Kinds() []string { return []string{"none", "mpi"} }
 
 // Open returns the communicator kind names: "" or "none" gives Local; "mpi"
 // initializes MPI (once per process; later calls return the same world
-// communicator) and gives MPI_COMM_WORLD. In a binary built without the mpi
+// communicator, and the latest call's Timeout applies to it) and gives
+// MPI_COMM_WORLD. In a binary built without the mpi
 // build tag, "mpi" is an error saying how to rebuild.
 func Open(kind string, opts Options) (Comm, error) {
 	if opts.Timeout <= 0 {

@@ -131,15 +131,17 @@ var errPeerStopped = errors.New("train: another rank failed (see its message abo
 
 // agree makes every rank fail together: it all-reduces whether err is set
 // and returns err, or errPeerStopped when only another rank failed.
-func (r *runner[T]) agree(err error) error {
-	if r.comm.Size() == 1 {
+func (r *runner[T]) agree(err error) error { return agree(r.comm, err) }
+
+func agree(c dist.Comm, err error) error {
+	if c.Size() == 1 {
 		return err
 	}
 	vote := []float64{0}
 	if err != nil {
 		vote[0] = 1
 	}
-	if cerr := r.comm.SumFloat64(vote); cerr != nil {
+	if cerr := c.SumFloat64(vote); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	if err == nil && vote[0] > 0 {

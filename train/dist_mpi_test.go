@@ -71,6 +71,8 @@ func TestDistEquivalence(t *testing.T) {
 		{"mlp/gen", with(mlp, func(c *Config) { c.LR = "gen" })},
 		{"mlp/gen-same", with(mlp, func(c *Config) { c.LR, c.Probe = "gen", "same" })},
 		{"mlp/gen-exact", with(mlp, func(c *Config) { c.LR = "gen-exact" })},
+		{"mlp/gen-trust (the default rule)", with(mlp, func(c *Config) { c.LR = "" })},
+		{"mlp/sps (a Sloper)", with(mlp, func(c *Config) { c.LR, c.Opt = "sps", "sgd" })},
 		{"cnn/adam-const", with(cnn, func(c *Config) { c.LR = "const:0.001" })},
 		{"cnn/gen", with(cnn, func(c *Config) { c.LR = "gen" })},
 		{"cnn/gen-exact", with(cnn, func(c *Config) { c.LR = "gen-exact" })},

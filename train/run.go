@@ -120,7 +120,7 @@ func Resume(ctx context.Context, dir string, hooks Hooks) (*Summary, error) {
 			err = fmt.Errorf("train: --resume %s: %w", dir, err)
 		}
 	}
-	if err := (&runner[float64]{comm: comm}).agree(err); err != nil {
+	if err := agree(comm, err); err != nil {
 		return nil, err
 	}
 	if _, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint")); err != nil {

@@ -140,6 +140,13 @@ func TestDistFaults(t *testing.T) {
 			if tc.sig != syscall.SIGKILL {
 				return // one resume is enough
 			}
+			// Another number of ranks would split the batches otherwise:
+			// refused, with the number to use.
+			one := exec.Command(gen, "train", "--resume", dir, "--quiet")
+			msg, err := one.CombinedOutput()
+			if err == nil || !strings.Contains(string(msg), "resume it with mpirun -np 2") {
+				t.Fatalf("resume on 1 rank of a 2-rank run: got %v, output:\n%s\nwant an error naming mpirun -np 2", err, msg)
+			}
 			out.Reset()
 			resumed := mpirun(t, &out, gen, "train", "--resume", dir, "--quiet", "--json")
 			if err := resumed.Wait(); err != nil {
@@ -149,5 +156,38 @@ func TestDistFaults(t *testing.T) {
 				t.Fatalf("the resumed run did not reach step 1500:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestDistInterrupt: SIGTERM on rank 0 alone stops both ranks before the
+// same step (rank 0's vote travels in the gradient all-reduce): the job
+// exits cleanly with a checkpoint, and resuming finishes the run.
+func TestDistInterrupt(t *testing.T) {
+	gen := mpiBin(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	var out bytes.Buffer
+	job := mpirun(t, &out, gen, "train", "--dist", "mpi", "--data", "synthetic", "--hidden", "32", "--steps", "1500",
+		"--checkpoint-every", "25", "--threads", "1", "--quiet", "--out", dir)
+	waitCheckpoint(t, dir)
+	if err := syscall.Kill(rankPID(t, job.Process.Pid, 0), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Wait(); err != nil {
+		t.Fatalf("the interrupted job failed: %v\n%s", err, out.String())
+	}
+	if got := strings.Count(out.String(), "interrupted"); got != 2 {
+		t.Errorf("%d ranks say they were interrupted, want 2:\n%s", got, out.String())
+	}
+	m, err := checkpoint.ReadManifest(filepath.Join(dir, "checkpoint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Step <= 0 || m.Step >= 1500 {
+		t.Fatalf("the interrupt's checkpoint is at step %d, want one inside the run", m.Step)
+	}
+	out.Reset()
+	resumed := mpirun(t, &out, gen, "train", "--resume", dir, "--quiet", "--json")
+	if err := resumed.Wait(); err != nil || !strings.Contains(out.String(), `"steps":1500`) {
+		t.Fatalf("resume after the interrupt: %v\n%s", err, out.String())
 	}
 }
