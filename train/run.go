@@ -559,7 +559,9 @@ func (r *runner[T]) save() error {
 	if !r.root() {
 		return nil // rank 0 writes the checkpoint of all
 	}
-	r.st.Ranks = r.comm.Size()
+	if r.comm.Size() > 1 {
+		r.st.Ranks = r.comm.Size()
+	}
 	var err error
 	if r.st.TrainRand, err = r.trainPCG.MarshalBinary(); err != nil {
 		return err
