@@ -1,7 +1,9 @@
 package train
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"fmt"
 	"math"
 	"time"
@@ -270,6 +272,35 @@ func (r *runner[T]) reduceEval(sum float64, correct int) (float64, int, error) {
 		return 0, 0, fmt.Errorf("train: step %d: evaluation all-reduce: %w", r.st.Step, err)
 	}
 	return buf[0], int(buf[1]), nil
+}
+
+// checkReplicas verifies, at every checkpoint, that this rank's weights
+// are bit for bit rank 0's: it broadcasts a hash of rank 0's weights. Every
+// rank computes the same sums only if the all-reduce gives all ranks the
+// same bits, which the MPI standard does not promise (OpenMPI's algorithms
+// do); a library that breaks it is caught here instead of training
+// replicas that drift apart.
+func (r *runner[T]) checkReplicas() error {
+	if r.comm.Size() == 1 {
+		return nil
+	}
+	h := fnv.New64a()
+	var b [8]byte
+	for _, p := range r.values {
+		for _, v := range p.Data() {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(float64(v)))
+			h.Write(b[:])
+		}
+	}
+	mine := h.Sum64()
+	buf := []float64{math.Float64frombits(mine)} // a broadcast copies the bits
+	if err := r.comm.BroadcastFloat64(buf, 0); err != nil {
+		return fmt.Errorf("train: step %d: weight check broadcast: %w", r.st.Step, err)
+	}
+	if math.Float64bits(buf[0]) != mine {
+		return fmt.Errorf("train: step %d: the weights of rank %d differ from rank 0's: this MPI library's all-reduce does not give every rank the same sum; use OpenMPI, or report it", r.st.Step, r.comm.Rank())
+	}
+	return nil
 }
 
 // checkRanks refuses to resume a run on another number of ranks: the data

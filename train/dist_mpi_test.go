@@ -216,3 +216,33 @@ func TestDistResumeBitExact(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDistCheckReplicas: the checkpoint-time check passes for replicas in
+// lockstep and catches a one-ulp difference in one weight of rank 1.
+func TestDistCheckReplicas(t *testing.T) {
+	world, err := dist.Open("mpi", dist.Options{Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if world.Size() < 2 {
+		t.Skip("needs 2 ranks (mpirun -np 2)")
+	}
+	r := &runner[float64]{cfg: Config{Data: "synthetic", Hidden: []int{4}, Precision: "f64"}.Defaults(), comm: world}
+	if err := r.setup(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.checkReplicas(); err != nil {
+		t.Fatalf("rank %d: replicas built from one seed: %v", world.Rank(), err)
+	}
+	if world.Rank() == 1 {
+		w := r.values[0].Data()
+		w[0] = math.Nextafter(w[0], math.Inf(1))
+	}
+	err = r.checkReplicas()
+	if world.Rank() == 1 && err == nil {
+		t.Fatal("rank 1 with one weight one ulp off: the check passed")
+	}
+	if world.Rank() == 0 && err != nil {
+		t.Fatalf("rank 0 holds the reference weights, yet: %v", err)
+	}
+}

@@ -556,6 +556,9 @@ func (r *runner[T]) save() error {
 				r.st.Step, p.Name, r.st.LR, filepath.Join(r.dir, "checkpoint"))
 		}
 	}
+	if err := r.checkReplicas(); err != nil {
+		return err
+	}
 	if !r.root() {
 		return nil // rank 0 writes the checkpoint of all
 	}
