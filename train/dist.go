@@ -3,8 +3,8 @@ package train
 import (
 	"encoding/binary"
 	"errors"
-	"hash/fnv"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"time"
 
