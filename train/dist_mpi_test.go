@@ -34,28 +34,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// equivTol is the relative tolerance of the equivalence: the sums of N
-// shards differ from the sum of one batch by the rounding of the partial
-// sums (~1e-16 relative in float64 per step); 1e-9 leaves room for 50 steps
-// of GeN amplifying it, and is far below any difference a wrong split,
-// weight or missing reduction makes (those change the first step's loss or
-// rate at the 1e-3 level).
-const equivTol = 1e-9
-
-// trajectory runs cfg on comm (Local for the single-process reference) and
-// returns, per step, the training loss and learning rate, then the final
-// test loss.
-func trajectory(t *testing.T, cfg Config, comm dist.Comm, dir string) []float64 {
-	t.Helper()
-	var out []float64
-	r := &runner[float64]{cfg: cfg.Defaults(), dir: dir, comm: comm, noDropout: true}
-	sum, err := r.run(context.Background(), false, Hooks{Step: func(s StepRecord) { out = append(out, s.Loss, s.LR) }})
-	if err != nil {
-		t.Fatalf("rank %d of %d: %v", comm.Rank(), comm.Size(), err)
-	}
-	return append(out, float64(sum.TestLoss))
-}
-
 func TestDistEquivalence(t *testing.T) {
 	world, err := dist.Open("mpi", dist.Options{})
 	if err != nil {
@@ -83,7 +61,9 @@ func TestDistEquivalence(t *testing.T) {
 			// others, which wait for it (hence the long timeout).
 			var ref []float64
 			if world.Rank() == 0 {
-				ref = trajectory(t, tc.cfg, dist.Local{}, filepath.Join(t.TempDir(), "one"))
+				if ref, err = trajectory(tc.cfg, dist.Local{}, filepath.Join(t.TempDir(), "one")); err != nil {
+					t.Fatal(err)
+				}
 			}
 			n := []float64{float64(len(ref))}
 			if _, err := dist.Open("mpi", dist.Options{Timeout: 5 * time.Minute}); err != nil {
@@ -101,23 +81,13 @@ func TestDistEquivalence(t *testing.T) {
 
 			dir := filepath.Join(os.TempDir(), fmt.Sprintf("gen-dist-%d-%s", os.Getpid(), filepath.Base(tc.name)))
 			defer os.RemoveAll(dir)
-			got := trajectory(t, tc.cfg, world, dir)
-			if len(got) != len(ref) {
-				t.Fatalf("rank %d: %d values, the single process %d", world.Rank(), len(got), len(ref))
+			got, err := trajectory(tc.cfg, world, dir)
+			if err != nil {
+				t.Fatal(err)
 			}
-			worst := 0.0
-			for i := range got {
-				worst = math.Max(worst, math.Abs(got[i]-ref[i])/math.Max(math.Abs(ref[i]), 1e-300))
-				what := [...]string{"loss", "rate"}[i%2]
-				if i == len(got)-1 {
-					what = "final test loss"
-				}
-				if d := math.Abs(got[i]-ref[i]) / math.Max(math.Abs(ref[i]), 1e-300); !(d <= equivTol) {
-					t.Fatalf("rank %d of %d, step %d %s: got %.17g, one process %.17g (relative difference %.3g > %g)",
-						world.Rank(), world.Size(), i/2+1, what, got[i], ref[i], d, equivTol)
-				}
+			if err := sameTrajectory(got, ref, world); err != nil {
+				t.Fatal(err)
 			}
-			t.Logf("rank %d: largest relative difference from one process %.3g", world.Rank(), worst)
 			// The replicas move in lockstep: every rank holds the same bits,
 			// so the sum over ranks is exactly Size times this rank's value.
 			sum := append([]float64(nil), got...)
@@ -130,7 +100,7 @@ func TestDistEquivalence(t *testing.T) {
 				}
 			}
 			// Rank 0 alone wrote the run directory.
-			_, err := os.Stat(filepath.Join(dir, "checkpoint"))
+			_, err = os.Stat(filepath.Join(dir, "checkpoint"))
 			if world.Rank() == 0 && err != nil {
 				t.Fatalf("rank 0 wrote no checkpoint: %v", err)
 			}
