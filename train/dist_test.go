@@ -61,17 +61,22 @@ func sameTrajectory(got, ref []float64, c dist.Comm) error {
 // in-process group (dist.NewGroup, no MPI) and checks each rank against the
 // single process, for the rules whose line is reduced differently: constant
 // Adam (gradient only), approximate GeN (values), exact GeN (jet), the
-// default rule. The MPI twin is dist_mpi_test.go.
+// default rule (with -short: approximate and exact GeN on 2 ranks). The MPI
+// twin is dist_mpi_test.go.
 func TestDistInProcess(t *testing.T) {
 	base := Config{Data: "synthetic", Hidden: []int{8}, Act: "tanh", Batch: 31, Steps: 40, Seed: 5, Precision: "f64", Threads: 1, DistTimeout: 60}
-	for _, lr := range []string{"const:0.003", "gen", "gen-exact", ""} {
+	rules, sizes := []string{"const:0.003", "gen", "gen-exact", ""}, []int{2, 3}
+	if testing.Short() { // the race detector's run (.ci/run): one rule per kind of reduction
+		rules, sizes = []string{"gen", "gen-exact"}, []int{2}
+	}
+	for _, lr := range rules {
 		cfg := base
 		cfg.LR = lr
 		ref, err := trajectory(cfg, dist.Local{}, filepath.Join(t.TempDir(), "one"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, n := range []int{2, 3} {
+		for _, n := range sizes {
 			dir := filepath.Join(t.TempDir(), "group")
 			got := make([][]float64, n)
 			errs := make([]error, n)
