@@ -57,13 +57,13 @@ func sameTrajectory(got, ref []float64, c dist.Comm) error {
 	return nil
 }
 
-// TestDistInProcess runs the data-parallel trainer on 2 and 3 ranks of an
+// TestGroupEquivalence runs the data-parallel trainer on 2 and 3 ranks of an
 // in-process group (dist.NewGroup, no MPI) and checks each rank against the
 // single process, for the rules whose line is reduced differently: constant
 // Adam (gradient only), approximate GeN (values), exact GeN (jet), the
 // default rule (with -short: approximate and exact GeN on 2 ranks). The MPI
 // twin is dist_mpi_test.go.
-func TestDistInProcess(t *testing.T) {
+func TestGroupEquivalence(t *testing.T) {
 	base := Config{Data: "synthetic", Hidden: []int{8}, Act: "tanh", Batch: 31, Steps: 40, Seed: 5, Precision: "f64", Threads: 1, DistTimeout: 60}
 	rules, sizes := []string{"const:0.003", "gen", "gen-exact", ""}, []int{2, 3}
 	if testing.Short() { // the race detector's run (.ci/run): one rule per kind of reduction
