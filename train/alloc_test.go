@@ -23,12 +23,12 @@ func TestDefaultStepDoesNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		for range 20 {
-			if _, err := r.step(); err != nil {
+			if _, err := r.step(false); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if n := testing.AllocsPerRun(16, func() {
-			if _, err := r.step(); err != nil {
+			if _, err := r.step(false); err != nil {
 				t.Fatal(err)
 			}
 		}); n != want {

@@ -37,7 +37,7 @@ func BenchmarkStep(b *testing.B) {
 				b.Fatal(err)
 			}
 			for range 20 { // warm up buffers
-				if _, err := r.step(); err != nil {
+				if _, err := r.step(false); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -45,7 +45,7 @@ func BenchmarkStep(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				if _, err := r.step(); err != nil {
+				if _, err := r.step(false); err != nil {
 					b.Fatal(err)
 				}
 				n++

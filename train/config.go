@@ -8,6 +8,7 @@ import (
 	"github.com/genopt/gen"
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/dist"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/optim"
 	"github.com/genopt/gen/peer"
@@ -139,6 +140,12 @@ type Config struct {
 	// Samples is the number of lines a charmlp run samples at the end
 	// (default 3).
 	Samples int `json:"samples,omitempty"`
+	// Dist is none (default) or mpi: data parallelism over the processes
+	// of mpirun (a binary built with -tags mpi; see docs/distributed.md).
+	Dist string `json:"dist,omitempty"`
+	// DistTimeout is the longest, in seconds, a rank waits in a collective
+	// for the others before the run fails (default 20).
+	DistTimeout float64 `json:"dist_timeout,omitempty"`
 }
 
 // Defaults returns c with every zero field set to its default.
@@ -165,6 +172,7 @@ func (c Config) Defaults() Config {
 	def(&c.Policy, "keep")
 	def(&c.Groups, "all")
 	def(&c.Horizon, "none")
+	def(&c.Dist, "none")
 	def(&c.Precision, "f32")
 	def(&c.OutAct, "none")
 	if c.Act == "" {
@@ -230,6 +238,7 @@ func (c Config) Validate() error {
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
 		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),
 		oneOf("--groups", c.Groups, []string{"all", "layer"}),
+		oneOf("--dist", c.Dist, dist.Kinds()),
 	}
 	if c.Task != "" {
 		checks = append(checks, oneOf("--task", c.Task, []string{"classification", "regression"}))
@@ -283,6 +292,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.DistTimeout < 0 || math.IsNaN(c.DistTimeout):
+		return fmt.Errorf("--dist-timeout %g: must be a positive number of seconds (or 0 for the default)", c.DistTimeout)
 	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0:
 		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every and --warmup must not be negative")
 	case c.FallbackLR < 0 || c.ProbeFactor < 0 || c.ClipNorm < 0:
@@ -297,6 +308,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
+	case c.Groups == "layer" && c.Dist == "mpi":
+		return fmt.Errorf("--groups layer with --dist mpi: per-layer probes are not all-reduced yet; use --groups all")
 	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":
 		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:

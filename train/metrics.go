@@ -136,6 +136,9 @@ func (m *metricsLog) addEpoch(e EpochRecord) { m.epochs = append(m.epochs, e) }
 
 // flush appends the records not yet written to the JSON Lines and CSV files.
 func (m *metricsLog) flush() error {
+	if m.dir == "" { // a rank other than 0 of a --dist run keeps its records unwritten
+		return nil
+	}
 	if err := appendRows(m.dir, "metrics", stepColumns, m.steps[m.flushedSteps:], StepRecord.csv); err != nil {
 		return err
 	}

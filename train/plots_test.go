@@ -49,7 +49,11 @@ func TestLossChartSmoothsAndStartsTogether(t *testing.T) {
 	if err := r.setup(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := epochs[0].TestLoss, r.evaluate().TestLoss; got != want || math.IsNaN(float64(got)) {
+	ev, err := r.evaluate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := epochs[0].TestLoss, ev.TestLoss; got != want || math.IsNaN(float64(got)) {
 		t.Fatalf("step-0 test loss %v, the initial weights give %v", got, want)
 	}
 	steps, err := readJSONL[StepRecord](filepath.Join(dir, "metrics.jsonl"), false)

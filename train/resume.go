@@ -48,16 +48,29 @@ type ResumeOptions struct {
 // at the next checkpoint. A length shorter than the steps already taken is
 // an error.
 func ResumeWith(ctx context.Context, dir string, opt ResumeOptions, hooks Hooks) (*Summary, error) {
+	// The ranks of a --dist run, from config.json's settings (missing or
+	// unreadable: one process; runConfig below says what is wrong).
+	var head Config
+	_ = checkpoint.ReadJSON(filepath.Join(dir, "config.json"), &head)
+	comm, err := openComm(head.Defaults())
+	if err != nil {
+		return nil, err
+	}
 	// A crash inside a checkpoint replacement can leave the last good
-	// checkpoint beside its place; put it back.
-	if _, err := checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
-		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
+	// checkpoint beside its place; put it back (rank 0 alone writes).
+	if comm.Rank() == 0 {
+		if _, err = checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
+			err = fmt.Errorf("train: --resume %s: %w", dir, err)
+		}
+	}
+	if err := agree(comm, err); err != nil {
+		return nil, err
 	}
 	cfg, missing, err := runConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	if missing {
+	if missing && comm.Rank() == 0 {
 		if err := checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
 			return nil, fmt.Errorf("train: --resume %s: config.json is missing and cannot be rewritten from the checkpoint: %w", dir, err)
 		}

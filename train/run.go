@@ -16,6 +16,7 @@ import (
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/dist"
 	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/nn"
@@ -63,6 +64,10 @@ type Summary struct {
 	Rule      string   `json:"rule"`
 	Params    int      `json:"params"`
 	Samples   []string `json:"samples,omitempty"`
+	// Ranks is the number of processes of a data-parallel run (--dist), and
+	// AllReduceSeconds the time this rank spent in the gradient all-reduce.
+	Ranks            int     `json:"ranks,omitempty"`
+	AllReduceSeconds float64 `json:"all_reduce_seconds,omitempty"`
 }
 
 // trainerState is the part of a checkpoint that belongs to the loop.
@@ -80,6 +85,7 @@ type trainerState struct {
 	Estimated int           `json:"estimated"`
 	Seconds   float64       `json:"seconds"`
 	LR        float64       `json:"lr"`
+	Ranks     int           `json:"ranks,omitempty"` // processes of a --dist run; 0 means 1
 }
 
 // checkpointFiles is what the rule slot of a checkpoint holds: the rule's
@@ -122,6 +128,7 @@ func dispatch(ctx context.Context, cfg Config, dir string, resume bool, hooks Ho
 type runner[T ad.Float] struct {
 	cfg   Config
 	dir   string
+	comm  dist.Comm // the ranks of a --dist run (dist.go); Local otherwise
 	split data.Split
 	task  string
 
@@ -143,9 +150,14 @@ type runner[T ad.Float] struct {
 	probeReady           bool
 	peeked               bool // probeBatch holds the loader's next batch (fresh probes)
 	trainPCG, probePCG   *rand.PCG
+	noDropout            bool // build the cnn without its dropout layers (tests)
 	line                 *probe.Line[T]
 	mode                 probe.Mode
 	trainObj, probeObj   probe.Objective[T]
+
+	flat          []T          // the gradient all-reduce's buffer (dist.go)
+	dline         *distLine[T] // the all-reducing view of line, with --dist
+	reduceSeconds float64
 
 	st       trainerState
 	total    int
@@ -155,30 +167,50 @@ type runner[T ad.Float] struct {
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
-	r := &runner[T]{cfg: cfg, dir: dir}
-	if err := r.setup(); err != nil {
+	comm, err := openComm(cfg)
+	if err != nil {
 		return nil, err
 	}
-	if !resume {
+	r := &runner[T]{cfg: cfg, dir: dir, comm: comm}
+	return r.run(ctx, resume, hooks)
+}
+
+// run trains a runner that has its configuration, directory and
+// communicator.
+func (r *runner[T]) run(ctx context.Context, resume bool, hooks Hooks) (*Summary, error) {
+	cfg, dir := r.cfg, r.dir
+	var err error
+	if err := r.agree(r.setup()); err != nil {
+		return nil, err
+	}
+	if !resume && r.root() {
 		// Only now, with the data loaded and the model built, does the run
 		// directory come into being.
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("train: cannot create the run directory: %w", err)
-		}
-		if err := checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg); err != nil {
-			return nil, err
+		if err = os.MkdirAll(dir, 0o755); err != nil {
+			err = fmt.Errorf("train: cannot create the run directory: %w", err)
+		} else {
+			err = checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg)
 		}
 	}
+	if err := r.agree(err); err != nil {
+		return nil, err
+	}
 	r.log = &metricsLog{dir: dir}
+	if !r.root() {
+		r.log.dir = "" // rank 0 alone writes
+	}
 	if resume {
-		if err := r.restore(); err != nil {
+		if err := r.agree(r.restore()); err != nil {
 			return nil, err
 		}
 	}
 	if !resume {
 		// The test loss before the first step, so that the test curve starts
 		// where the training curve does.
-		ev := r.evaluate()
+		ev, err := r.evaluate() // sharded over the ranks of a --dist run
+		if err != nil {
+			return nil, err
+		}
 		r.log.addEpoch(ev) // step 0, epoch 0, 0 s
 	}
 	if hooks.Start != nil {
@@ -187,15 +219,24 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 	r.started = time.Now()
 	base := r.st.Seconds
 	perEpoch := r.loader.BatchesPerEpoch()
-	for r.st.Step < r.total {
-		if ctx.Err() != nil {
-			r.st.Seconds = base + time.Since(r.started).Seconds()
-			if err := r.save(); err != nil {
-				return nil, err
-			}
-			return nil, ErrInterrupted
+	interrupted := func() error {
+		r.st.Seconds = base + time.Since(r.started).Seconds()
+		if err := r.save(); err != nil {
+			return err
 		}
-		rec, err := r.step()
+		return ErrInterrupted
+	}
+	for r.st.Step < r.total {
+		// One process stops here; several ranks vote inside the step, so
+		// that all stop before the same one.
+		stop := ctx.Err() != nil
+		if stop && r.comm.Size() == 1 {
+			return nil, interrupted()
+		}
+		rec, err := r.step(stop)
+		if errors.Is(err, errStop) {
+			return nil, interrupted()
+		}
 		if err != nil {
 			r.log.flush()
 			return nil, err
@@ -208,7 +249,10 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		}
 		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total
 		if endEpoch {
-			ev := r.evaluate()
+			ev, err := r.evaluate()
+			if err != nil {
+				return nil, err
+			}
 			ev.Step, ev.Epoch, ev.Seconds = r.st.Step, float64(r.st.Step)/float64(perEpoch), r.st.Seconds
 			r.log.addEpoch(ev)
 			if hooks.Epoch != nil {
@@ -216,7 +260,7 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 			}
 		}
 		if endEpoch || (r.cfg.CheckpointEvery > 0 && r.st.Step%r.cfg.CheckpointEvery == 0) {
-			if err := r.save(); err != nil {
+			if err := r.agree(r.save()); err != nil {
 				return nil, err
 			}
 		}
@@ -227,6 +271,9 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 // setup loads the data and builds the model, loss, optimizer and rule.
 func (r *runner[T]) setup() error {
 	cfg := r.cfg
+	if r.comm == nil {
+		r.comm = dist.Local{}
+	}
 	opts := data.Options{}
 	opts.MNIST.DataDir = cfg.DataDir
 	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize,
@@ -272,6 +319,9 @@ func (r *runner[T]) setup() error {
 		return err
 	}
 	r.loader = data.NewLoader(train, data.LoaderOptions{BatchSize: cfg.Batch, Seed: cfg.Seed})
+	if err := r.checkShards(); err != nil {
+		return err
+	}
 	r.total = cfg.Steps
 	if r.total == 0 {
 		r.total = cfg.Epochs * r.loader.BatchesPerEpoch()
@@ -292,6 +342,7 @@ func (r *runner[T]) setup() error {
 		r.group, r.groups = layerGroups(r.params)
 		r.line.SetGroups(r.group, r.groups)
 	}
+	r.setupDist()
 	r.trainObj = func(t *ad.Tape[T]) *ad.Var[T] { return r.record(t, &r.batch) }
 	r.probeObj = func(t *ad.Tape[T]) *ad.Var[T] {
 		if !r.probeReady {
@@ -301,6 +352,7 @@ func (r *runner[T]) setup() error {
 				data.PeekBatch(r.loader, &r.probeBatch)
 				r.peeked = true
 			}
+			r.shard(&r.probeBatch, r.split.Train)
 			r.probeReady = true
 		}
 		return r.record(t, &r.probeBatch)
@@ -337,7 +389,7 @@ func (r *runner[T]) buildModel(lossName string) error {
 			return fmt.Errorf("train: --model cnn needs image classification data (C×H×W examples, as mnist); %s has examples of shape %v", cfg.Data, train.Shape)
 		}
 		r.inShape = train.Shape
-		r.model = nn.NewCNN[T](nn.CNNConfig{In: train.Shape[0], Height: train.Shape[1], Width: train.Shape[2], Classes: outputs, LogSoftmax: lossName == "nll"}, rng)
+		r.model = nn.NewCNN[T](nn.CNNConfig{In: train.Shape[0], Height: train.Shape[1], Width: train.Shape[2], Classes: outputs, LogSoftmax: lossName == "nll", NoDropout: r.noDropout}, rng)
 	case "charmlp":
 		if !train.Windowed() {
 			return fmt.Errorf("train: --model charmlp needs text data (--data text or text:PATH)")
@@ -364,7 +416,11 @@ func (r *runner[T]) record(t *ad.Tape[T], b *data.Batch[T]) *ad.Var[T] {
 }
 
 // step runs one training step.
-func (r *runner[T]) step() (StepRecord, error) {
+// With several ranks, stop is this rank's vote to end the run before this
+// step; if any rank votes so, step returns errStop having changed nothing
+// that a checkpoint records.
+func (r *runner[T]) step(stop bool) (StepRecord, error) {
+	r.reseed()
 	var pos data.Position
 	if r.peeked {
 		// The fresh probe already copied this batch: take it over.
@@ -374,14 +430,21 @@ func (r *runner[T]) step() (StepRecord, error) {
 		r.peeked = false
 	} else {
 		pos = data.NextBatch(r.loader, &r.batch)
+		r.shard(&r.batch, r.split.Train)
 	}
 	r.trainTape.Reset()
 	f := r.trainObj(&r.trainTape)
 	ad.ZeroGrad(r.params)
 	r.trainTape.Backward(f)
+	trainLoss, stopAll, err := r.reduceGradient(ad.Scalar(f), stop)
+	if err != nil {
+		return StepRecord{}, err
+	}
+	if stopAll {
+		return StepRecord{}, errStop
+	}
 	r.st.Forwards++
 	r.st.Backwards++
-	trainLoss := ad.Scalar(f)
 	if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
 		return StepRecord{}, fmt.Errorf("train: step %d (epoch %d): the training loss is %v after learning rate %g; "+
 			"the last good checkpoint is in %s (resume with --resume %s), or restart with a smaller --lr-max / --lr0, or --probe fresh",
@@ -396,7 +459,13 @@ func (r *runner[T]) step() (StepRecord, error) {
 	} else {
 		r.line.Reset(&r.probeTape, r.probeObj, nil)
 	}
-	d := r.rule.Next(r.st.Step, r.line)
+	if r.dline != nil {
+		r.dline.global = r.mode == probe.Same // the gradient it was given is reduced
+	}
+	d := r.rule.Next(r.st.Step, r.probeLine())
+	if r.dline != nil && r.dline.err != nil {
+		return StepRecord{}, fmt.Errorf("train: step %d: line all-reduce: %w", r.st.Step, r.dline.err)
+	}
 	r.st.Forwards += r.line.Forwards - fw0
 	r.st.Replays += r.line.Replays - rp0
 	r.st.Jets += r.line.Jets - jets0
@@ -429,15 +498,18 @@ func (r *runner[T]) step() (StepRecord, error) {
 }
 
 // evaluate computes the test loss (and accuracy) in evaluation mode.
-func (r *runner[T]) evaluate() EpochRecord {
+// With several ranks, each evaluates its range of the test set and the sums
+// are all-reduced.
+func (r *runner[T]) evaluate() (EpochRecord, error) {
 	test := r.split.Test
 	var t ad.Tape[T]
 	var b data.Batch[T]
 	var sum float64
 	correct := 0
 	const chunk = 1000
-	for lo := 0; lo < test.Len(); lo += chunk {
-		hi := min(lo+chunk, test.Len())
+	first, last := r.evalRange(test.Len())
+	for lo := first; lo < last; lo += chunk {
+		hi := min(lo+chunk, last)
 		data.FillRange(&b, test, lo, hi)
 		t.Reset()
 		l := r.record(&t, &b)
@@ -447,8 +519,12 @@ func (r *runner[T]) evaluate() EpochRecord {
 			correct += countCorrect(out.Value, b.Labels)
 		}
 	}
+	sum, correct, err := r.reduceEval(sum, correct)
+	if err != nil {
+		return EpochRecord{}, err
+	}
 	if test.Len() == 0 {
-		return EpochRecord{TestLoss: Num(math.NaN())} // nothing measured: null, not 0
+		return EpochRecord{TestLoss: Num(math.NaN())}, nil // nothing measured: null, not 0
 	}
 	n := float64(test.Len())
 	ev := EpochRecord{TestLoss: Num(sum / n)}
@@ -456,7 +532,7 @@ func (r *runner[T]) evaluate() EpochRecord {
 		acc := float64(correct) / n
 		ev.TestAccuracy = &acc
 	}
-	return ev
+	return ev, nil
 }
 
 // countCorrect counts the rows of scores (M×C) whose largest entry is at
@@ -490,6 +566,15 @@ func (r *runner[T]) save() error {
 				"the last good checkpoint is in %s; restart with a smaller --lr-max / --lr0, or --probe fresh",
 				r.st.Step, p.Name, r.st.LR, filepath.Join(r.dir, "checkpoint"))
 		}
+	}
+	if err := r.checkReplicas(); err != nil {
+		return err
+	}
+	if !r.root() {
+		return nil // rank 0 writes the checkpoint of all
+	}
+	if r.comm.Size() > 1 {
+		r.st.Ranks = r.comm.Size()
 	}
 	var err error
 	if r.st.TrainRand, err = r.trainPCG.MarshalBinary(); err != nil {
@@ -543,6 +628,9 @@ func (r *runner[T]) restore() error {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
 	r.st = rl.Trainer
+	if err := r.checkRanks(); err != nil {
+		return err
+	}
 	if err := r.loader.Seek(r.st.Position); err != nil {
 		return fmt.Errorf("train: --resume: %w", err)
 	}
@@ -556,6 +644,9 @@ func (r *runner[T]) restore() error {
 	}
 	if err := r.probePCG.UnmarshalBinary(r.st.ProbeRand); err != nil {
 		return fmt.Errorf("train: --resume: dropout randomness: %w", err)
+	}
+	if !r.root() {
+		return nil
 	}
 	return r.log.truncate(r.st.Step)
 }
@@ -580,6 +671,12 @@ func (r *runner[T]) finish() (*Summary, error) {
 	}
 	if r.cfg.Model == "charmlp" {
 		s.Samples = r.sample(r.cfg.Samples, 60)
+	}
+	if r.comm.Size() > 1 {
+		s.Ranks, s.AllReduceSeconds = r.comm.Size(), r.reduceSeconds
+	}
+	if !r.root() {
+		return s, nil
 	}
 	if err := checkpoint.WriteJSON(filepath.Join(r.dir, "summary.json"), s); err != nil {
 		return nil, err

@@ -118,7 +118,7 @@ func TestProbeBatchFollowsTheMode(t *testing.T) {
 				case "stream":
 					want = append([]int(nil), r.stream.Peek()...)
 				}
-				if _, err := r.step(); err != nil {
+				if _, err := r.step(false); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -157,7 +157,7 @@ func TestProbingNeverStepsTheOptimizer(t *testing.T) {
 		grads = append(grads, g)
 	}}
 	for range 6 {
-		if _, err := r.step(); err != nil {
+		if _, err := r.step(false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -419,7 +419,7 @@ func TestDirectionStaysFiniteThroughFallbacks(t *testing.T) {
 	}
 	fallbacks := 0
 	for range 40 {
-		rec, err := r.step()
+		rec, err := r.step(false)
 		if err != nil {
 			t.Fatal(err)
 		}

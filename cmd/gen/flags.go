@@ -130,6 +130,8 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Threads, "threads", 0, "GEMM threads (default: the kernel's choice)")
 	fs.StringVar(&c.Precision, "precision", "f32", "f32 or f64")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 0, "also write a checkpoint every this many steps")
+	fs.StringVar(&c.Dist, "dist", "none", "data parallelism: none, or mpi (run under mpirun -np N; the binary built with -tags mpi; docs/distributed.md)")
+	fs.Float64Var(&c.DistTimeout, "dist-timeout", 0, "with --dist mpi: seconds a rank waits for the others in a collective before the run fails (default 20)")
 }
 
 // parse parses args into fs, turning --help into errHelp and a bad flag

@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/genopt/gen/dist"
 	"github.com/genopt/gen/train"
 )
 
@@ -54,12 +55,15 @@ func cmdTrain(ctx context.Context, args []string) error {
 		sum, err = train.Run(ctx, cfg, dir, hooks)
 	}
 	done()
-	if err != nil {
+	if err = endDist(err); err != nil {
 		if errors.Is(err, train.ErrInterrupted) {
 			fmt.Fprintln(os.Stderr, "gen:", err)
 			return nil
 		}
 		return err
+	}
+	if dist.WorldRank() != 0 {
+		return nil // rank 0 reports for all
 	}
 	if *asJSON {
 		return json.NewEncoder(os.Stdout).Encode(sum)
@@ -86,8 +90,12 @@ func progress(off bool) (train.Hooks, func()) {
 	var bar *progressbar.ProgressBar
 	var last train.StepRecord
 	totalSteps := 0
+	silent := false
 	hooks := train.Hooks{
 		Start: func(total, from int) {
+			if silent = dist.WorldRank() != 0; silent {
+				return // rank 0 shows the progress of all
+			}
 			totalSteps = total
 			bar = progressbar.NewOptions(total,
 				progressbar.OptionSetWriter(os.Stderr),
@@ -103,11 +111,17 @@ func progress(off bool) (train.Hooks, func()) {
 			_ = bar.Set(from)
 		},
 		Step: func(s train.StepRecord) {
+			if silent {
+				return
+			}
 			last = s
 			bar.Describe(fmt.Sprintf("epoch %.2f loss %.4f lr %.3g", s.Epoch, s.Loss, s.LR))
 			_ = bar.Add(1)
 		},
 		Epoch: func(e train.EpochRecord) {
+			if silent {
+				return
+			}
 			// At most about ten epoch lines: every k-th epoch and the last.
 			if perEpoch := float64(e.Step) / e.Epoch; perEpoch > 0 && totalSteps > 0 {
 				epochs := float64(totalSteps) / perEpoch
@@ -129,6 +143,20 @@ func progress(off bool) (train.Hooks, func()) {
 			_ = bar.Finish()
 		}
 	}
+}
+
+// endDist ends MPI when this process used it (--dist mpi). A rank whose run
+// failed prints its error and aborts the whole job, so that no other rank
+// waits for it; MPI_Abort does not return.
+func endDist(err error) error {
+	if !dist.Active() {
+		return err
+	}
+	if err != nil && !errors.Is(err, train.ErrInterrupted) {
+		fmt.Fprintf(os.Stderr, "gen: rank %d: %v\n", dist.WorldRank(), err)
+		_ = dist.Finalize(true)
+	}
+	return errors.Join(err, dist.Finalize(false))
 }
 
 func cmdPlot(args []string) error {
