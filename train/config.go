@@ -81,7 +81,9 @@ type Config struct {
 	// estimator; with Smoothed, gen 0.9 and gen-exact 0). nil
 	// means the default; a pointer so that 0 can be asked for.
 	Gamma *float64 `json:"gamma,omitempty"`
-	// LR0 is GeN's first learning rate (default 0: automatic start).
+	// LR0 is where the automatic start begins its bracket of probe sizes
+	// (with the Mean estimator; default 0: 1e-3) or, with Smoothed, GeN's
+	// first learning rate (default 0: automatic start).
 	LR0 float64 `json:"lr0,omitempty"`
 	// LRMin and LRMax bound GeN's learning rate (default: none).
 	LRMin float64 `json:"lr_min,omitempty"`
