@@ -196,15 +196,15 @@ type runner[T ad.Float] struct {
 	mode                 probe.Mode
 	trainObj, probeObj   probe.Objective[T]
 
-	st      trainerState
-	total   int
+	st    trainerState
+	total int
 	// ckptStep is the step of the checkpoint in dir (-1: none), and
 	// ckptGood says whether a finite training loss has been computed at its
 	// weights; until then the previous checkpoint is the last known good.
 	ckptStep int
 	ckptGood bool
-	started time.Time
-	log     *metricsLog
+	started  time.Time
+	log      *metricsLog
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume, overwrite bool, hooks Hooks) (*Summary, error) {
