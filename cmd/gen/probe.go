@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"github.com/genopt/gen/train"
 )
 
-func cmdProbe(args []string) error {
+func cmdProbe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gen probe", flag.ContinueOnError)
 	var cfg train.Config
 	configFlags(fs, &cfg)
@@ -31,7 +32,7 @@ func cmdProbe(args []string) error {
 		return fmt.Errorf("probe: unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	setHidden(fs, &cfg)
-	res, err := train.Probe(cfg, opts)
+	res, err := train.ProbeContext(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
