@@ -17,6 +17,7 @@ import (
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/data"
 	"github.com/genopt/gen/internal/kernel"
+	"github.com/genopt/gen/internal/runlock"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/nn"
 	"github.com/genopt/gen/optim"
@@ -121,10 +122,13 @@ func Start(ctx context.Context, cfg Config, outDir string, opts Options, hooks H
 		return nil, err
 	}
 	sum, err := dispatch(ctx, cfg, outDir, false, opts.Overwrite, hooks)
-	if err != nil && created {
-		// A run that failed before writing anything leaves no directory.
-		if checkOut(outDir, false) == nil {
+	if err != nil && checkOut(outDir, false) == nil {
+		// A run that failed before writing anything leaves nothing: no
+		// directory it created, no lock file in one it was given.
+		if created {
 			os.RemoveAll(outDir)
+		} else {
+			os.Remove(filepath.Join(outDir, runlock.FileName))
 		}
 	}
 	return sum, err

@@ -189,6 +189,14 @@ func TestStepCountOverflowIsAnError(t *testing.T) {
 	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a refused run left its directory: %v", err)
 	}
+	// Given an empty directory, it leaves it empty.
+	empty := t.TempDir()
+	if _, err := Run(context.Background(), cfg, empty, Hooks{}); err == nil {
+		t.Fatal("the overflowing run passed")
+	}
+	if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+		t.Errorf("a refused run left %v in the directory it was given", ents)
+	}
 }
 
 // A run that took no step reports no losses (null), not 0.
