@@ -548,6 +548,12 @@ func (r *runner[T]) save() error {
 			return r.divergence(fmt.Sprintf("step %d: parameter %q is no longer finite after learning rate %g", r.st.Step, p.Name, r.st.LR))
 		}
 	}
+	if r.ckptStep == r.st.Step {
+		// The checkpoint holds this step already (an interruption or the
+		// end right after a save): writing it again would make the copy
+		// the previous checkpoint, the one a divergence rolls back to.
+		return r.log.flush()
+	}
 	var err error
 	if r.st.TrainRand, err = r.trainPCG.MarshalBinary(); err != nil {
 		return err
@@ -566,7 +572,7 @@ func (r *runner[T]) save() error {
 		Rule:      ruleAndLoop{Rule: r.rule.State(), Trainer: r.st},
 		Config:    r.cfg,
 	})
-	if err == nil && r.ckptStep != r.st.Step {
+	if err == nil {
 		r.ckptStep, r.ckptGood = r.st.Step, false
 	}
 	return err
