@@ -107,7 +107,11 @@ type State[T tensor.Float] struct {
 // Save writes s as a checkpoint directory dir, replacing a previous
 // checkpoint there, with the protocol of the package comment: everything is
 // written and fsynced under a temporary name beside dir, the manifest last,
-// and the directory is renamed into place. Parent directories are created.
+// and the directory is swapped into place in one atomic step (on Linux;
+// two renames elsewhere). The checkpoint it replaces is kept beside dir
+// (".DIR.prev", see Previous and Rollback) until the next Save. Parent
+// directories are created. One process at a time may save into dir;
+// any number may read it meanwhile.
 //
 // It returns an error, and leaves dir as it was, if a parameter name is
 // empty or repeated, a state does not marshal to JSON, the disk fails, or
