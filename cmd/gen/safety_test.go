@@ -149,8 +149,11 @@ func TestKillResumeAndConcurrentRun(t *testing.T) {
 // and --json prints the summary marked interrupted.
 func TestInterruptedRunExitStatus(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
-	a := start(t, "train", "--data", "synthetic", "--hidden", "32", "--batch", "8", "--steps", "1000000", "--json", "--out", dir)
-	waitFor(t, 20*time.Second, "the run to take its directory", func() bool { return a.holds(dir) })
+	a := start(t, "train", "--data", "synthetic", "--hidden", "32", "--batch", "8", "--steps", "1000000", "--checkpoint-every", "5", "--json", "--out", dir)
+	waitFor(t, 20*time.Second, "the first checkpoint", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "checkpoint", "manifest.json"))
+		return err == nil
+	})
 	a.cmd.Process.Signal(syscall.SIGTERM)
 	if code := a.wait(t, 20*time.Second); code != 143 {
 		t.Fatalf("SIGTERM: exit %d, want 143; stderr %s", code, a.stderr.String())
