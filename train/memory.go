@@ -3,6 +3,7 @@ package train
 import (
 	"bufio"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -96,8 +97,9 @@ func estimateFootprint(cfg Config, s *data.Set, task string, elem int) footprint
 const maxBytesUnknown = 1 << 40
 
 // checkMemory refuses a configuration whose estimated footprint cannot fit
-// into the memory available (MemAvailable of /proc/meminfo, or 1 TiB where
-// that cannot be read), before anything of the model's size is allocated.
+// into the memory available (MemAvailable of /proc/meminfo, or less under
+// a cgroup memory limit; 1 TiB where neither can be read), before anything
+// of the model's size is allocated.
 func checkMemory[T ad.Float](cfg Config, s *data.Set, task string) error {
 	var zero T
 	f := estimateFootprint(cfg, s, task, int(unsafe.Sizeof(zero)))
@@ -107,6 +109,11 @@ func checkMemory[T ad.Float](cfg Config, s *data.Set, task string) error {
 	if err == nil {
 		limit = float64(avail)
 		machine = fmt.Sprintf("%s available of %s on this machine (MemAvailable and MemTotal in /proc/meminfo)", gib(float64(avail)), gib(float64(total)))
+		if cg, used, ok := cgroupLimit(); ok && cg < total && cg-min(used, cg) < avail {
+			limit = float64(cg - min(used, cg))
+			machine = fmt.Sprintf("%s left under this process's cgroup memory limit of %s (%s available of %s on the machine, /proc/meminfo)",
+				gib(limit), gib(float64(cg)), gib(float64(avail)), gib(float64(total)))
+		}
 	} else {
 		limit = maxBytesUnknown
 		machine = fmt.Sprintf("1 TiB, the limit where the machine's memory cannot be read (%v)", err)
@@ -118,9 +125,44 @@ func checkMemory[T ad.Float](cfg Config, s *data.Set, task string) error {
 		"use smaller --hidden widths or a smaller --batch", f.Params, cfg.Opt, min(cfg.Batch, s.Len()), gib(f.Bytes), machine)
 }
 
-// gib formats a byte count in GiB.
+// gib formats a byte count in GiB: three significant digits, whole
+// numbers from 100 up.
 func gib(b float64) string {
-	return strconv.FormatFloat(b/(1<<30), 'g', 3, 64) + " GiB"
+	g := b / (1 << 30)
+	if g >= 100 {
+		return strconv.FormatFloat(math.Round(g), 'f', 0, 64) + " GiB"
+	}
+	return strconv.FormatFloat(g, 'g', 3, 64) + " GiB"
+}
+
+// cgroupLimit reads the memory limit and usage of the cgroup mounted at
+// /sys/fs/cgroup (a container's own): memory.max and memory.current
+// (cgroup v2) or memory/memory.limit_in_bytes and usage_in_bytes (v1).
+// ok is false where there is none or no limit ("max").
+func cgroupLimit() (limit, used uint64, ok bool) {
+	for _, f := range [][2]string{
+		{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+		{"/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"},
+	} {
+		m, mok := readCount(f[0])
+		if !mok {
+			continue
+		}
+		u, _ := readCount(f[1])
+		return m, u, true
+	}
+	return 0, 0, false
+}
+
+// readCount reads a file holding one decimal count; "max" and anything
+// unreadable give ok false.
+func readCount(path string) (uint64, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	return n, err == nil
 }
 
 // machineMemory reads MemAvailable and MemTotal (bytes) from /proc/meminfo.

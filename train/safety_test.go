@@ -304,6 +304,30 @@ func TestFootprintCountsTheParameters(t *testing.T) {
 	}
 }
 
+func TestReadCount(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		text string
+		n    uint64
+		ok   bool
+	}{{"1073741824\n", 1 << 30, true}, {"max\n", 0, false}, {"", 0, false}} {
+		p := filepath.Join(dir, "count")
+		os.WriteFile(p, []byte(c.text), 0o644)
+		if n, ok := readCount(p); n != c.n || ok != c.ok {
+			t.Errorf("readCount(%q) = %d, %v; want %d, %v", c.text, n, ok, c.n, c.ok)
+		}
+	}
+	if _, ok := readCount(filepath.Join(dir, "absent")); ok {
+		t.Error("readCount of a missing file is ok")
+	}
+	if g := gib(1.7e12); g != "1583 GiB" {
+		t.Errorf("gib(1.7e12) = %s", g)
+	}
+	if g := gib(3 << 29); g != "1.5 GiB" {
+		t.Errorf("gib(1.5 GiB) = %s", g)
+	}
+}
+
 func TestParseMeminfo(t *testing.T) {
 	in := "MemTotal:       16318796 kB\nMemFree:         1000 kB\nMemAvailable:    8000000 kB\n"
 	avail, total, err := parseMeminfo(bufio.NewScanner(strings.NewReader(in)))
