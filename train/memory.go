@@ -109,10 +109,12 @@ func checkMemory[T ad.Float](cfg Config, s *data.Set, task string) error {
 	if err == nil {
 		limit = float64(avail)
 		machine = fmt.Sprintf("%s available of %s on this machine (MemAvailable and MemTotal in /proc/meminfo)", gib(float64(avail)), gib(float64(total)))
-		if cg, used, ok := cgroupLimit(); ok && cg < total && cg-min(used, cg) < avail {
-			limit = float64(cg - min(used, cg))
-			machine = fmt.Sprintf("%s left under this process's cgroup memory limit of %s (%s available of %s on the machine, /proc/meminfo)",
-				gib(limit), gib(float64(cg)), gib(float64(avail)), gib(float64(total)))
+		// The cgroup's usage counts reclaimable page cache: only its limit
+		// is compared, so that a model that may fit is never refused.
+		if cg, ok := cgroupLimit(); ok && cg < avail {
+			limit = float64(cg)
+			machine = fmt.Sprintf("cgroup memory limit of %s on this process (%s available of %s on the machine, /proc/meminfo)",
+				gib(limit), gib(float64(avail)), gib(float64(total)))
 		}
 	} else {
 		limit = maxBytesUnknown
@@ -135,23 +137,17 @@ func gib(b float64) string {
 	return strconv.FormatFloat(g, 'g', 3, 64) + " GiB"
 }
 
-// cgroupLimit reads the memory limit and usage of the cgroup mounted at
-// /sys/fs/cgroup (a container's own): memory.max and memory.current
-// (cgroup v2) or memory/memory.limit_in_bytes and usage_in_bytes (v1).
-// ok is false where there is none or no limit ("max").
-func cgroupLimit() (limit, used uint64, ok bool) {
-	for _, f := range [][2]string{
-		{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
-		{"/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"},
-	} {
-		m, mok := readCount(f[0])
-		if !mok {
-			continue
+// cgroupLimit reads the memory limit of the cgroup mounted at
+// /sys/fs/cgroup (a container's own): memory.max (cgroup v2) or
+// memory/memory.limit_in_bytes (v1). ok is false where there is none or
+// no limit ("max").
+func cgroupLimit() (limit uint64, ok bool) {
+	for _, path := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if n, ok := readCount(path); ok {
+			return n, true
 		}
-		u, _ := readCount(f[1])
-		return m, u, true
 	}
-	return 0, 0, false
+	return 0, false
 }
 
 // readCount reads a file holding one decimal count; "max" and anything
