@@ -204,6 +204,7 @@ func TestHugeNumbersAreErrors(t *testing.T) {
 		{[]string{"probe", "--data", "synthetic", "--alphas", "0:1:4611686018427387904"}, "more than 100000"},
 		{[]string{"train", "--data", "synthetic", "--epochs", "9223372036854775807", "--batch", "1"}, "--epochs"},
 		{[]string{"train", "--data", "synthetic", "--threads", "-1"}, "--threads"},
+		{[]string{"train", "--resume", runs, "--overwrite"}, "give one of them"},
 	}
 	for i, c := range cases {
 		out := filepath.Join(runs, strconv.Itoa(i))
