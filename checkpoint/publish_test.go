@@ -78,14 +78,14 @@ func concurrentReads(t *testing.T, dir string, n int) (failures []string, reads 
 // a complete one every time, never files of two checkpoints or none.
 func TestConcurrentReadersSeeCompleteCheckpoints(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "checkpoint")
-	failures, reads := concurrentReads(t, dir, 150)
+	failures, reads := concurrentReads(t, dir, 60)
 	if len(failures) > 0 {
 		t.Errorf("%d of %d reads failed during saves; first: %s", len(failures), int64(len(failures))+reads, failures[0])
 	}
 	if reads == 0 {
 		t.Error("no read completed during the saves")
 	}
-	if m, err := ReadManifest(dir); err != nil || m.Step != 150 {
+	if m, err := ReadManifest(dir); err != nil || m.Step != 60 {
 		t.Errorf("after the saves: step %d, %v", m.Step, err)
 	}
 }
@@ -96,7 +96,7 @@ func TestConcurrentReadersWithoutExchange(t *testing.T) {
 	swap = func(a, b string) error { return errNoExchange }
 	defer func() { swap = exchange }()
 	dir := filepath.Join(t.TempDir(), "checkpoint")
-	failures, reads := concurrentReads(t, dir, 100)
+	failures, reads := concurrentReads(t, dir, 40)
 	if len(failures) > 0 {
 		t.Errorf("%d of %d reads failed during saves; first: %s", len(failures), int64(len(failures))+reads, failures[0])
 	}
