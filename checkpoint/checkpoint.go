@@ -107,7 +107,11 @@ type State[T tensor.Float] struct {
 // Save writes s as a checkpoint directory dir, replacing a previous
 // checkpoint there, with the protocol of the package comment: everything is
 // written and fsynced under a temporary name beside dir, the manifest last,
-// and the directory is renamed into place. Parent directories are created.
+// and the directory is swapped into place in one atomic step (on Linux;
+// two renames elsewhere). The checkpoint it replaces is kept beside dir
+// (".DIR.prev", see Previous and Rollback) until the next Save. Parent
+// directories are created. One process at a time may save into dir;
+// any number may read it meanwhile.
 //
 // It returns an error, and leaves dir as it was, if a parameter name is
 // empty or repeated, a state does not marshal to JSON, the disk fails, or
@@ -187,27 +191,10 @@ func Save[T tensor.Float](dir string, s State[T]) (err error) {
 		return err
 	}
 
-	// Move a previous checkpoint aside, the new one in, then delete the old.
-	old := ""
-	if _, serr := os.Stat(dir); serr == nil {
-		old = filepath.Join(parent, "."+base+".old-"+strings.TrimPrefix(filepath.Base(tmp), "."+base+".tmp-"))
-		if err = os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err = os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir) // put the previous checkpoint back
-		}
+	if err = publish(tmp, dir); err != nil {
 		return err
 	}
-	if err = atomicfile.SyncDir(parent); err != nil {
-		return err
-	}
-	if old != "" {
-		os.RemoveAll(old) // a leftover is harmless: hidden, and ignored by Latest
-	}
-	return nil
+	return atomicfile.SyncDir(parent)
 }
 
 // checkReplaceable returns an error if dir exists and is neither an empty
@@ -297,14 +284,30 @@ func ReadManifest(dir string) (Manifest, error) {
 // verified contents of the listed files by name, so Load parses exactly the
 // bytes it checked.
 func readVerified(dir string, keep bool) (Manifest, map[string][]byte, error) {
+	for attempt := 1; ; attempt++ {
+		m, contents, err := readOnce(dir, keep)
+		if err == nil || attempt == readAttempts || !replacedDuringRead(dir, err) {
+			return m, contents, err
+		}
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+	}
+}
+
+// readOnce reads and verifies the checkpoint in dir once, every file
+// through one handle on the directory, so that a concurrent Save, which
+// replaces the directory as a whole, cannot mix two checkpoints.
+func readOnce(dir string, keep bool) (Manifest, map[string][]byte, error) {
 	var m Manifest
-	if _, err := os.Stat(dir); err != nil {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
 		return m, nil, fmt.Errorf("checkpoint: %w", err)
 	}
+	defer root.Close()
 	fail := func(format string, a ...any) (Manifest, map[string][]byte, error) {
-		return Manifest{}, nil, fmt.Errorf("checkpoint: %s: %s: %w", dir, fmt.Sprintf(format, a...), ErrIncomplete)
+		id, _ := root.Stat(".")
+		return Manifest{}, nil, &readError{dir: dir, id: id, msg: fmt.Sprintf(format, a...)}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	data, err := root.ReadFile(ManifestFile)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -323,15 +326,14 @@ func readVerified(dir string, keep bool) (Manifest, map[string][]byte, error) {
 		if _, dup := contents[f.Name]; dup {
 			return fail("%s: %s listed twice", ManifestFile, f.Name)
 		}
-		path := filepath.Join(dir, f.Name)
-		info, err := os.Stat(path)
+		info, err := root.Stat(f.Name)
 		if err != nil {
 			return fail("%v", err)
 		}
 		if info.Size() != f.Size {
 			return fail("%s: %d bytes, the manifest records %d", f.Name, info.Size(), f.Size)
 		}
-		b, err := os.ReadFile(path)
+		b, err := root.ReadFile(f.Name)
 		if err != nil {
 			return fail("%v", err)
 		}
@@ -429,9 +431,10 @@ func Latest(root string) (string, Manifest, error) {
 	return best, bestM, nil
 }
 
-// Recover repairs the one state a crash inside Save can leave: dir missing
-// while a complete checkpoint waits beside it under a hidden name — the
-// previous one moved aside (".DIR.old-…") or the new one not yet renamed in
+// Recover repairs the one state a crash inside Save (or Rollback) can
+// leave: dir missing while a complete checkpoint waits beside it under a
+// hidden name — the previous one moved aside (".DIR.prev", or ".DIR.old-…"
+// as older versions named it) or the new one not yet renamed in
 // (".DIR.tmp-…"). It renames the complete candidate with the highest step
 // (verified as ReadManifest does) to dir and reports whether it did. When
 // dir exists, or nothing complete is found, it changes nothing.
@@ -451,7 +454,7 @@ func Recover(dir string) (bool, error) {
 	best, bestStep := "", int64(-1)
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || !(strings.HasPrefix(name, "."+base+".old-") || strings.HasPrefix(name, "."+base+".tmp-")) {
+		if !e.IsDir() || !isLeftover(name, base) && name != "."+base+prevSuffix {
 			continue
 		}
 		cand := filepath.Join(parent, name)

@@ -218,8 +218,11 @@ func TestReplace(t *testing.T) {
 	if err != nil || m.Step != 3 {
 		t.Errorf("after three saves: step %d (%v), want 3", m.Step, err)
 	}
-	if ents, _ := os.ReadDir(root); len(ents) != 1 {
-		t.Errorf("root holds %v, want only latest", ents)
+	if ents, _ := os.ReadDir(root); len(ents) != 2 || ents[0].Name() != ".latest.prev" || ents[1].Name() != "latest" {
+		t.Errorf("root holds %v, want latest and the previous checkpoint .latest.prev", ents)
+	}
+	if p, err := Previous(dir); err != nil || p.Step != 2 {
+		t.Errorf("Previous: step %d (%v), want 2", p.Step, err)
 	}
 
 	// Save refuses to replace a directory that is not a checkpoint.

@@ -40,12 +40,23 @@
 //
 // Save builds the directory under a temporary name next to DIR (".DIR.tmp-…"),
 // writes and fsyncs every file, the manifest last, fsyncs the directory, and
-// only then renames it to DIR. A crash before the rename leaves DIR as it
-// was (plus a hidden temporary directory that Latest ignores); a crash after
-// it leaves the new checkpoint. Replacing an existing DIR takes two renames
-// (the old one aside to ".DIR.old-…", the new one in); a crash between them
-// leaves DIR absent and the previous checkpoint under the hidden name, which
-// Recover renames back (train.Resume calls it first).
+// only then publishes it as DIR. A crash before that leaves DIR as it was
+// (plus a hidden temporary directory that Latest ignores and Clean
+// removes). Replacing an existing DIR is, on Linux, one atomic exchange of
+// the two directories (renameat2 with RENAME_EXCHANGE), so DIR always names
+// a complete checkpoint; elsewhere it takes two renames (the old one aside,
+// the new one in), and a crash between them leaves DIR absent and the
+// previous checkpoint under a hidden name, which Recover renames back
+// (train.Resume calls it first). Either way the checkpoint replaced is
+// kept as ".DIR.prev" until the next Save: Previous reads it and Rollback
+// returns to it, for a checkpoint found bad after it was saved.
+//
+// Readers never see half of a replacement: ReadManifest and Load read every
+// file through one handle on the directory (os.Root), so they see one
+// checkpoint even if DIR is swapped meanwhile, and should that checkpoint
+// be deleted under them (two Saves later) or DIR be missing in the gap
+// between two renames, they read again. A process training into DIR may
+// thus be watched by others loading its checkpoint at any moment.
 //
 // Reading is the other half of the protocol: ReadManifest and Load accept a
 // checkpoint only if its manifest parses and every file it lists has the

@@ -298,6 +298,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--dist-timeout %g: must be a positive number of seconds (or 0 for the default)", c.DistTimeout)
 	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0:
 		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every and --warmup must not be negative")
+	case c.Threads < 0:
+		return fmt.Errorf("--threads %d: must be positive (0: the kernel's choice)", c.Threads)
 	case c.FallbackLR < 0 || c.ProbeFactor < 0 || c.ClipNorm < 0:
 		return fmt.Errorf("--fallback-lr, --probe-factor and --clip-norm must not be negative")
 	case c.WeightDecay < 0:

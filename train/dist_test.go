@@ -31,8 +31,8 @@ const equivTol = 1e-9
 // final test loss.
 func trajectory(cfg Config, comm dist.Comm, dir string) ([]float64, error) {
 	var out []float64
-	r := &runner[float64]{cfg: cfg.Defaults(), dir: dir, comm: comm, noDropout: true}
-	sum, err := r.run(context.Background(), false, Hooks{Step: func(s StepRecord) { out = append(out, s.Loss, s.LR) }})
+	r := &runner[float64]{cfg: cfg.Defaults(), dir: dir, comm: comm, noDropout: true, ckptStep: -1}
+	sum, err := r.run(context.Background(), false, false, Hooks{Step: func(s StepRecord) { out = append(out, s.Loss, s.LR) }})
 	if err != nil {
 		return nil, fmt.Errorf("rank %d of %d: %w", comm.Rank(), comm.Size(), err)
 	}

@@ -276,8 +276,12 @@ func (m *metricsLog) truncate(step int) error {
 	return nil
 }
 
-// recentLoss is the mean training loss over the last 100 steps.
+// recentLoss is the mean training loss over the last 100 steps; NaN
+// before the first step.
 func (m *metricsLog) recentLoss() float64 {
+	if len(m.steps) == 0 {
+		return math.NaN()
+	}
 	n := min(len(m.steps), 100)
 	var s float64
 	for _, r := range m.steps[len(m.steps)-n:] {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -70,7 +71,11 @@ type ProbeResult struct {
 	Files []string `json:"files,omitempty"`
 }
 
-// ParseAlphas parses "FROM:TO:N" (N ≥ 2).
+// MaxAlphas bounds N of a grid of learning rates: each point is one
+// forward pass of the probe batch.
+const MaxAlphas = 100000
+
+// ParseAlphas parses "FROM:TO:N" (2 ≤ N ≤ MaxAlphas).
 func ParseAlphas(s string) ([]float64, error) {
 	f := strings.Split(s, ":")
 	if len(f) != 3 {
@@ -82,6 +87,9 @@ func ParseAlphas(s string) ([]float64, error) {
 	if err1 != nil || err2 != nil || err3 != nil || n < 2 || !(b > a) || math.IsInf(a, 0) || math.IsInf(b, 0) {
 		return nil, fmt.Errorf("--alphas %q: want FROM:TO:N with numbers FROM < TO and an integer N ≥ 2", s)
 	}
+	if n > MaxAlphas {
+		return nil, fmt.Errorf("--alphas %q: N = %d points is more than %d (each point is a forward pass); ask for fewer", s, n, MaxAlphas)
+	}
 	return gen.Grid(a, b, n), nil
 }
 
@@ -91,6 +99,12 @@ func ParseAlphas(s string) ([]float64, error) {
 // source text's definition) or the one cfg.Probe names. It reports GeN's
 // exact and approximate learning rates beside the true curve.
 func Probe(cfg Config, opts ProbeOptions) (*ProbeResult, error) {
+	return ProbeContext(context.Background(), cfg, opts)
+}
+
+// ProbeContext is Probe that stops, with an error wrapping ctx's, when ctx
+// is cancelled (between the grid's evaluations).
+func ProbeContext(ctx context.Context, cfg Config, opts ProbeOptions) (*ProbeResult, error) {
 	var grid []float64
 	if opts.Alphas != "" {
 		var err error
@@ -107,12 +121,12 @@ func Probe(cfg Config, opts ProbeOptions) (*ProbeResult, error) {
 		return nil, err
 	}
 	if cfg.Precision == "f64" {
-		return probeRun[float64](cfg, opts, grid)
+		return probeRun[float64](ctx, cfg, opts, grid)
 	}
-	return probeRun[float32](cfg, opts, grid)
+	return probeRun[float32](ctx, cfg, opts, grid)
 }
 
-func probeRun[T ad.Float](cfg Config, opts ProbeOptions, grid []float64) (*ProbeResult, error) {
+func probeRun[T ad.Float](ctx context.Context, cfg Config, opts ProbeOptions, grid []float64) (*ProbeResult, error) {
 	r := &runner[T]{cfg: cfg}
 	if err := r.setup(); err != nil {
 		return nil, err
@@ -156,7 +170,16 @@ func probeRun[T ad.Float](cfg Config, opts ProbeOptions, grid []float64) (*Probe
 		}
 		grid = gen.Grid(0, top, 41)
 	}
-	curve, parabola := gen.Sweep(r.line, grid), gen.Parabola(g0, -d1, d2, grid)
+	// The grid in chunks, to notice a cancellation between them.
+	const chunk = 64
+	curve := make([]float64, 0, len(grid))
+	for lo := 0; lo < len(grid); lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("probe: interrupted after %d of %d points: %w", lo, len(grid), err)
+		}
+		curve = append(curve, gen.Sweep(r.line, grid[lo:min(lo+chunk, len(grid))])...)
+	}
+	parabola := gen.Parabola(g0, -d1, d2, grid)
 	res.Alphas = grid
 	best := 0
 	for i, v := range curve {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/internal/runlock"
 	"github.com/genopt/gen/optim"
 )
 
@@ -56,12 +57,20 @@ func ResumeWith(ctx context.Context, dir string, opt ResumeOptions, hooks Hooks)
 	if err != nil {
 		return nil, err
 	}
-	// A crash inside a checkpoint replacement can leave the last good
-	// checkpoint beside its place; put it back (rank 0 alone writes).
+	// Rank 0 owns the directory: it locks it, puts back a checkpoint that
+	// a crash inside a replacement left beside its place, and removes the
+	// rest of what interrupted saves left.
 	if comm.Rank() == 0 {
-		if _, err = checkpoint.Recover(filepath.Join(dir, "checkpoint")); err != nil {
-			err = fmt.Errorf("train: --resume %s: %w", dir, err)
+		var lock *runlock.Lock
+		if lock, err = lockRun(dir); err == nil {
+			defer lock.Release()
+			if err = cleanLeftovers(dir); err != nil {
+				err = fmt.Errorf("train: --resume %s: %w", dir, err)
+			}
 		}
+	}
+	if err == nil {
+		err = hasCheckpoint(dir)
 	}
 	if err := agree(comm, err); err != nil {
 		return nil, err
@@ -87,7 +96,20 @@ func ResumeWith(ctx context.Context, dir string, opt ResumeOptions, hooks Hooks)
 			opt.Report(n)
 		}
 	}
-	return dispatch(ctx, cfg, dir, true, hooks)
+	return dispatch(ctx, cfg, dir, true, false, hooks)
+}
+
+// hasCheckpoint says why dir holds no checkpoint to resume from, if it
+// does not.
+func hasCheckpoint(dir string) error {
+	_, err := checkpoint.ReadManifest(checkpointDir(dir))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("train: --resume %s: the run holds no checkpoint (it stopped before writing one); start it again with gen train --overwrite --out %s and its flags", dir, dir)
+	case err != nil:
+		return fmt.Errorf("train: --resume %s: no usable checkpoint: %w", dir, err)
+	}
+	return nil
 }
 
 // apply changes c as o says and describes each change.

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/genopt/gen"
@@ -18,6 +20,7 @@ import (
 	"github.com/genopt/gen/data"
 	"github.com/genopt/gen/dist"
 	"github.com/genopt/gen/internal/kernel"
+	"github.com/genopt/gen/internal/runlock"
 	"github.com/genopt/gen/loss"
 	"github.com/genopt/gen/nn"
 	"github.com/genopt/gen/optim"
@@ -26,7 +29,8 @@ import (
 )
 
 // ErrInterrupted is returned when the context is cancelled: the run wrote a
-// checkpoint at the step it had reached and can be resumed.
+// checkpoint at the step it had reached and can be resumed. Run and Resume
+// return it with a Summary of the steps done, marked Interrupted.
 var ErrInterrupted = errors.New("train: interrupted; a checkpoint was written, continue with --resume")
 
 // Hooks receive progress; any of them may be nil.
@@ -42,9 +46,11 @@ type Hooks struct {
 	Epoch func(EpochRecord)
 }
 
-// Summary is the outcome of a run.
+// Summary is the outcome of a run. TrainLoss (the mean of the last 100
+// steps' losses) and TestLoss are null when the run took no step or made
+// no evaluation.
 type Summary struct {
-	TrainLoss    float64  `json:"train_loss"`
+	TrainLoss    Num      `json:"train_loss"`
 	TestLoss     Num      `json:"test_loss"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 	Steps        int      `json:"steps"`
@@ -68,6 +74,10 @@ type Summary struct {
 	// AllReduceSeconds the time this rank spent in the gradient all-reduce.
 	Ranks            int     `json:"ranks,omitempty"`
 	AllReduceSeconds float64 `json:"all_reduce_seconds,omitempty"`
+	// Interrupted is set when the run was stopped (SIGINT, SIGTERM: the
+	// context was cancelled) before its last step; its checkpoint holds
+	// the step reached.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // trainerState is the part of a checkpoint that belongs to the loop.
@@ -95,17 +105,52 @@ type ruleAndLoop struct {
 	Trainer trainerState `json:"trainer"`
 }
 
-// Run trains as cfg says, writing into the run directory outDir (created;
-// it must not hold another run). To resume, use Resume.
+// Run trains as cfg says, writing into the run directory outDir: created
+// if absent; an existing one must be empty (Start with Options.Overwrite
+// replaces a previous run). The directory is locked for the process while
+// it runs (see package runlock). To resume, use Resume.
 func Run(ctx context.Context, cfg Config, outDir string, hooks Hooks) (*Summary, error) {
+	return Start(ctx, cfg, outDir, Options{}, hooks)
+}
+
+// Start is Run with options.
+func Start(ctx context.Context, cfg Config, outDir string, opts Options, hooks Hooks) (*Summary, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(outDir, "config.json")); err == nil {
-		return nil, fmt.Errorf("train: %s already holds a run; choose another --out or continue it with --resume %s", outDir, outDir)
+	if cfg.Dist != "none" && dist.WorldRank() != 0 {
+		// Rank 0 alone owns (checks, locks, writes) the run directory.
+		return dispatch(ctx, cfg, outDir, false, opts.Overwrite, hooks)
 	}
-	return dispatch(ctx, cfg, outDir, false, hooks)
+	if err := checkOut(outDir, opts.Overwrite); err != nil {
+		return nil, err
+	}
+	_, statErr := os.Stat(outDir)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("train: cannot create the run directory: %w", err)
+	}
+	lock, err := lockRun(outDir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	// Again under the lock: another process may have begun a run here.
+	if err := checkOut(outDir, opts.Overwrite); err != nil {
+		return nil, err
+	}
+	sum, err := dispatch(ctx, cfg, outDir, false, opts.Overwrite, hooks)
+	if err != nil && checkOut(outDir, false) == nil {
+		// A run that failed before writing anything leaves nothing: no
+		// directory it created, no lock file in one it was given.
+		if created {
+			os.RemoveAll(outDir)
+		} else {
+			os.Remove(filepath.Join(outDir, runlock.FileName))
+		}
+	}
+	return sum, err
 }
 
 // Resume continues the run in dir from its checkpoint, with the
@@ -114,14 +159,14 @@ func Resume(ctx context.Context, dir string, hooks Hooks) (*Summary, error) {
 	return ResumeWith(ctx, dir, ResumeOptions{}, hooks)
 }
 
-func dispatch(ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
+func dispatch(ctx context.Context, cfg Config, dir string, resume, overwrite bool, hooks Hooks) (*Summary, error) {
 	if cfg.Threads > 0 {
 		kernel.SetThreads(cfg.Threads)
 	}
 	if cfg.Precision == "f64" {
-		return run[float64](ctx, cfg, dir, resume, hooks)
+		return run[float64](ctx, cfg, dir, resume, overwrite, hooks)
 	}
-	return run[float32](ctx, cfg, dir, resume, hooks)
+	return run[float32](ctx, cfg, dir, resume, overwrite, hooks)
 }
 
 // runner holds one run's state.
@@ -162,33 +207,42 @@ type runner[T ad.Float] struct {
 	st       trainerState
 	total    int
 	cfgDirty bool // r.cfg differs from config.json: rewrite it after the next checkpoint
+	// ckptStep is the step of the checkpoint in dir (-1: none), and
+	// ckptGood says whether a finite training loss has been computed at its
+	// weights; until then the previous checkpoint is the last known good.
+	ckptStep int
+	ckptGood bool
 	started  time.Time
 	log      *metricsLog
 }
 
-func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
+func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume, overwrite bool, hooks Hooks) (*Summary, error) {
 	comm, err := openComm(cfg)
 	if err != nil {
 		return nil, err
 	}
-	r := &runner[T]{cfg: cfg, dir: dir, comm: comm}
-	return r.run(ctx, resume, hooks)
+	r := &runner[T]{cfg: cfg, dir: dir, comm: comm, ckptStep: -1}
+	return r.run(ctx, resume, overwrite, hooks)
 }
 
 // run trains a runner that has its configuration, directory and
 // communicator.
-func (r *runner[T]) run(ctx context.Context, resume bool, hooks Hooks) (*Summary, error) {
+func (r *runner[T]) run(ctx context.Context, resume, overwrite bool, hooks Hooks) (*Summary, error) {
 	cfg, dir := r.cfg, r.dir
 	var err error
 	if err := r.agree(r.setup()); err != nil {
 		return nil, err
 	}
 	if !resume && r.root() {
-		// Only now, with the data loaded and the model built, does the run
-		// directory come into being.
-		if err = os.MkdirAll(dir, 0o755); err != nil {
-			err = fmt.Errorf("train: cannot create the run directory: %w", err)
-		} else {
+		// Only now, with the data loaded and the model built, is the run
+		// directory written (and a run it held replaced).
+		if overwrite {
+			err = clearRun(dir)
+		}
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755) // Start made it; a runner used directly may not have
+		}
+		if err == nil {
 			err = checkpoint.WriteJSON(filepath.Join(dir, "config.json"), cfg)
 		}
 	}
@@ -203,6 +257,7 @@ func (r *runner[T]) run(ctx context.Context, resume bool, hooks Hooks) (*Summary
 		if err := r.agree(r.restore()); err != nil {
 			return nil, err
 		}
+		r.ckptStep = r.st.Step
 	}
 	if !resume {
 		// The test loss before the first step, so that the test curve starts
@@ -219,23 +274,30 @@ func (r *runner[T]) run(ctx context.Context, resume bool, hooks Hooks) (*Summary
 	r.started = time.Now()
 	base := r.st.Seconds
 	perEpoch := r.loader.BatchesPerEpoch()
-	interrupted := func() error {
+	interrupted := func() (*Summary, error) {
 		r.st.Seconds = base + time.Since(r.started).Seconds()
-		if err := r.save(); err != nil {
-			return err
+		if err := r.agree(r.save()); err != nil {
+			return nil, err
 		}
-		return ErrInterrupted
+		if r.root() {
+			if err := cleanLeftovers(r.dir); err != nil {
+				return nil, err
+			}
+		}
+		s := r.summary()
+		s.Interrupted = true
+		return s, ErrInterrupted
 	}
 	for r.st.Step < r.total {
 		// One process stops here; several ranks vote inside the step, so
 		// that all stop before the same one.
 		stop := ctx.Err() != nil
 		if stop && r.comm.Size() == 1 {
-			return nil, interrupted()
+			return interrupted()
 		}
 		rec, err := r.step(stop)
 		if errors.Is(err, errStop) {
-			return nil, interrupted()
+			return interrupted()
 		}
 		if err != nil {
 			r.log.flush()
@@ -306,6 +368,9 @@ func (r *runner[T]) setup() error {
 	if r.lossKind.Classification() != (r.task == "classification") {
 		return fmt.Errorf("train: --loss %s does not fit %s data; use %s", lossName, r.task, map[bool]string{true: "ce or nll", false: "mse or half-sq"}[r.task == "classification"])
 	}
+	if err := checkMemory[T](cfg, train, r.task); err != nil {
+		return err
+	}
 	if err := r.buildModel(lossName); err != nil {
 		return err
 	}
@@ -318,13 +383,22 @@ func (r *runner[T]) setup() error {
 	if r.opt, err = optim.New[T](cfg.Opt, optim.Common{WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}); err != nil {
 		return err
 	}
-	r.loader = data.NewLoader(train, data.LoaderOptions{BatchSize: cfg.Batch, Seed: cfg.Seed})
+	// A batch larger than the set is the whole set (and BatchesPerEpoch
+	// cannot overflow).
+	r.loader = data.NewLoader(train, data.LoaderOptions{BatchSize: min(cfg.Batch, max(train.Len(), 1)), Seed: cfg.Seed})
 	if err := r.checkShards(); err != nil {
 		return err
 	}
 	r.total = cfg.Steps
 	if r.total == 0 {
-		r.total = cfg.Epochs * r.loader.BatchesPerEpoch()
+		perEpoch := r.loader.BatchesPerEpoch()
+		if cfg.Epochs > math.MaxInt/max(perEpoch, 1) {
+			return fmt.Errorf("train: --epochs %d of %d batches each is more steps than an int holds; ask for fewer epochs, or a number of --steps", cfg.Epochs, perEpoch)
+		}
+		r.total = cfg.Epochs * perEpoch
+	}
+	if r.total < 1 {
+		return fmt.Errorf("train: the run would take no step (--epochs %d, --steps %d, %d batches per epoch); ask for at least one", cfg.Epochs, cfg.Steps, r.loader.BatchesPerEpoch())
 	}
 	if r.rule, err = cfg.rule(r.total); err != nil {
 		return err
@@ -446,9 +520,11 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	r.st.Forwards++
 	r.st.Backwards++
 	if math.IsNaN(trainLoss) || math.IsInf(trainLoss, 0) {
-		return StepRecord{}, fmt.Errorf("train: step %d (epoch %d): the training loss is %v after learning rate %g; "+
-			"the last good checkpoint is in %s (resume with --resume %s), or restart with a smaller --lr-max / --lr0, or --probe fresh",
-			r.st.Step, pos.Epoch, trainLoss, r.st.LR, filepath.Join(r.dir, "checkpoint"), r.dir)
+		return StepRecord{}, r.divergence(fmt.Sprintf("step %d (epoch %d): the training loss is %v after learning rate %g",
+			r.st.Step, pos.Epoch, trainLoss, r.st.LR))
+	}
+	if r.ckptStep == r.st.Step {
+		r.ckptGood = true // the checkpoint's weights give a finite loss
 	}
 	r.opt.Direction(r.u, r.values, r.grads)
 	r.probeReady = false
@@ -562,15 +638,20 @@ func (r *runner[T]) save() error {
 	for _, p := range r.params {
 		if !tensor.AllFinite(p.Value) {
 			r.log.flush()
-			return fmt.Errorf("train: step %d: parameter %q is no longer finite after learning rate %g; "+
-				"the last good checkpoint is in %s; restart with a smaller --lr-max / --lr0, or --probe fresh",
-				r.st.Step, p.Name, r.st.LR, filepath.Join(r.dir, "checkpoint"))
+			return r.divergence(fmt.Sprintf("step %d: parameter %q is no longer finite after learning rate %g", r.st.Step, p.Name, r.st.LR))
 		}
+	}
+	if r.ckptStep == r.st.Step {
+		// The checkpoint holds this step already (an interruption or the
+		// end right after a save): writing it again would make the copy
+		// the previous checkpoint, the one a divergence rolls back to.
+		return r.log.flush()
 	}
 	if err := r.checkReplicas(); err != nil {
 		return err
 	}
 	if !r.root() {
+		r.ckptStep, r.ckptGood = r.st.Step, false
 		return nil // rank 0 writes the checkpoint of all
 	}
 	if r.comm.Size() > 1 {
@@ -586,16 +667,18 @@ func (r *runner[T]) save() error {
 	if err := r.log.flush(); err != nil {
 		return err
 	}
-	if err := checkpoint.Save(filepath.Join(r.dir, "checkpoint"), checkpoint.State[T]{
+	err = checkpoint.Save(checkpointDir(r.dir), checkpoint.State[T]{
 		Step:      int64(r.st.Step),
 		Params:    r.params,
 		Meta:      map[string]string{"model": r.cfg.Model, "data": r.cfg.Data},
 		Optimizer: r.opt.State(),
 		Rule:      ruleAndLoop{Rule: r.rule.State(), Trainer: r.st},
 		Config:    r.cfg,
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
+	r.ckptStep, r.ckptGood = r.st.Step, false
 	if r.cfgDirty {
 		// A resumed run with a new length (ResumeWith): config.json follows
 		// the checkpoint's copy, written just above.
@@ -656,19 +739,12 @@ func (r *runner[T]) finish() (*Summary, error) {
 	if err := r.save(); err != nil {
 		return nil, err
 	}
-	s := &Summary{
-		Steps: r.st.Step, Epochs: float64(r.st.Step) / float64(r.loader.BatchesPerEpoch()),
-		WallSeconds: r.st.Seconds, FinalLR: r.st.LR, Fallbacks: r.st.Fallbacks,
-		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
-		RunDir: r.dir, Rule: r.rule.Name(), Params: nn.NumParams(r.params),
+	if r.root() {
+		if err := cleanLeftovers(r.dir); err != nil {
+			return nil, err
+		}
 	}
-	if r.st.Step > 0 {
-		s.Estimated = float64(r.st.Estimated) / float64(r.st.Step)
-	}
-	s.TrainLoss = r.log.recentLoss()
-	if ev, ok := r.log.lastEpoch(); ok {
-		s.TestLoss, s.TestAccuracy = ev.TestLoss, ev.TestAccuracy
-	}
+	s := r.summary()
 	if r.cfg.Model == "charmlp" {
 		s.Samples = r.sample(r.cfg.Samples, 60)
 	}
@@ -685,4 +761,51 @@ func (r *runner[T]) finish() (*Summary, error) {
 		return s, fmt.Errorf("train: the run finished but its charts failed: %w", err)
 	}
 	return s, nil
+}
+
+// summary reports the run as it stands.
+func (r *runner[T]) summary() *Summary {
+	s := &Summary{
+		Steps: r.st.Step, Epochs: float64(r.st.Step) / float64(r.loader.BatchesPerEpoch()),
+		WallSeconds: r.st.Seconds, FinalLR: r.st.LR, Fallbacks: r.st.Fallbacks,
+		Forwards: r.st.Forwards, Replays: r.st.Replays, Backwards: r.st.Backwards, Jets: r.st.Jets,
+		RunDir: r.dir, Rule: r.rule.Name(), Params: nn.NumParams(r.params),
+		TrainLoss: Num(r.log.recentLoss()), TestLoss: Num(math.NaN()),
+	}
+	if r.st.Step > 0 {
+		s.Estimated = float64(r.st.Estimated) / float64(r.st.Step)
+	}
+	if ev, ok := r.log.lastEpoch(); ok {
+		s.TestLoss, s.TestAccuracy = ev.TestLoss, ev.TestAccuracy
+	}
+	return s
+}
+
+// divergence is the error for a run whose loss or weights stopped being
+// finite, as what says. A checkpoint whose own weights gave the non-finite
+// loss is not good: it is rolled back to the previous one first. The
+// message names the checkpoint that remains, or says there is none.
+func (r *runner[T]) divergence(what string) error {
+	dir := checkpointDir(r.dir)
+	if r.ckptStep >= 0 && !r.ckptGood {
+		m, ok, err := checkpoint.Rollback(dir)
+		if err != nil {
+			return fmt.Errorf("train: %s; the checkpoint of step %d gives it, and returning to the one before failed: %w", what, r.ckptStep, err)
+		}
+		r.ckptStep, r.ckptGood = -1, false
+		if ok {
+			r.ckptStep, r.ckptGood = int(m.Step), true
+		}
+	}
+	advice := "a smaller --lr"
+	if strings.HasPrefix(r.cfg.LR, "gen") {
+		advice = "a smaller --lr-max or --lr0"
+		if r.cfg.Probe != "fresh" {
+			advice += ", or --probe fresh"
+		}
+	}
+	if r.ckptStep < 0 {
+		return fmt.Errorf("train: %s; no checkpoint precedes it, so there is nothing to resume: start again with --overwrite --out %s and %s", what, r.dir, advice)
+	}
+	return fmt.Errorf("train: %s; the last good checkpoint, of step %d, is in %s (--resume %s continues from it); or start again with --overwrite --out %s and %s", what, r.ckptStep, dir, r.dir, r.dir, advice)
 }

@@ -399,7 +399,7 @@ func TestFlagValuesThatWouldPanicAreErrors(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	for _, c := range []Config{
 		{WeightDecay: -0.5}, {ClipNorm: -2}, {FallbackLR: -1}, {FallbackLR: nan}, {LRMin: inf},
-		{Gamma: &nan}, {CheckpointEvery: -1}, {ProbeFactor: inf},
+		{Gamma: &nan}, {CheckpointEvery: -1}, {ProbeFactor: inf}, {Threads: -1},
 	} {
 		if err := c.Defaults().Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted it", c)

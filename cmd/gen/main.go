@@ -16,7 +16,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/genopt/gen/train"
 )
 
 const usage = `gen — learning-rate-free training with the generalized Newton's method
@@ -43,14 +46,27 @@ func run(args []string) int {
 		}
 		return 0
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// SIGINT and SIGTERM cancel the context; the command stops at its next
+	// safe point (train: after writing the checkpoint) and the exit status
+	// says which signal stopped it, as a shell's does: 128 + its number.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var caught atomic.Int32
+	go func() {
+		if s, ok := (<-sigs).(syscall.Signal); ok {
+			caught.Store(int32(s))
+		}
+		cancel()
+	}()
 	var err error
 	switch args[0] {
 	case "train":
 		err = cmdTrain(ctx, args[1:])
 	case "probe":
-		err = cmdProbe(args[1:])
+		err = cmdProbe(ctx, args[1:])
 	case "plot":
 		err = cmdPlot(args[1:])
 	case "compare":
@@ -68,5 +84,18 @@ func run(args []string) int {
 		return 2
 	}
 	fmt.Fprintln(os.Stderr, "gen:", err)
+	if errors.Is(err, train.ErrInterrupted) || errors.Is(err, context.Canceled) {
+		return interruptedStatus(caught.Load())
+	}
 	return 1
+}
+
+// interruptedStatus is the exit status of a command stopped by the signal
+// sig: 128 + its number (130 for SIGINT, 143 for SIGTERM), 130 when none
+// was recorded.
+func interruptedStatus(sig int32) int {
+	if sig <= 0 {
+		return 128 + int(syscall.SIGINT)
+	}
+	return 128 + int(sig)
 }

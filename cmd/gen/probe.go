@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"github.com/genopt/gen/train"
 )
 
-func cmdProbe(args []string) error {
+func cmdProbe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gen probe", flag.ContinueOnError)
 	var cfg train.Config
 	configFlags(fs, &cfg)
@@ -38,7 +39,7 @@ func cmdProbe(args []string) error {
 		// probe/ package when run from the repository root.
 		opts.Out = filepath.Join("runs", "probe-"+time.Now().Format("20060102-150405"))
 	}
-	res, err := train.Probe(cfg, opts)
+	res, err := train.ProbeContext(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}

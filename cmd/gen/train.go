@@ -24,6 +24,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 	configFlags(fs, &cfg)
 	out := fs.String("out", "", "run directory (default runs/YYYYMMDD-HHMMSS)")
 	resume := fs.String("resume", "", "continue the run in this directory from its checkpoint; accepts --epochs/--steps (the new length in all), --threads, --checkpoint-every, --data-dir, --json, --quiet and refuses flags that would change the run")
+	overwrite := fs.Bool("overwrite", false, "let --out replace the run it holds (a gen run directory only: one with config.json)")
 	asJSON := fs.Bool("json", false, "print the final summary as one JSON object on stdout")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {
@@ -37,6 +38,9 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return fmt.Errorf("train: unexpected argument %q (flags start with --)", fs.Arg(0))
 	}
 	setHidden(fs, &cfg)
+	if *overwrite && *resume != "" {
+		return fmt.Errorf("train: --overwrite starts a run afresh and --resume continues one; give one of them")
+	}
 	hooks, done := progress(*quiet || *asJSON)
 	var sum *train.Summary
 	var err error
@@ -52,13 +56,16 @@ func cmdTrain(ctx context.Context, args []string) error {
 		if dir == "" {
 			dir = filepath.Join("runs", time.Now().Format("20060102-150405"))
 		}
-		sum, err = train.Run(ctx, cfg, dir, hooks)
+		sum, err = train.Start(ctx, cfg, dir, train.Options{Overwrite: *overwrite}, hooks)
 	}
 	done()
 	if err = endDist(err); err != nil {
-		if errors.Is(err, train.ErrInterrupted) {
-			fmt.Fprintln(os.Stderr, "gen:", err)
-			return nil
+		if errors.Is(err, train.ErrInterrupted) && *asJSON && sum != nil && dist.WorldRank() == 0 {
+			// The summary of the steps done, marked "interrupted": true;
+			// the exit status (130, 143) says the run did not finish.
+			if jerr := json.NewEncoder(os.Stdout).Encode(sum); jerr != nil {
+				return jerr
+			}
 		}
 		return err
 	}
@@ -69,7 +76,7 @@ func cmdTrain(ctx context.Context, args []string) error {
 		return json.NewEncoder(os.Stdout).Encode(sum)
 	}
 	fmt.Printf("steps %d (%.2f epochs) in %.1f s, rule %s\n", sum.Steps, sum.Epochs, sum.WallSeconds, sum.Rule)
-	fmt.Printf("train loss %.4f   test loss %.4f", sum.TrainLoss, float64(sum.TestLoss))
+	fmt.Printf("train loss %.4f   test loss %.4f", float64(sum.TrainLoss), float64(sum.TestLoss))
 	if sum.TestAccuracy != nil {
 		fmt.Printf("   test accuracy %.2f %%", 100**sum.TestAccuracy)
 	}
