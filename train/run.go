@@ -119,9 +119,17 @@ func Start(ctx context.Context, cfg Config, outDir string, opts Options, hooks H
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Dist != "none" && dist.WorldRank() != 0 {
-		// Rank 0 alone owns (checks, locks, writes) the run directory.
-		return dispatch(ctx, cfg, outDir, false, opts.Overwrite, hooks)
+	if cfg.Dist != "none" {
+		// Rank 0 alone owns (checks, locks, writes) the run directory; when
+		// it refuses the directory, the others stop at their first
+		// collective (--dist-timeout).
+		comm, err := openComm(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if comm.Rank() != 0 {
+			return dispatch(ctx, cfg, outDir, false, opts.Overwrite, hooks)
+		}
 	}
 	if err := checkOut(outDir, opts.Overwrite); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -161,7 +162,8 @@ func TestDistFaults(t *testing.T) {
 
 // TestDistInterrupt: SIGTERM on rank 0 alone stops both ranks before the
 // same step (rank 0's vote travels in the gradient all-reduce): the job
-// exits cleanly with a checkpoint, and resuming finishes the run.
+// exits with SIGTERM's status 143 (an interrupted run did not finish) and a
+// checkpoint, and resuming finishes the run.
 func TestDistInterrupt(t *testing.T) {
 	gen := mpiBin(t)
 	dir := filepath.Join(t.TempDir(), "run")
@@ -172,8 +174,9 @@ func TestDistInterrupt(t *testing.T) {
 	if err := syscall.Kill(rankPID(t, job.Process.Pid, 0), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := job.Wait(); err != nil {
-		t.Fatalf("the interrupted job failed: %v\n%s", err, out.String())
+	var exit *exec.ExitError
+	if err := job.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 143 {
+		t.Fatalf("the interrupted job ended with %v, want exit status 143\n%s", err, out.String())
 	}
 	if got := strings.Count(out.String(), "interrupted"); got != 2 {
 		t.Errorf("%d ranks say they were interrupted, want 2:\n%s", got, out.String())
