@@ -1,0 +1,109 @@
+package ad
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/genopt/gen/internal/kernel"
+	"github.com/genopt/gen/tensor"
+)
+
+// TestConv2DBatchGradient checks the weight and bias gradients of a batch
+// spanning several gradient groups (convGroup images each, the last one
+// partial) against the definition: the loss Σ r ⊙ conv(x, W, b) is linear
+// in W, so ∂/∂W[k] = Σ r ⊙ conv(x, e_k, 0) with e_k the k-th unit filter
+// (naiveConv, float64), and ∂/∂b[o] = Σ_{n,i,j} r[n,o,i,j].
+func TestConv2DBatchGradient(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	n := 2*convGroup + 3
+	x, w, b := randTensor(r, n, 2, 6, 5), randTensor(r, 3, 2, 3, 2), randTensor(r, 3)
+	const stride, pad = 1, 1
+	wv, bv := NewParam("w", w), NewParam("b", b)
+	tape := &Tape[float64]{}
+	y := Conv2D(tape, tape.Const(x), wv, bv, stride, pad)
+	rt := randTensor(r, y.Shape()...)
+	ZeroGrad([]*Var[float64]{wv, bv})
+	tape.Backward(Sum(tape, Mul(tape, y, tape.Const(rt))))
+
+	dot := func(a []float64) float64 {
+		s := 0.0
+		for i, v := range a {
+			s += v * rt.Data()[i]
+		}
+		return s
+	}
+	for k := range w.Len() {
+		e := tensor.New[float64](w.Shape()...)
+		e.Data()[k] = 1
+		want := dot(naiveConv(x, e, nil, stride, pad))
+		if got := wv.Grad.Data()[k]; math.Abs(got-want) > 1e-10*(1+math.Abs(want)) {
+			t.Errorf("W̄[%d] = %v, want %v (batch %d)", k, got, want, n)
+		}
+	}
+	l := y.Value.Dim(2) * y.Value.Dim(3)
+	for o := range b.Len() {
+		want := 0.0
+		for img := range n {
+			for _, v := range rt.Data()[(img*3+o)*l : (img*3+o+1)*l] {
+				want += v
+			}
+		}
+		if got := bv.Grad.Data()[o]; math.Abs(got-want) > 1e-10*(1+math.Abs(want)) {
+			t.Errorf("b̄[%d] = %v, want %v (batch %d)", o, got, want, n)
+		}
+	}
+}
+
+// TestConv2DThreadInvariance: the forward values, every gradient and the
+// jet of a convolution (float32, a batch of several gradient groups) are
+// the same bits whatever the thread count that spreads the images.
+func TestConv2DThreadInvariance(t *testing.T) {
+	defer kernel.SetThreads(0)
+	r := rand.New(rand.NewPCG(10, 11))
+	fill := func(shape ...int) *tensor.Tensor[float32] {
+		v := tensor.New[float32](shape...)
+		for i := range v.Data() {
+			v.Data()[i] = float32(r.NormFloat64())
+		}
+		return v
+	}
+	n := 3*convGroup + 5
+	x, w, b := NewParam("x", fill(n, 3, 9, 8)), NewParam("w", fill(4, 3, 3, 3)), NewParam("b", fill(4))
+	params := []*Var[float32]{x, w, b}
+	dirs := []*tensor.Tensor[float32]{fill(n, 3, 9, 8), fill(4, 3, 3, 3), fill(4)}
+	rt := fill(n, 4, 5, 4) // stride 2, padding 1: 5×4 outputs from 9×8
+	type result struct {
+		y, gx, gw, gb []float32
+		jet           [3]float64
+	}
+	run := func(threads int) result {
+		kernel.SetThreads(threads)
+		tape := &Tape[float32]{}
+		y := Conv2D(tape, x, w, b, 2, 1)
+		f := Sum(tape, Mul(tape, Activate(tape, y, Act{Kind: Tanh}), tape.Const(rt)))
+		ZeroGrad(params)
+		tape.Backward(f)
+		var res result
+		res.y = slices.Clone(y.Value.Data())
+		res.gx, res.gw, res.gb = slices.Clone(x.Grad.Data()), slices.Clone(w.Grad.Data()), slices.Clone(b.Grad.Data())
+		res.jet[0], res.jet[1], res.jet[2] = tape.Jet(f, params, dirs, Hessian)
+		return res
+	}
+	want := run(1)
+	for _, threads := range []int{2, 3, 5} {
+		got := run(threads)
+		for _, c := range []struct {
+			name      string
+			got, want []float32
+		}{{"y", got.y, want.y}, {"x̄", got.gx, want.gx}, {"W̄", got.gw, want.gw}, {"b̄", got.gb, want.gb}} {
+			if !slices.Equal(c.got, c.want) {
+				t.Errorf("%d threads: %s differs from one thread's", threads, c.name)
+			}
+		}
+		if got.jet != want.jet {
+			t.Errorf("%d threads: jet (f, ∇f·u, uᵀHu) = %v, one thread %v", threads, got.jet, want.jet)
+		}
+	}
+}
