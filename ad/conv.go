@@ -100,8 +100,8 @@ const (
 // conv2DOp keeps, per part of the batch (kernel.ParallelFor), the scratch
 // of one image: its unfolded input P, an unfolded tangent and the unfolded
 // input gradient (CKK×L each). The weight and bias gradients of each group
-// of convGroup images go to wpart (groups×OC×CKK) and bpart (groups×OC)
-// before they are summed into W̄ and b̄.
+// of convGroup images go to wpart (groups×CKK×OC, transposed) and bpart
+// (groups×OC) before they are summed into W̄ and b̄.
 type conv2DOp[T Float] struct {
 	g            convGeom
 	parts        []convScratch[T]
@@ -193,8 +193,12 @@ func (op *conv2DOp[T]) VJP(y *Var[T]) {
 	if w := y.in[1]; w.needsGrad {
 		gw, wsz := w.Grad.Data(), g.oc*g.ckk
 		for grp := range groups {
-			for i, v := range op.wpart[grp*wsz : (grp+1)*wsz] {
-				gw[i] += v
+			wt := op.wpart[grp*wsz : (grp+1)*wsz] // W̄ᵀ of the group, CKK×OC
+			for o := range g.oc {
+				row := gw[o*g.ckk : (o+1)*g.ckk]
+				for k := range row {
+					row[k] += wt[k*g.oc+o]
+				}
 			}
 		}
 	}
@@ -234,7 +238,9 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 		yn := y.Grad.Data()[n*out : (n+1)*out]
 		if w.needsGrad {
 			im2col(s.cols, g.l, x.Value.Data()[n*in:(n+1)*in], &one)
-			kernel.GemmOneThread(false, true, g.oc, g.ckk, g.l, 1, yn, g.l, s.cols, g.l, b2f[T](n > lo), wp, g.ckk)
+			// W̄ᵀ = P·Ȳᵀ (CKK×OC): the kernel reads P in place and packs
+			// only the smaller Ȳ.
+			kernel.GemmOneThread(false, true, g.ckk, g.oc, g.l, 1, s.cols, g.l, yn, g.l, b2f[T](n > lo), wp, g.oc)
 		}
 		if hasB {
 			for o := range g.oc {
