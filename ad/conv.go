@@ -363,8 +363,12 @@ func im2col[T Float](dst []T, ld int, x []T, g *convGeom) {
 							continue
 						}
 						xr := xc[ih*g.w : (ih+1)*g.w]
-						clear(row[:lo])
-						clear(row[hi:])
+						if lo > 0 {
+							clear(row[:lo])
+						}
+						if hi < ow {
+							clear(row[hi:])
+						}
 						if s == 1 {
 							copy(row[lo:hi], xr[lo+off:hi+off])
 						} else {
@@ -405,6 +409,7 @@ func col2imAdd[T Float](dx, cols []T, ld int, g *convGeom) {
 						row := src[i*ow+lo : i*ow+hi]
 						if s == 1 {
 							d := xr[lo+off : hi+off]
+							d = d[:len(row)] // drops the bounds checks below
 							for j, v := range row {
 								d[j] += v
 							}
