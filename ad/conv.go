@@ -466,6 +466,10 @@ func (op *maxPoolOp[T]) Forward(y *Var[T]) {
 	op.arg = resize(op.arg, len(out))
 	arg := op.arg
 	hw, w, k, s := g.h*g.w, g.w, g.kh, g.stride
+	if k == 2 && s == 2 {
+		maxPool2x2(out, arg, x, &g)
+		return
+	}
 	o := 0
 	for plane := range g.n * g.c {
 		base := plane * hw
@@ -488,6 +492,42 @@ func (op *maxPoolOp[T]) Forward(y *Var[T]) {
 				out[o], arg[o] = best, base+bi
 				o++
 			}
+		}
+	}
+}
+
+// maxPool2x2 is Forward for 2×2 windows with stride 2 (the common case),
+// the window unrolled: the same maxima, and the same argmax at ties (the
+// first of a, b, c, d in row-major order).
+func maxPool2x2[T Float](out []T, arg []int, x []T, g *convGeom) {
+	hw, w, oh, ow := g.h*g.w, g.w, g.oh, g.ow
+	o := 0
+	for plane := range g.n * g.c {
+		base := plane * hw
+		for i := range oh {
+			r0 := x[base+2*i*w : base+2*i*w+2*ow]
+			r1 := x[base+(2*i+1)*w : base+(2*i+1)*w+2*ow]
+			orow, arow := out[o:o+ow], arg[o:o+ow]
+			first := base + 2*i*w
+			for j := range orow {
+				a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+				best, bi := a, first+2*j
+				// Branch-free updates, as in Forward.
+				if b > best {
+					bi = first + 2*j + 1
+				}
+				best = max(best, b)
+				if c > best {
+					bi = first + w + 2*j
+				}
+				best = max(best, c)
+				if d > best {
+					bi = first + w + 2*j + 1
+				}
+				best = max(best, d)
+				orow[j], arow[j] = best, bi
+			}
+			o += ow
 		}
 	}
 }

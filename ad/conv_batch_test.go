@@ -107,3 +107,45 @@ func TestConv2DThreadInvariance(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPool2x2 checks the unrolled 2×2, stride-2 pooling against the
+// definition on data full of ties, odd sizes included (the last row and
+// column dropped): the maximum, and the gradient routed to the first
+// maximum of each window in row-major order.
+func TestMaxPool2x2(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	const n, c, h, w = 3, 2, 7, 6
+	xt := tensor.New[float64](n, c, h, w)
+	for i := range xt.Data() {
+		xt.Data()[i] = float64(r.IntN(3))
+	}
+	x := NewParam("x", xt)
+	tape := &Tape[float64]{}
+	y := MaxPool2D(tape, x, 2, 2)
+	ZeroGrad([]*Var[float64]{x})
+	tape.Backward(Sum(tape, y))
+	oh, ow := h/2, w/2
+	wantGrad := make([]float64, xt.Len())
+	for plane := range n * c {
+		for i := range oh {
+			for j := range ow {
+				best, bi := math.Inf(-1), -1
+				for p := range 2 {
+					for q := range 2 {
+						k := plane*h*w + (2*i+p)*w + 2*j + q
+						if xt.Data()[k] > best {
+							best, bi = xt.Data()[k], k
+						}
+					}
+				}
+				if got := y.Value.Data()[(plane*oh+i)*ow+j]; got != best {
+					t.Fatalf("plane %d window (%d,%d): max %v, want %v", plane, i, j, got, best)
+				}
+				wantGrad[bi]++
+			}
+		}
+	}
+	if !slices.Equal(x.Grad.Data(), wantGrad) {
+		t.Errorf("gradient %v, want %v (the first maximum of each window)", x.Grad.Data(), wantGrad)
+	}
+}
