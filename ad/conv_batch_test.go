@@ -149,3 +149,29 @@ func TestMaxPool2x2(t *testing.T) {
 		t.Errorf("gradient %v, want %v (the first maximum of each window)", x.Grad.Data(), wantGrad)
 	}
 }
+
+// TestBackwardStaleGradient: Backward zeroes each gradient just before the
+// first rule adds to it; a recorded value with no consumer on the way to
+// the output (here b, used only by a later output) must still count as a
+// zero gradient, not as what an earlier Backward left in its buffer.
+func TestBackwardStaleGradient(t *testing.T) {
+	p := NewParam("p", tensor.FromSlice([]float64{1, -2}, 2))
+	tape := &Tape[float64]{}
+	a := Scale(tape, p, 2)
+	b := Scale(tape, p, 3)
+	f := Sum(tape, a)
+	g := Sum(tape, b)
+	ZeroGrad([]*Var[float64]{p})
+	tape.Backward(g) // leaves b's gradient at 1
+	if got := p.Grad.Data(); !slices.Equal(got, []float64{3, 3}) {
+		t.Fatalf("∂Σ3p/∂p = %v, want [3 3]", got)
+	}
+	ZeroGrad([]*Var[float64]{p})
+	tape.Backward(f)
+	if got := p.Grad.Data(); !slices.Equal(got, []float64{2, 2}) {
+		t.Errorf("∂Σ2p/∂p = %v, want [2 2] (a stale gradient of an unused value leaked in)", got)
+	}
+	if got := b.Grad.Data(); !slices.Equal(got, []float64{0, 0}) {
+		t.Errorf("gradient of the unused value b = %v, want zeros", got)
+	}
+}
