@@ -452,26 +452,54 @@ func MaxPool2D[T Float](t *Tape[T], x *Var[T], k, stride int) *Var[T] {
 }
 
 // maxPoolOp caches, for every output element, the index into x of the
-// window's maximum.
+// window's maximum. x, out and per (planes per part) hold the arguments of
+// the forward pass while Range splits it over the threads.
 type maxPoolOp[T Float] struct {
-	g   convGeom
-	arg []int
+	g      convGeom
+	arg    []int
+	x, out []T
+	per    int
 }
 
 func (*maxPoolOp[T]) Name() string { return "MaxPool2D" }
 
 func (op *maxPoolOp[T]) Forward(y *Var[T]) {
+	g := &op.g
+	op.x, op.out = y.in[0].Value.Data(), y.Value.Data()
+	op.arg = resize(op.arg, len(op.out))
+	planes := g.n * g.c
+	// Parts of whole planes of at least elemChunk input elements each.
+	per := max(1, elemChunk/(g.h*g.w))
+	if parts := planes / per; parts >= 2 && kernel.Threads() >= 2 {
+		op.per = per
+		kernel.ParallelFor(parts, parts, op)
+	} else {
+		op.planes(0, planes)
+	}
+	op.x, op.out = nil, nil
+}
+
+// Range pools the planes of the parts [lo, hi) of op.per planes (the last
+// part takes the rest).
+func (op *maxPoolOp[T]) Range(_, lo, hi int) {
+	end := hi * op.per
+	if planes := op.g.n * op.g.c; end+op.per > planes {
+		end = planes
+	}
+	op.planes(lo*op.per, end)
+}
+
+// planes pools the planes [lo, hi) of x (plane = image·C + channel).
+func (op *maxPoolOp[T]) planes(lo, hi int) {
 	g := op.g // a local copy: the loops below keep its fields in registers
-	x, out := y.in[0].Value.Data(), y.Value.Data()
-	op.arg = resize(op.arg, len(out))
-	arg := op.arg
+	x, out, arg := op.x, op.out, op.arg
 	hw, w, k, s := g.h*g.w, g.w, g.kh, g.stride
 	if k == 2 && s == 2 {
-		maxPool2x2(out, arg, x, &g)
+		maxPool2x2(out, arg, x, &g, lo, hi)
 		return
 	}
-	o := 0
-	for plane := range g.n * g.c {
+	o := lo * g.oh * g.ow
+	for plane := lo; plane < hi; plane++ {
 		base := plane * hw
 		xp := x[base : base+hw]
 		for i := range g.oh {
@@ -496,13 +524,13 @@ func (op *maxPoolOp[T]) Forward(y *Var[T]) {
 	}
 }
 
-// maxPool2x2 is Forward for 2×2 windows with stride 2 (the common case),
+// maxPool2x2 is planes for 2×2 windows with stride 2 (the common case),
 // the window unrolled: the same maxima, and the same argmax at ties (the
 // first of a, b, c, d in row-major order).
-func maxPool2x2[T Float](out []T, arg []int, x []T, g *convGeom) {
+func maxPool2x2[T Float](out []T, arg []int, x []T, g *convGeom, lo, hi int) {
 	hw, w, oh, ow := g.h*g.w, g.w, g.oh, g.ow
-	o := 0
-	for plane := range g.n * g.c {
+	o := lo * oh * ow
+	for plane := lo; plane < hi; plane++ {
 		base := plane * hw
 		for i := range oh {
 			r0 := x[base+2*i*w : base+2*i*w+2*ow]

@@ -175,3 +175,61 @@ func TestBackwardStaleGradient(t *testing.T) {
 		t.Errorf("gradient of the unused value b = %v, want zeros", got)
 	}
 }
+
+// TestElementwiseThreads: activations and max pooling large enough to be
+// split over the threads (several chunks of elemChunk elements, the last
+// one partial) give the definition's values and gradients, the same bits
+// at every thread count.
+func TestElementwiseThreads(t *testing.T) {
+	defer kernel.SetThreads(0)
+	r := rand.New(rand.NewPCG(14, 15))
+	const n, c, h, w = 4, 16, 61, 40 // 156 160 elements: two chunks and a rest; 64 planes
+	x := NewParam("x", randTensor(r, n, c, h, w))
+	rt := randTensor(r, n, c, h/2, w/2)
+	for _, kind := range []ActKind{ReLU, Tanh} {
+		var first []float64
+		for _, threads := range []int{1, 2, 3} {
+			kernel.SetThreads(threads)
+			tape := &Tape[float64]{}
+			a := Activate(tape, x, Act{Kind: kind})
+			y := MaxPool2D(tape, a, 2, 2)
+			ZeroGrad([]*Var[float64]{x})
+			tape.Backward(Sum(tape, Mul(tape, y, tape.Const(rt))))
+			// The definition: σ elementwise, the first maximum of each
+			// window, the gradient routed to it times σ'.
+			want := make([]float64, x.Value.Len())
+			for plane := range n * c {
+				for i := range h / 2 {
+					for j := range w / 2 {
+						best, bi := math.Inf(-1), -1
+						for p := range 2 {
+							for q := range 2 {
+								k := plane*h*w + (2*i+p)*w + 2*j + q
+								v, _, _ := Act{Kind: kind}.Eval(x.Value.Data()[k])
+								if v > best {
+									best, bi = v, k
+								}
+							}
+						}
+						o := (plane*(h/2)+i)*(w/2) + j
+						if got := y.Value.Data()[o]; math.Abs(got-best) > 1e-15 {
+							t.Fatalf("%v, %d threads: output %d = %v, want %v", kind, threads, o, got, best)
+						}
+						_, d, _ := Act{Kind: kind}.Eval(x.Value.Data()[bi])
+						want[bi] = d * rt.Data()[o]
+					}
+				}
+			}
+			for k, g := range x.Grad.Data() {
+				if math.Abs(g-want[k]) > 1e-15 {
+					t.Fatalf("%v, %d threads: x̄[%d] = %v, want %v", kind, threads, k, g, want[k])
+				}
+			}
+			if first == nil {
+				first = slices.Clone(x.Grad.Data())
+			} else if !slices.Equal(first, x.Grad.Data()) {
+				t.Errorf("%v: x̄ at %d threads differs from one thread's", kind, threads)
+			}
+		}
+	}
+}
