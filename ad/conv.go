@@ -112,8 +112,9 @@ type conv2DOp[T Float] struct {
 	curv bool
 }
 
-// convScratch is one thread's scratch.
-type convScratch[T Float] struct{ cols, tcols, gcols []T }
+// convScratch is one thread's scratch; wide holds products in the wide
+// layout (see colWidth), OC×L' or 2·OC×L'.
+type convScratch[T Float] struct{ cols, tcols, gcols, wide []T }
 
 func (*conv2DOp[T]) Name() string { return "Conv2D" }
 
@@ -154,16 +155,21 @@ func (op *conv2DOp[T]) Forward(y *Var[T]) { op.spread(convForward, y, false, op.
 // forwardImage: Y_n = W·P_n (+ b, per row).
 func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
 	g, y := &op.g, op.y
-	in, out := g.c*g.h*g.w, g.oc*g.l
-	one := *g
-	one.n = 1
-	s.cols = resize(s.cols, g.ckk*g.l)
-	im2col(s.cols, g.l, y.in[0].Value.Data()[n*in:(n+1)*in], &one)
+	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
+	s.cols = resize(s.cols, g.ckk*cw)
+	unfold(s.cols, y.in[0].Value.Data()[n*in:(n+1)*in], g)
 	yn := y.Value.Data()[n*out : (n+1)*out]
-	kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 1, y.in[1].Value.Data(), g.ckk, s.cols, g.l, 0, yn, g.l)
-	if len(y.in) == 3 {
-		addRowBias(yn, g.l, y.in[2].Value.Data())
+	dst := yn
+	if cw != g.l {
+		s.wide = resize(s.wide, g.oc*cw)
+		dst = s.wide
 	}
+	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, y.in[1].Value.Data(), g.ckk, s.cols, cw, 0, dst, cw)
+	var bias []T
+	if len(y.in) == 3 {
+		bias = y.in[2].Value.Data()
+	}
+	place(yn, dst, bias, g)
 }
 
 // addRowBias adds bias[o] to row o of the matrix m (rows of length l).
@@ -218,29 +224,33 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 	g, y := &op.g, op.y
 	x, w := y.in[0], y.in[1]
 	hasB := len(y.in) == 3 && y.in[2].needsGrad
-	in, out, wsz := g.c*g.h*g.w, g.oc*g.l, g.oc*g.ckk
-	one := *g
-	one.n = 1
+	in, out, wsz, cw := g.c*g.h*g.w, g.oc*g.l, g.oc*g.ckk, g.colWidth()
 	var wp, bp []T
 	if w.needsGrad {
 		wp = op.wpart[grp*wsz : (grp+1)*wsz]
-		s.cols = resize(s.cols, g.ckk*g.l)
+		s.cols = resize(s.cols, g.ckk*cw)
 	}
 	if hasB {
 		bp = op.bpart[grp*g.oc : (grp+1)*g.oc]
 		clear(bp)
 	}
 	if x.needsGrad {
-		s.gcols = resize(s.gcols, g.ckk*g.l)
+		s.gcols = resize(s.gcols, g.ckk*cw)
 	}
 	lo, hi := grp*convGroup, min((grp+1)*convGroup, g.n)
 	for n := lo; n < hi; n++ {
 		yn := y.Grad.Data()[n*out : (n+1)*out]
+		yw := yn // Ȳ_n in the layout of the unfolded input, OC×cw
+		if cw != g.l {
+			s.wide = resize(s.wide, g.oc*cw)
+			yw = s.wide
+			widen(yw, yn, g)
+		}
 		if w.needsGrad {
-			im2col(s.cols, g.l, x.Value.Data()[n*in:(n+1)*in], &one)
 			// W̄ᵀ = P·Ȳᵀ (CKK×OC): the kernel reads P in place and packs
 			// only the smaller Ȳ.
-			kernel.GemmOneThread(false, true, g.ckk, g.oc, g.l, 1, s.cols, g.l, yn, g.l, b2f[T](n > lo), wp, g.oc)
+			unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
+			kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
 		}
 		if hasB {
 			for o := range g.oc {
@@ -248,8 +258,8 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 			}
 		}
 		if x.needsGrad {
-			kernel.GemmOneThread(true, false, g.ckk, g.l, g.oc, 1, w.Value.Data(), g.ckk, yn, g.l, 0, s.gcols, g.l)
-			col2imAdd(x.Grad.Data()[n*in:(n+1)*in], s.gcols, g.l, &one)
+			kernel.GemmOneThread(true, false, g.ckk, cw, g.oc, 1, w.Value.Data(), g.ckk, yw, cw, 0, s.gcols, cw)
+			foldAdd(x.Grad.Data()[n*in:(n+1)*in], s.gcols, g)
 		}
 	}
 }
@@ -270,59 +280,167 @@ func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	g, y, curv := &op.g, op.y, op.curv
 	x, w := y.in[0], y.in[1]
-	in, out := g.c*g.h*g.w, g.oc*g.l
-	one := *g
-	one.n = 1
+	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
 	top := y.d1.Data()[n*out : (n+1)*out] // Ẏ_n and Ÿ_n, OC×L each
 	var bot []T
 	if y.d2 != nil {
 		bot = y.d2.Data()[n*out : (n+1)*out]
 	}
+	wtop, wbot := top, bot // the products, OC×cw each
+	if cw != g.l {
+		s.wide = resize(s.wide, 2*g.oc*cw)
+		wtop, wbot = s.wide[:g.oc*cw], s.wide[g.oc*cw:]
+	}
 	wv := w.Value.Data()
 	wrote1, wrote2 := false, false
 	if x.hasD1 {
-		s.tcols = resize(s.tcols, g.ckk*g.l)
-		im2col(s.tcols, g.l, x.d1.Data()[n*in:(n+1)*in], &one)
-		kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 1, wv, g.ckk, s.tcols, g.l, 0, top, g.l)
+		s.tcols = resize(s.tcols, g.ckk*cw)
+		unfold(s.tcols, x.d1.Data()[n*in:(n+1)*in], g)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, 0, wtop, cw)
 		wrote1 = true
 		if curv && w.hasD1 {
-			kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 2, w.d1.Data(), g.ckk, s.tcols, g.l, 0, bot, g.l)
+			kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 2, w.d1.Data(), g.ckk, s.tcols, cw, 0, wbot, cw)
 			wrote2 = true
 		}
 	}
 	if x.hasD2 {
-		s.tcols = resize(s.tcols, g.ckk*g.l)
-		im2col(s.tcols, g.l, x.d2.Data()[n*in:(n+1)*in], &one)
-		kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 1, wv, g.ckk, s.tcols, g.l, b2f[T](wrote2), bot, g.l)
+		s.tcols = resize(s.tcols, g.ckk*cw)
+		unfold(s.tcols, x.d2.Data()[n*in:(n+1)*in], g)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, b2f[T](wrote2), wbot, cw)
 		wrote2 = true
 	}
 	if w.hasD1 || w.hasD2 {
-		s.cols = resize(s.cols, g.ckk*g.l)
-		im2col(s.cols, g.l, x.Value.Data()[n*in:(n+1)*in], &one)
+		s.cols = resize(s.cols, g.ckk*cw)
+		unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
 	}
 	if w.hasD1 {
-		kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 1, w.d1.Data(), g.ckk, s.cols, g.l, b2f[T](wrote1), top, g.l)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d1.Data(), g.ckk, s.cols, cw, b2f[T](wrote1), wtop, cw)
 		wrote1 = true
 	}
 	if w.hasD2 {
-		kernel.GemmOneThread(false, false, g.oc, g.l, g.ckk, 1, w.d2.Data(), g.ckk, s.cols, g.l, b2f[T](wrote2), bot, g.l)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d2.Data(), g.ckk, s.cols, cw, b2f[T](wrote2), wbot, cw)
 		wrote2 = true
 	}
-	if !wrote1 {
-		clear(top)
-	}
+	var c1, c2 []T
 	if len(y.in) == 3 && y.in[2].hasD1 {
-		addRowBias(top, g.l, y.in[2].d1.Data())
+		c1 = y.in[2].d1.Data()
 	}
-	c2 := len(y.in) == 3 && y.in[2].hasD2
-	if !wrote2 && !c2 {
+	if len(y.in) == 3 && y.in[2].hasD2 {
+		c2 = y.in[2].d2.Data()
+	}
+	if !wrote1 {
+		clear(wtop)
+	}
+	place(top, wtop, c1, g)
+	if !wrote2 && c2 == nil {
 		return
 	}
 	if !wrote2 {
-		clear(bot)
+		clear(wbot)
 	}
-	if c2 {
-		addRowBias(bot, g.l, y.in[2].d2.Data())
+	place(bot, wbot, c2, g)
+}
+
+// colWidth is the number of columns of one image's unfolded input: L, or,
+// for stride 1 without padding, L' = (OH−1)·W + OW, the "wide" layout in
+// which output position (i, j) is column i·W + j. There, row (c, p, q) of
+// the unfolded input is the contiguous run x[c, p, q :][:L'] of the image
+// (one copy per row instead of one per output row), and the W − OW columns
+// after each output row hold values no output uses: the products put them
+// aside (place), and the reverse rule gives them a zero gradient (widen).
+func (g *convGeom) colWidth() int {
+	if g.stride == 1 && g.pad == 0 {
+		return (g.oh-1)*g.w + g.ow
+	}
+	return g.l
+}
+
+// unfold writes the unfolded input of one image x (C×H×W) into dst
+// (CKK × colWidth).
+func unfold[T Float](dst, x []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		one := *g
+		one.n = 1
+		im2col(dst, cw, x, &one)
+		return
+	}
+	hw := g.h * g.w
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				copy(dst[r*cw:(r+1)*cw], x[c*hw+p*g.w+q:][:cw])
+			}
+		}
+	}
+}
+
+// foldAdd is the adjoint of unfold: it adds every entry of cols (CKK ×
+// colWidth) into the element of dx (one image, C×H×W) it was read from.
+// In the wide layout each row is one contiguous run (kernel.Axpy with
+// α = 1: the same sums as a loop of +=, in the same order).
+func foldAdd[T Float](dx, cols []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		one := *g
+		one.n = 1
+		col2imAdd(dx, cols, cw, &one)
+		return
+	}
+	hw := g.h * g.w
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				kernel.Axpy(1, cols[r*cw:(r+1)*cw], dx[c*hw+p*g.w+q:][:cw])
+			}
+		}
+	}
+}
+
+// place writes the product src (OC × colWidth) of one image into dst
+// (OC×OH×OW), adding the per-channel bias when it is not nil; in the
+// L-wide layout src is dst and only the bias is added.
+func place[T Float](dst, src, bias []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		if bias != nil {
+			addRowBias(dst, g.l, bias)
+		}
+		return
+	}
+	for o := range g.oc {
+		var b T
+		if bias != nil {
+			b = bias[o]
+		}
+		for i := range g.oh {
+			d := dst[o*g.l+i*g.ow:][:g.ow]
+			sr := src[o*cw+i*g.w:][:g.ow]
+			if bias == nil {
+				copy(d, sr)
+				continue
+			}
+			for j, v := range sr {
+				d[j] = v + b
+			}
+		}
+	}
+}
+
+// widen writes src (OC×OH×OW, one image's output gradient) into dst in the
+// wide layout (OC × colWidth), with zeros in the columns no output uses.
+func widen[T Float](dst, src []T, g *convGeom) {
+	cw := g.colWidth()
+	for o := range g.oc {
+		for i := range g.oh {
+			d := dst[o*cw+i*g.w:]
+			copy(d[:g.ow], src[o*g.l+i*g.ow:][:g.ow])
+			if i < g.oh-1 {
+				clear(d[g.ow:g.w])
+			}
+		}
 	}
 }
 

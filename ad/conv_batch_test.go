@@ -16,10 +16,16 @@ import (
 // in W, so ∂/∂W[k] = Σ r ⊙ conv(x, e_k, 0) with e_k the k-th unit filter
 // (naiveConv, float64), and ∂/∂b[o] = Σ_{n,i,j} r[n,o,i,j].
 func TestConv2DBatchGradient(t *testing.T) {
+	for _, pad := range []int{1, 0} { // 0: the wide layout
+		testConv2DBatchGradient(t, pad)
+	}
+}
+
+func testConv2DBatchGradient(t *testing.T, pad int) {
 	r := rand.New(rand.NewPCG(8, 9))
 	n := 2*convGroup + 3
 	x, w, b := randTensor(r, n, 2, 6, 5), randTensor(r, 3, 2, 3, 2), randTensor(r, 3)
-	const stride, pad = 1, 1
+	const stride = 1
 	wv, bv := NewParam("w", w), NewParam("b", b)
 	tape := &Tape[float64]{}
 	y := Conv2D(tape, tape.Const(x), wv, bv, stride, pad)
@@ -39,7 +45,7 @@ func TestConv2DBatchGradient(t *testing.T) {
 		e.Data()[k] = 1
 		want := dot(naiveConv(x, e, nil, stride, pad))
 		if got := wv.Grad.Data()[k]; math.Abs(got-want) > 1e-10*(1+math.Abs(want)) {
-			t.Errorf("W̄[%d] = %v, want %v (batch %d)", k, got, want, n)
+			t.Errorf("padding %d: W̄[%d] = %v, want %v (batch %d)", pad, k, got, want, n)
 		}
 	}
 	l := y.Value.Dim(2) * y.Value.Dim(3)
@@ -51,7 +57,7 @@ func TestConv2DBatchGradient(t *testing.T) {
 			}
 		}
 		if got := bv.Grad.Data()[o]; math.Abs(got-want) > 1e-10*(1+math.Abs(want)) {
-			t.Errorf("b̄[%d] = %v, want %v (batch %d)", o, got, want, n)
+			t.Errorf("padding %d: b̄[%d] = %v, want %v (batch %d)", pad, o, got, want, n)
 		}
 	}
 }
@@ -73,7 +79,12 @@ func TestConv2DThreadInvariance(t *testing.T) {
 	x, w, b := NewParam("x", fill(n, 3, 9, 8)), NewParam("w", fill(4, 3, 3, 3)), NewParam("b", fill(4))
 	params := []*Var[float32]{x, w, b}
 	dirs := []*tensor.Tensor[float32]{fill(n, 3, 9, 8), fill(4, 3, 3, 3), fill(4)}
-	rt := fill(n, 4, 5, 4) // stride 2, padding 1: 5×4 outputs from 9×8
+	for _, c := range []struct{ stride, pad, oh, ow int }{{2, 1, 5, 4}, {1, 0, 7, 6}} {
+		testConv2DThreads(t, x, w, b, params, dirs, fill(n, 4, c.oh, c.ow), c.stride, c.pad)
+	}
+}
+
+func testConv2DThreads(t *testing.T, x, w, b *Var[float32], params []*Var[float32], dirs []*tensor.Tensor[float32], rt *tensor.Tensor[float32], stride, pad int) {
 	type result struct {
 		y, gx, gw, gb []float32
 		jet           [3]float64
@@ -81,7 +92,7 @@ func TestConv2DThreadInvariance(t *testing.T) {
 	run := func(threads int) result {
 		kernel.SetThreads(threads)
 		tape := &Tape[float32]{}
-		y := Conv2D(tape, x, w, b, 2, 1)
+		y := Conv2D(tape, x, w, b, stride, pad)
 		f := Sum(tape, Mul(tape, Activate(tape, y, Act{Kind: Tanh}), tape.Const(rt)))
 		ZeroGrad(params)
 		tape.Backward(f)
@@ -99,11 +110,11 @@ func TestConv2DThreadInvariance(t *testing.T) {
 			got, want []float32
 		}{{"y", got.y, want.y}, {"x̄", got.gx, want.gx}, {"W̄", got.gw, want.gw}, {"b̄", got.gb, want.gb}} {
 			if !slices.Equal(c.got, c.want) {
-				t.Errorf("%d threads: %s differs from one thread's", threads, c.name)
+				t.Errorf("stride %d, padding %d, %d threads: %s differs from one thread's", stride, pad, threads, c.name)
 			}
 		}
 		if got.jet != want.jet {
-			t.Errorf("%d threads: jet (f, ∇f·u, uᵀHu) = %v, one thread %v", threads, got.jet, want.jet)
+			t.Errorf("stride %d, padding %d, %d threads: jet (f, ∇f·u, uᵀHu) = %v, one thread %v", stride, pad, threads, got.jet, want.jet)
 		}
 	}
 }
