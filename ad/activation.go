@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/tensor"
 )
 
@@ -131,12 +132,65 @@ func Activate[T Float](t *Tape[T], x *Var[T], a Act) *Var[T] {
 	return run(y)
 }
 
-type actOp[T Float] struct{ act Act }
+// actOp is σ elementwise. dst, x, g, acc and chunks hold the arguments of
+// the pass that Range splits over the threads (see splitElems).
+type actOp[T Float] struct {
+	act       Act
+	dst, x, g []T
+	acc       bool
+	chunks    int
+}
+
+// elemChunk is the number of elements per part when an elementwise pass is
+// spread over the threads; arrays shorter than two chunks stay on the
+// calling goroutine (handing work to a pool worker costs a few µs).
+const elemChunk = 1 << 16
+
+// splitElems runs forward (g nil) or deriv over x on up to
+// kernel.Threads() threads, in parts of whole chunks of elemChunk elements
+// (the last part takes the rest). Each element is computed alone, so the
+// result does not depend on the split.
+func (op *actOp[T]) splitElems(dst, x, g []T, acc bool) {
+	chunks := len(x) / elemChunk
+	if chunks < 2 || kernel.Threads() < 2 {
+		op.pass(dst, x, g, acc)
+		return
+	}
+	op.dst, op.x, op.g, op.acc, op.chunks = dst, x, g, acc, chunks
+	kernel.ParallelFor(chunks, chunks, op)
+	op.dst, op.x, op.g = nil, nil, nil
+}
+
+// Range runs the stored pass on the chunks [lo, hi).
+func (op *actOp[T]) Range(_, lo, hi int) {
+	a, b := lo*elemChunk, hi*elemChunk
+	if hi == op.chunks {
+		b = len(op.x)
+	}
+	var g []T
+	if op.g != nil {
+		g = op.g[a:b]
+	}
+	op.pass(op.dst[a:b], op.x[a:b], g, op.acc)
+}
+
+func (op *actOp[T]) pass(dst, x, g []T, acc bool) {
+	if g == nil {
+		op.forward(dst, x)
+		return
+	}
+	op.deriv(dst, x, g, acc)
+}
 
 func (op *actOp[T]) Name() string { return "Activate(" + op.act.String() + ")" }
 
 func (op *actOp[T]) Forward(y *Var[T]) {
-	x, out := y.in[0].Value.Data(), y.Value.Data()
+	op.splitElems(y.Value.Data(), y.in[0].Value.Data(), nil, false)
+}
+
+// forward writes σ(x) into out.
+func (op *actOp[T]) forward(out, x []T) {
+	out = out[:len(x)]
 	switch op.act.Kind {
 	case Identity:
 		copy(out, x)
@@ -217,7 +271,7 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 func (op *actOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
 	if x.needsGrad {
-		op.deriv(x.Grad.Data(), x.Value.Data(), y.Grad.Data(), true)
+		op.splitElems(x.Grad.Data(), x.Value.Data(), y.Grad.Data(), true)
 	}
 }
 
@@ -227,13 +281,13 @@ func (op *actOp[T]) Jet(y *Var[T], curv bool) bool {
 	x := y.in[0]
 	xv := x.Value.Data()
 	if x.hasD1 {
-		op.deriv(y.d1.Data(), xv, x.d1.Data(), false)
+		op.splitElems(y.d1.Data(), xv, x.d1.Data(), false)
 	} else {
 		tensor.Zero(y.d1)
 	}
 	wrote := false
 	if x.hasD2 {
-		op.deriv(y.d2.Data(), xv, x.d2.Data(), false)
+		op.splitElems(y.d2.Data(), xv, x.d2.Data(), false)
 		wrote = true
 	}
 	if curv && x.hasD1 && !op.act.PiecewiseLinear() {

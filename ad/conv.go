@@ -39,18 +39,27 @@ func (g *convGeom) outSize(op string) {
 // with stride s ≥ 1 and zero padding pad ≥ 0 on every side, so that y is
 // N×OC×OH×OW with OH = ⌊(H + 2·pad − KH)/s⌋ + 1 (likewise OW).
 //
-// It is computed as one matrix product over the whole batch: the receptive
-// fields are unfolded into the columns of P, CKK×(N·L) ("im2col";
-// Chellapilla, Puri & Simard, "High performance convolutional neural
-// networks for document processing", 2006), and Y = W·P with W viewed as
-// OC×CKK. The reverse and jet rules reuse the same products: P̄ = Wᵀ·Ȳ
-// (folded back, "col2im"), W̄ += Ȳ·Pᵀ, and
+// It is computed image by image: the receptive fields of one image are
+// unfolded into the columns of P, CKK×L ("im2col"; Chellapilla, Puri &
+// Simard, "High performance convolutional neural networks for document
+// processing", 2006), and that image's output, OC×L in NCHW, is Y = W·P
+// with W viewed as OC×CKK. One image's P stays in the core's cache (72×576
+// floats, 166 KB, for the default CNN's second layer) where the whole
+// batch's would not (21 MB at batch 128), and the images are spread over
+// the GEMM threads (kernel.ParallelFor). The reverse and jet rules unfold P
+// again instead of keeping it: P̄ = Wᵀ·Ȳ (folded back, "col2im"),
+// W̄ += Σ_images Ȳ·Pᵀ, and
 //
 //	ẏ = conv(ẋ, W) + conv(x, V) + c,   ÿ = conv(ẍ, W) + 2·conv(ẋ, V)
 //
-// for the tangents V = ẇ and c = ḃ. The unfolded P of the forward pass is
-// kept for the reverse and jet sweeps; all scratch is reused across
+// for the tangents V = ẇ and c = ḃ. All scratch is reused across
 // recordings at the same tape position.
+//
+// Summation order: each output element is one dot product over CKK, the
+// same as a single GEMM over the batch. W̄ and b̄ are sums over the batch:
+// they are summed within fixed groups of convGroup images, then over the
+// groups in order, so that the result is bit-for-bit the same for every
+// thread count.
 func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] {
@@ -76,103 +85,241 @@ func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
 	return run(y)
 }
 
-// conv2DOp keeps the unfolded input P (CKK×NL, NL = N·L), an unfolded
-// tangent Ṗ or P̈ (CKK×NL), the product scratch (2·OC×NL), the unfolded
-// input gradient P̄ (CKK×NL) and the stacked weights [W; 2V] (2·OC×CKK).
+// convGroup is the number of images whose weight and bias gradients are
+// summed together before the groups are summed in order: a fixed size, so
+// that the order of the sum does not depend on the thread count.
+const convGroup = 8
+
+// Which rule a conv2DOp's Range runs.
+const (
+	convForward = iota
+	convVJP
+	convJet
+)
+
+// conv2DOp keeps, per part of the batch (kernel.ParallelFor), the scratch
+// of one image: its unfolded input P, an unfolded tangent and the unfolded
+// input gradient (CKK×L each). The weight and bias gradients of each group
+// of convGroup images go to wpart (groups×CKK×OC, transposed) and bpart
+// (groups×OC) before they are summed into W̄ and b̄.
 type conv2DOp[T Float] struct {
-	g               convGeom
-	cols, tcols, yt []T
-	gcols, wstack   []T
+	g            convGeom
+	parts        []convScratch[T]
+	wpart, bpart []T
+	// The rule that Range runs, on y, with the jet's curvature flag.
+	rule int
+	y    *Var[T]
+	curv bool
 }
+
+// convScratch is one thread's scratch; wide holds products in the wide
+// layout (see colWidth), OC×L' or 2·OC×L'.
+type convScratch[T Float] struct{ cols, tcols, gcols, wide []T }
 
 func (*conv2DOp[T]) Name() string { return "Conv2D" }
 
-func (op *conv2DOp[T]) Forward(y *Var[T]) {
-	g := &op.g
-	nl := g.n * g.l
-	op.cols = resize(op.cols, g.ckk*nl)
-	op.yt = resize(op.yt, g.oc*nl)
-	im2col(op.cols, nl, y.in[0].Value.Data(), g)
-	kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, y.in[1].Value.Data(), g.ckk, op.cols, nl, 0, op.yt, nl)
+// spread runs rule over the batch on up to kernel.Threads() threads, in
+// parts of whole images (Forward and Jet) or whole groups (VJP).
+func (op *conv2DOp[T]) spread(rule int, y *Var[T], curv bool, n int) {
+	op.rule, op.y, op.curv = rule, y, curv
+	parts := min(kernel.Threads(), n)
+	if len(op.parts) < parts {
+		op.parts = append(op.parts, make([]convScratch[T], parts-len(op.parts))...)
+	}
+	kernel.ParallelFor(n, parts, op)
+	op.y = nil
+}
+
+// Range runs op.rule on the images (or groups, for VJP) [lo, hi) with the
+// scratch of the given part.
+func (op *conv2DOp[T]) Range(part, lo, hi int) {
+	s := &op.parts[part]
+	switch op.rule {
+	case convForward:
+		for n := lo; n < hi; n++ {
+			op.forwardImage(s, n)
+		}
+	case convVJP:
+		for grp := lo; grp < hi; grp++ {
+			op.vjpGroup(s, grp)
+		}
+	case convJet:
+		for n := lo; n < hi; n++ {
+			op.jetImage(s, n)
+		}
+	}
+}
+
+func (op *conv2DOp[T]) Forward(y *Var[T]) { op.spread(convForward, y, false, op.g.n) }
+
+// forwardImage: Y_n = W·P_n (+ b, per row).
+func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
+	g, y := &op.g, op.y
+	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
+	s.cols = resize(s.cols, g.ckk*cw)
+	unfold(s.cols, y.in[0].Value.Data()[n*in:(n+1)*in], g)
+	yn := y.Value.Data()[n*out : (n+1)*out]
+	dst := yn
+	if cw != g.l {
+		s.wide = resize(s.wide, g.oc*cw)
+		dst = s.wide
+	}
+	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, y.in[1].Value.Data(), g.ckk, s.cols, cw, 0, dst, cw)
 	var bias []T
 	if len(y.in) == 3 {
 		bias = y.in[2].Value.Data()
 	}
-	toNCHW(y.Value.Data(), op.yt, nl, bias, g)
+	place(yn, dst, bias, g)
 }
 
-// VJP, with Ȳ the output gradient as an OC×NL matrix:
-//
-//	W̄ += Ȳ·Pᵀ,   b̄ += Σ_columns Ȳ,   x̄ += col2im(Wᵀ·Ȳ).
-func (op *conv2DOp[T]) VJP(y *Var[T]) {
-	g := &op.g
-	x, w := y.in[0], y.in[1]
-	nl := g.n * g.l
-	yt := op.yt[:g.oc*nl]
-	fromNCHW(yt, y.Grad.Data(), g)
-	if w.needsGrad {
-		kernel.Gemm(false, true, g.oc, g.ckk, nl, 1, yt, nl, op.cols, nl, 1, w.Grad.Data(), g.ckk)
-	}
-	if len(y.in) == 3 && y.in[2].needsGrad {
-		gb := y.in[2].Grad.Data()
-		for o := range g.oc {
-			gb[o] += T(kernel.Sum(yt[o*nl : (o+1)*nl]))
+// addRowBias adds bias[o] to row o of the matrix m (rows of length l).
+func addRowBias[T Float](m []T, l int, bias []T) {
+	for o, b := range bias {
+		row := m[o*l : (o+1)*l]
+		for k := range row {
+			row[k] += b
 		}
 	}
-	if x.needsGrad {
-		op.gcols = resize(op.gcols, g.ckk*nl)
-		kernel.Gemm(true, false, g.ckk, nl, g.oc, 1, w.Value.Data(), g.ckk, yt, nl, 0, op.gcols, nl)
-		col2imAdd(x.Grad.Data(), op.gcols, nl, g)
+}
+
+// VJP, with Ȳ_n the output gradient of image n as an OC×L matrix:
+//
+//	W̄ += Σ_n Ȳ_n·P_nᵀ,   b̄ += Σ_n Σ_columns Ȳ_n,   x̄_n += col2im(Wᵀ·Ȳ_n).
+func (op *conv2DOp[T]) VJP(y *Var[T]) {
+	g := &op.g
+	groups := (g.n + convGroup - 1) / convGroup
+	if y.in[1].needsGrad {
+		op.wpart = resize(op.wpart, groups*g.oc*g.ckk)
+	}
+	hasB := len(y.in) == 3 && y.in[2].needsGrad
+	if hasB {
+		op.bpart = resize(op.bpart, groups*g.oc)
+	}
+	op.spread(convVJP, y, false, groups)
+	if w := y.in[1]; w.needsGrad {
+		gw, wsz := w.Grad.Data(), g.oc*g.ckk
+		for grp := range groups {
+			wt := op.wpart[grp*wsz : (grp+1)*wsz] // W̄ᵀ of the group, CKK×OC
+			for o := range g.oc {
+				row := gw[o*g.ckk : (o+1)*g.ckk]
+				for k := range row {
+					row[k] += wt[k*g.oc+o]
+				}
+			}
+		}
+	}
+	if hasB {
+		gb := y.in[2].Grad.Data()
+		for grp := range groups {
+			for o, v := range op.bpart[grp*g.oc : (grp+1)*g.oc] {
+				gb[o] += v
+			}
+		}
 	}
 }
 
-// Jet, with V = ẇ, c = ḃ and Ṗ, P̈ the unfolded input tangents:
+// vjpGroup runs the reverse rule for the images of group grp, writing the
+// group's weight and bias gradients to its slices of wpart and bpart.
+func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
+	g, y := &op.g, op.y
+	x, w := y.in[0], y.in[1]
+	hasB := len(y.in) == 3 && y.in[2].needsGrad
+	in, out, wsz, cw := g.c*g.h*g.w, g.oc*g.l, g.oc*g.ckk, g.colWidth()
+	var wp, bp []T
+	if w.needsGrad {
+		wp = op.wpart[grp*wsz : (grp+1)*wsz]
+		s.cols = resize(s.cols, g.ckk*cw)
+	}
+	if hasB {
+		bp = op.bpart[grp*g.oc : (grp+1)*g.oc]
+		clear(bp)
+	}
+	if x.needsGrad {
+		s.gcols = resize(s.gcols, g.ckk*cw)
+	}
+	lo, hi := grp*convGroup, min((grp+1)*convGroup, g.n)
+	for n := lo; n < hi; n++ {
+		yn := y.Grad.Data()[n*out : (n+1)*out]
+		yw := yn // Ȳ_n in the layout of the unfolded input, OC×cw
+		if cw != g.l {
+			s.wide = resize(s.wide, g.oc*cw)
+			yw = s.wide
+			widen(yw, yn, g)
+		}
+		if w.needsGrad {
+			// W̄ᵀ = P·Ȳᵀ (CKK×OC): the kernel reads P in place and packs
+			// only the smaller Ȳ.
+			unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
+			kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
+		}
+		if hasB {
+			for o := range g.oc {
+				bp[o] += T(kernel.Sum(yn[o*g.l : (o+1)*g.l]))
+			}
+		}
+		if x.needsGrad {
+			kernel.GemmOneThread(true, false, g.ckk, cw, g.oc, 1, w.Value.Data(), g.ckk, yw, cw, 0, s.gcols, cw)
+			foldAdd(x.Grad.Data()[n*in:(n+1)*in], s.gcols, g)
+		}
+	}
+}
+
+// Jet, with V = ẇ, c = ḃ and Ṗ, P̈ the unfolded input tangents, image by
+// image:
 //
 //	Ẏ = W·Ṗ + V·P + c,   Ÿ = W·P̈ + 2·V·Ṗ   (+ Ẅ·P + b̈, zero for parameters)
 //
-// W and 2V are stacked into one (2·OC)×CKK matrix, so that Ṗ, the large
-// operand, is multiplied (and packed by the GEMM) once for both products.
 // The term 2·V·Ṗ is the layer's own curvature.
 func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
-	g := &op.g
 	x, w := y.in[0], y.in[1]
-	nl := g.n * g.l
-	wsz := g.oc * g.ckk
-	op.tcols = resize(op.tcols, g.ckk*nl)
-	op.yt = resize(op.yt, 2*g.oc*nl)
-	top, bot := op.yt[:g.oc*nl], op.yt[g.oc*nl:] // Ẏ and Ÿ, OC×NL each
+	op.spread(convJet, y, curv, op.g.n)
+	return x.hasD2 || w.hasD2 || (x.hasD1 && curv && w.hasD1) || (len(y.in) == 3 && y.in[2].hasD2)
+}
+
+// jetImage runs the jet rule for image n.
+func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
+	g, y, curv := &op.g, op.y, op.curv
+	x, w := y.in[0], y.in[1]
+	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
+	top := y.d1.Data()[n*out : (n+1)*out] // Ẏ_n and Ÿ_n, OC×L each
+	var bot []T
+	if y.d2 != nil {
+		bot = y.d2.Data()[n*out : (n+1)*out]
+	}
+	wtop, wbot := top, bot // the products, OC×cw each
+	if cw != g.l {
+		s.wide = resize(s.wide, 2*g.oc*cw)
+		wtop, wbot = s.wide[:g.oc*cw], s.wide[g.oc*cw:]
+	}
 	wv := w.Value.Data()
 	wrote1, wrote2 := false, false
 	if x.hasD1 {
-		im2col(op.tcols, nl, x.d1.Data(), g)
-		rows, a := g.oc, wv
+		s.tcols = resize(s.tcols, g.ckk*cw)
+		unfold(s.tcols, x.d1.Data()[n*in:(n+1)*in], g)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, 0, wtop, cw)
+		wrote1 = true
 		if curv && w.hasD1 {
-			op.wstack = resize(op.wstack, 2*wsz)
-			copy(op.wstack, wv)
-			for i, v := range w.d1.Data() {
-				op.wstack[wsz+i] = 2 * v
-			}
-			rows, a = 2*g.oc, op.wstack
+			kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 2, w.d1.Data(), g.ckk, s.tcols, cw, 0, wbot, cw)
 			wrote2 = true
 		}
-		kernel.Gemm(false, false, rows, nl, g.ckk, 1, a, g.ckk, op.tcols, nl, 0, op.yt, nl)
-		wrote1 = true
 	}
 	if x.hasD2 {
-		im2col(op.tcols, nl, x.d2.Data(), g)
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, wv, g.ckk, op.tcols, nl, b2f[T](wrote2), bot, nl)
+		s.tcols = resize(s.tcols, g.ckk*cw)
+		unfold(s.tcols, x.d2.Data()[n*in:(n+1)*in], g)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, b2f[T](wrote2), wbot, cw)
 		wrote2 = true
 	}
+	if w.hasD1 || w.hasD2 {
+		s.cols = resize(s.cols, g.ckk*cw)
+		unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
+	}
 	if w.hasD1 {
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d1.Data(), g.ckk, op.cols, nl, b2f[T](wrote1), top, nl)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d1.Data(), g.ckk, s.cols, cw, b2f[T](wrote1), wtop, cw)
 		wrote1 = true
 	}
 	if w.hasD2 {
-		kernel.Gemm(false, false, g.oc, nl, g.ckk, 1, w.d2.Data(), g.ckk, op.cols, nl, b2f[T](wrote2), bot, nl)
+		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d2.Data(), g.ckk, s.cols, cw, b2f[T](wrote2), wbot, cw)
 		wrote2 = true
-	}
-	if !wrote1 {
-		clear(top)
 	}
 	var c1, c2 []T
 	if len(y.in) == 3 && y.in[2].hasD1 {
@@ -181,15 +328,120 @@ func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 	if len(y.in) == 3 && y.in[2].hasD2 {
 		c2 = y.in[2].d2.Data()
 	}
-	toNCHW(y.d1.Data(), top, nl, c1, g)
+	if !wrote1 {
+		clear(wtop)
+	}
+	place(top, wtop, c1, g)
 	if !wrote2 && c2 == nil {
-		return false
+		return
 	}
 	if !wrote2 {
-		clear(bot)
+		clear(wbot)
 	}
-	toNCHW(y.d2.Data(), bot, nl, c2, g)
-	return true
+	place(bot, wbot, c2, g)
+}
+
+// colWidth is the number of columns of one image's unfolded input: L, or,
+// for stride 1 without padding, L' = (OH−1)·W + OW, the "wide" layout in
+// which output position (i, j) is column i·W + j. There, row (c, p, q) of
+// the unfolded input is the contiguous run x[c, p, q :][:L'] of the image
+// (one copy per row instead of one per output row), and the W − OW columns
+// after each output row hold values no output uses: the products put them
+// aside (place), and the reverse rule gives them a zero gradient (widen).
+func (g *convGeom) colWidth() int {
+	if g.stride == 1 && g.pad == 0 {
+		return (g.oh-1)*g.w + g.ow
+	}
+	return g.l
+}
+
+// unfold writes the unfolded input of one image x (C×H×W) into dst
+// (CKK × colWidth).
+func unfold[T Float](dst, x []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		one := *g
+		one.n = 1
+		im2col(dst, cw, x, &one)
+		return
+	}
+	hw := g.h * g.w
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				copy(dst[r*cw:(r+1)*cw], x[c*hw+p*g.w+q:][:cw])
+			}
+		}
+	}
+}
+
+// foldAdd is the adjoint of unfold: it adds every entry of cols (CKK ×
+// colWidth) into the element of dx (one image, C×H×W) it was read from.
+// In the wide layout each row is one contiguous run (kernel.Axpy with
+// α = 1: the same sums as a loop of +=, in the same order).
+func foldAdd[T Float](dx, cols []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		one := *g
+		one.n = 1
+		col2imAdd(dx, cols, cw, &one)
+		return
+	}
+	hw := g.h * g.w
+	for c := range g.c {
+		for p := range g.kh {
+			for q := range g.kw {
+				r := (c*g.kh+p)*g.kw + q
+				kernel.Axpy(1, cols[r*cw:(r+1)*cw], dx[c*hw+p*g.w+q:][:cw])
+			}
+		}
+	}
+}
+
+// place writes the product src (OC × colWidth) of one image into dst
+// (OC×OH×OW), adding the per-channel bias when it is not nil; in the
+// L-wide layout src is dst and only the bias is added.
+func place[T Float](dst, src, bias []T, g *convGeom) {
+	cw := g.colWidth()
+	if cw == g.l {
+		if bias != nil {
+			addRowBias(dst, g.l, bias)
+		}
+		return
+	}
+	for o := range g.oc {
+		var b T
+		if bias != nil {
+			b = bias[o]
+		}
+		for i := range g.oh {
+			d := dst[o*g.l+i*g.ow:][:g.ow]
+			sr := src[o*cw+i*g.w:][:g.ow]
+			if bias == nil {
+				copy(d, sr)
+				continue
+			}
+			for j, v := range sr {
+				d[j] = v + b
+			}
+		}
+	}
+}
+
+// widen writes src (OC×OH×OW, one image's output gradient) into dst in the
+// wide layout (OC × colWidth), with zeros in the columns no output uses.
+func widen[T Float](dst, src []T, g *convGeom) {
+	cw := g.colWidth()
+	for o := range g.oc {
+		for i := range g.oh {
+			d := dst[o*cw+i*g.w:]
+			copy(d[:g.ow], src[o*g.l+i*g.ow:][:g.ow])
+			if i < g.oh-1 {
+				clear(d[g.ow:g.w])
+			}
+		}
+	}
 }
 
 // validCols returns the output columns [lo, hi) whose input column
@@ -229,8 +481,12 @@ func im2col[T Float](dst []T, ld int, x []T, g *convGeom) {
 							continue
 						}
 						xr := xc[ih*g.w : (ih+1)*g.w]
-						clear(row[:lo])
-						clear(row[hi:])
+						if lo > 0 {
+							clear(row[:lo])
+						}
+						if hi < ow {
+							clear(row[hi:])
+						}
 						if s == 1 {
 							copy(row[lo:hi], xr[lo+off:hi+off])
 						} else {
@@ -271,6 +527,7 @@ func col2imAdd[T Float](dx, cols []T, ld int, g *convGeom) {
 						row := src[i*ow+lo : i*ow+hi]
 						if s == 1 {
 							d := xr[lo+off : hi+off]
+							d = d[:len(row)] // drops the bounds checks below
 							for j, v := range row {
 								d[j] += v
 							}
@@ -282,37 +539,6 @@ func col2imAdd[T Float](dx, cols []T, ld int, g *convGeom) {
 					}
 				}
 			}
-		}
-	}
-}
-
-// toNCHW writes the OC×(N·L) product yt (row stride ld) into dst
-// (N×OC×OH×OW), adding the per-channel bias when it is not nil.
-func toNCHW[T Float](dst, yt []T, ld int, bias []T, g *convGeom) {
-	l := g.l
-	for n := range g.n {
-		for o := range g.oc {
-			d := dst[(n*g.oc+o)*l : (n*g.oc+o+1)*l]
-			src := yt[o*ld+n*l : o*ld+(n+1)*l]
-			if bias == nil {
-				copy(d, src)
-				continue
-			}
-			b := bias[o]
-			for k, v := range src {
-				d[k] = v + b
-			}
-		}
-	}
-}
-
-// fromNCHW is the inverse of toNCHW without bias: it writes src
-// (N×OC×OH×OW) into yt as an OC×(N·L) matrix (row stride N·L).
-func fromNCHW[T Float](yt, src []T, g *convGeom) {
-	l, nl := g.l, g.n*g.l
-	for n := range g.n {
-		for o := range g.oc {
-			copy(yt[o*nl+n*l:o*nl+(n+1)*l], src[(n*g.oc+o)*l:(n*g.oc+o+1)*l])
 		}
 	}
 }
@@ -344,22 +570,54 @@ func MaxPool2D[T Float](t *Tape[T], x *Var[T], k, stride int) *Var[T] {
 }
 
 // maxPoolOp caches, for every output element, the index into x of the
-// window's maximum.
+// window's maximum. x, out and per (planes per part) hold the arguments of
+// the forward pass while Range splits it over the threads.
 type maxPoolOp[T Float] struct {
-	g   convGeom
-	arg []int
+	g      convGeom
+	arg    []int
+	x, out []T
+	per    int
 }
 
 func (*maxPoolOp[T]) Name() string { return "MaxPool2D" }
 
 func (op *maxPoolOp[T]) Forward(y *Var[T]) {
+	g := &op.g
+	op.x, op.out = y.in[0].Value.Data(), y.Value.Data()
+	op.arg = resize(op.arg, len(op.out))
+	planes := g.n * g.c
+	// Parts of whole planes of at least elemChunk input elements each.
+	per := max(1, elemChunk/(g.h*g.w))
+	if parts := planes / per; parts >= 2 && kernel.Threads() >= 2 {
+		op.per = per
+		kernel.ParallelFor(parts, parts, op)
+	} else {
+		op.planes(0, planes)
+	}
+	op.x, op.out = nil, nil
+}
+
+// Range pools the planes of the parts [lo, hi) of op.per planes (the last
+// part takes the rest).
+func (op *maxPoolOp[T]) Range(_, lo, hi int) {
+	end := hi * op.per
+	if planes := op.g.n * op.g.c; end+op.per > planes {
+		end = planes
+	}
+	op.planes(lo*op.per, end)
+}
+
+// planes pools the planes [lo, hi) of x (plane = image·C + channel).
+func (op *maxPoolOp[T]) planes(lo, hi int) {
 	g := op.g // a local copy: the loops below keep its fields in registers
-	x, out := y.in[0].Value.Data(), y.Value.Data()
-	op.arg = resize(op.arg, len(out))
-	arg := op.arg
+	x, out, arg := op.x, op.out, op.arg
 	hw, w, k, s := g.h*g.w, g.w, g.kh, g.stride
-	o := 0
-	for plane := range g.n * g.c {
+	if k == 2 && s == 2 {
+		maxPool2x2(out, arg, x, &g, lo, hi)
+		return
+	}
+	o := lo * g.oh * g.ow
+	for plane := lo; plane < hi; plane++ {
 		base := plane * hw
 		xp := x[base : base+hw]
 		for i := range g.oh {
@@ -380,6 +638,42 @@ func (op *maxPoolOp[T]) Forward(y *Var[T]) {
 				out[o], arg[o] = best, base+bi
 				o++
 			}
+		}
+	}
+}
+
+// maxPool2x2 is planes for 2×2 windows with stride 2 (the common case),
+// the window unrolled: the same maxima, and the same argmax at ties (the
+// first of a, b, c, d in row-major order).
+func maxPool2x2[T Float](out []T, arg []int, x []T, g *convGeom, lo, hi int) {
+	hw, w, oh, ow := g.h*g.w, g.w, g.oh, g.ow
+	o := lo * oh * ow
+	for plane := lo; plane < hi; plane++ {
+		base := plane * hw
+		for i := range oh {
+			r0 := x[base+2*i*w : base+2*i*w+2*ow]
+			r1 := x[base+(2*i+1)*w : base+(2*i+1)*w+2*ow]
+			orow, arow := out[o:o+ow], arg[o:o+ow]
+			first := base + 2*i*w
+			for j := range orow {
+				a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+				best, bi := a, first+2*j
+				// Branch-free updates, as in Forward.
+				if b > best {
+					bi = first + 2*j + 1
+				}
+				best = max(best, b)
+				if c > best {
+					bi = first + w + 2*j
+				}
+				best = max(best, c)
+				if d > best {
+					bi = first + w + 2*j + 1
+				}
+				best = max(best, d)
+				orow[j], arow[j] = best, bi
+			}
+			o += ow
 		}
 	}
 }

@@ -21,6 +21,10 @@ func init() {
 		primCase{name: "conv2DOp/nobias-rect-kernel", shapes: [][]int{{2, 3, 4, 5}, {2, 3, 2, 3}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2D(t, Activate(t, in[0], tanh), in[1], nil, 1, 0)
 		}},
+		primCase{name: "conv2DOp/bias-wide-layout", shapes: [][]int{{2, 2, 5, 6}, {3, 2, 3, 2}, {3}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
+			// Stride 1, no padding: the wide layout of the unfolded input.
+			return Conv2D(t, Activate(t, in[0], tanh), in[1], in[2], 1, 0)
+		}},
 		primCase{name: "conv2DOp/data-input-pad2", shapes: [][]int{{1, 2, 3, 3}, {2, 2, 3, 3}, {2}}, data: []bool{true, false, false}, linear: true, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2D(t, in[0], in[1], in[2], 1, 2)
 		}},

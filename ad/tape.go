@@ -55,6 +55,7 @@ type Var[T Float] struct {
 	shape        []int             // the output shape, owned by the node so that recording does not allocate
 	d1, d2       *tensor.Tensor[T] // tangent buffers (or, for parameters, the seeded direction)
 	hasD1, hasD2 bool
+	gradZeroed   bool // during Backward: Grad has been zeroed
 }
 
 // NewParam returns a parameter leaf holding value (not copied) with a zero
@@ -227,14 +228,32 @@ func (t *Tape[T]) Backward(out *Var[T]) {
 			v.Grad = &tensor.Tensor[T]{}
 		}
 		v.Grad.Resize(v.Value.Shape()...)
-		tensor.Zero(v.Grad)
+		v.gradZeroed = false
 	}
+	tensor.Zero(out.Grad)
 	out.Grad.Data()[0] = 1
+	out.gradZeroed = true
+	// A recorded value's gradient is zeroed just before the first rule
+	// that adds to it runs (its consumer recorded last), not all at the
+	// start: the buffer is then still in cache when the rule writes it.
+	// Every consumer comes later on the tape, so no rule adds to a
+	// gradient before it is zeroed.
 	for i := last; i >= 0; i-- {
 		v := t.nodes[i]
-		if v.op != nil && v.needsGrad {
-			v.op.VJP(v)
+		if v.op == nil || !v.needsGrad {
+			continue
 		}
+		if !v.gradZeroed { // no consumer on the way to out: a zero gradient
+			tensor.Zero(v.Grad)
+			v.gradZeroed = true
+		}
+		for _, u := range v.in {
+			if u.op != nil && u.needsGrad && !u.gradZeroed {
+				tensor.Zero(u.Grad)
+				u.gradZeroed = true
+			}
+		}
+		v.op.VJP(v)
 	}
 }
 

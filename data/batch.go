@@ -85,6 +85,11 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 			for k, i := range dst.Index {
 				copy(x64[k*f:(k+1)*f], s.X64[i*f:(i+1)*f])
 			}
+		} else if x32, ok := any(x).([]float32); ok {
+			// The common case, a float32 batch: one copy per row.
+			for k, i := range dst.Index {
+				copy(x32[k*f:(k+1)*f], s.X[i*f:(i+1)*f])
+			}
 		} else {
 			for k, i := range dst.Index {
 				row := x[k*f : (k+1)*f]

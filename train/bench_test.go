@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/genopt/gen/data"
+	"github.com/genopt/gen/internal/kernel"
 )
 
 // BenchmarkStep measures one training step of the 784-256-10 MLP on MNIST
@@ -31,6 +32,8 @@ func BenchmarkStep(b *testing.B) {
 	for _, v := range vs {
 		name := fmt.Sprintf("lr=%s/probe=%s/every=%d", v.lr, v.probe, v.every)
 		b.Run(name, func(b *testing.B) {
+			kernel.SetThreads(1) // the runner alone does not apply cfg.Threads
+			defer kernel.SetThreads(0)
 			cfg := Config{LR: v.lr, Probe: v.probe, Every: v.every, LR0: 1e-3, Seed: 1, Threads: 1}
 			r := &runner[float32]{cfg: cfg.Defaults()}
 			if err := r.setup(); err != nil {

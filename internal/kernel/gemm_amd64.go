@@ -54,18 +54,18 @@ func init() {
 	}
 }
 
-// gemm routes to the fastest packed GEMM this CPU supports, falling back to
-// the pure-Go reference.
-func gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemm routes to the fastest packed GEMM this CPU supports, on up to
+// threads threads, falling back to the pure-Go reference.
+func gemm[T Float](threads int, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	switch unsafe.Sizeof(alpha) {
 	case 4:
 		if gemmF32 != nil {
-			gemmPacked(gemmF32, Threads(), parallelMinFlops, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+			gemmPacked(gemmF32, threads, parallelMinFlops, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
 			return
 		}
 	case 8:
 		if gemmF64 != nil {
-			gemmPacked(gemmF64, Threads(), parallelMinFlops, transA, transB, m, n, k, float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
+			gemmPacked(gemmF64, threads, parallelMinFlops, transA, transB, m, n, k, float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
 			return
 		}
 	}

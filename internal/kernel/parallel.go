@@ -1,0 +1,117 @@
+package kernel
+
+import (
+	"sync"
+	"unsafe"
+
+	"github.com/genopt/gen/internal/kernel/openblas"
+)
+
+// Ranger is work over the indices [0, n) that can be cut into contiguous
+// parts run on different threads; see ParallelFor.
+type Ranger interface {
+	// Range does the work of the indices [lo, hi) as part number part
+	// (0 ≤ part < the parts ParallelFor chose), so that each part can use
+	// scratch of its own.
+	Range(part, lo, hi int)
+}
+
+// ParallelFor runs r.Range over [0, n) cut into at most min(maxParts,
+// Threads(), n) contiguous parts of nearly equal length (the first parts one
+// index longer), the first on the calling goroutine and the others on the
+// GEMM pool's workers, and returns when all are done. With one part it calls
+// r.Range(0, 0, n) directly. It allocates nothing.
+//
+// The parts must be independent: the split depends on the thread count, so
+// a caller that wants the same result for every thread count must not let
+// the order of its arithmetic depend on where the cuts fall (for example,
+// reduce per-index partial results in index order afterwards). Inside
+// r.Range, call GemmOneThread, not Gemm: a GEMM split over the pool from a
+// pool worker could wait forever for a worker that is itself waiting.
+func ParallelFor(n, maxParts int, r Ranger) {
+	parts := min(maxParts, Threads(), n)
+	if parts <= 1 {
+		if n > 0 {
+			r.Range(0, 0, n)
+		}
+		return
+	}
+	set := rangeFree.get()
+	lo := 0
+	for t := range parts {
+		cnt := n / parts
+		if t < n%parts {
+			cnt++
+		}
+		set.jobs[t] = rangeJob{r: r, part: t, lo: lo, hi: lo + cnt, wg: &set.wg}
+		lo += cnt
+		if t > 0 {
+			set.wg.Add(1)
+			submit(&set.jobs[t], parts-1)
+		}
+	}
+	r.Range(0, set.jobs[0].lo, set.jobs[0].hi)
+	set.wg.Wait()
+	set.jobs = [maxThreads]rangeJob{} // drop the references to r
+	rangeFree.put(set)
+}
+
+// rangeJob is one part of a ParallelFor.
+type rangeJob struct {
+	r            Ranger
+	part, lo, hi int
+	wg           *sync.WaitGroup
+}
+
+func (j *rangeJob) run() {
+	j.r.Range(j.part, j.lo, j.hi)
+	j.wg.Done()
+}
+
+// rangeSet holds the jobs of one ParallelFor call; sets are recycled so
+// that a call allocates nothing in steady state.
+type rangeSet struct {
+	jobs [maxThreads]rangeJob
+	wg   sync.WaitGroup
+}
+
+var rangeFree = rangeSets{list: make(chan *rangeSet, 4)}
+
+type rangeSets struct{ list chan *rangeSet }
+
+func (f rangeSets) get() *rangeSet {
+	select {
+	case s := <-f.list:
+		return s
+	default:
+		return new(rangeSet)
+	}
+}
+
+func (f rangeSets) put(s *rangeSet) {
+	select {
+	case f.list <- s:
+	default:
+	}
+}
+
+// GemmOneThread computes the same product as Gemm on the calling goroutine
+// alone, whatever Threads() says, for work that ParallelFor already spreads
+// over the threads. Its result is bit-for-bit that of Gemm (whose result does
+// not depend on the thread count). In a build with the openblas tag it calls
+// OpenBLAS, like Gemm.
+func GemmOneThread[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if openblas.Available {
+		if unsafe.Sizeof(alpha) == 4 {
+			openblas.Sgemm(transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+		} else {
+			openblas.Dgemm(transA, transB, m, n, k, float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
+		}
+		return
+	}
+	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
