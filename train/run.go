@@ -155,6 +155,7 @@ type runner[T ad.Float] struct {
 	total   int
 	started time.Time
 	log     *metricsLog
+	labels  map[*data.Batch[T]][]int // gpt: each batch's per-position targets
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, hooks Hooks) (*Summary, error) {
@@ -204,7 +205,7 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 			hooks.Step(rec)
 		}
 		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total
-		if endEpoch {
+		if endEpoch || (r.cfg.EvalEvery > 0 && r.st.Step%r.cfg.EvalEvery == 0) {
 			ev := r.evaluate()
 			ev.Step, ev.Epoch, ev.Seconds = r.st.Step, float64(r.st.Step)/float64(perEpoch), r.st.Seconds
 			r.log.addEpoch(ev)
@@ -228,7 +229,8 @@ func (r *runner[T]) setup() error {
 	opts.MNIST.DataDir = cfg.DataDir
 	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize}
 	opts.Synthetic.Seed, opts.Teacher.Seed = cfg.Seed, cfg.Seed
-	opts.Text.OneHot = cfg.Model != "charmlp" // an MLP reads one-hot windows
+	opts.Text.OneHot = cfg.Model != "charmlp" && cfg.Model != "gpt" // an MLP reads one-hot windows
+	opts.Text.Context = cfg.Context
 	split, err := data.Load(cfg.Data, opts)
 	if err != nil {
 		return err
@@ -261,8 +263,16 @@ func (r *runner[T]) setup() error {
 		r.grads = append(r.grads, p.Grad)
 		r.u = append(r.u, tensor.New[T](p.Value.Shape()...))
 	}
-	if r.opt, err = optim.New[T](cfg.Opt, optim.Common{WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}); err != nil {
-		return err
+	common := optim.Common{WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}
+	switch {
+	case cfg.Beta2 > 0 && cfg.Opt == "adam":
+		r.opt = optim.NewAdam[T](optim.AdamConfig{Common: common, Beta2: cfg.Beta2})
+	case cfg.Beta2 > 0 && cfg.Opt == "adamw":
+		r.opt = optim.NewAdamW[T](optim.AdamWConfig{Common: common, Beta2: cfg.Beta2})
+	default:
+		if r.opt, err = optim.New[T](cfg.Opt, common); err != nil {
+			return err
+		}
 	}
 	r.loader = data.NewLoader(train, data.LoaderOptions{BatchSize: cfg.Batch, Seed: cfg.Seed})
 	r.total = cfg.Steps
@@ -335,12 +345,20 @@ func (r *runner[T]) buildModel(lossName string) error {
 			return fmt.Errorf("train: --model charmlp outputs logits: use --loss ce")
 		}
 		r.model = nn.NewCharMLP[T](nn.CharMLPConfig{Vocab: train.Vocab.Size(), Context: train.Context, Hidden: cfg.Hidden, Act: act}, rng)
+	case "gpt":
+		if !train.Windowed() {
+			return fmt.Errorf("train: --model gpt needs text data (--data text or text:PATH)")
+		}
+		r.model = nn.NewGPT[T](cfg.gptConfig(train.Vocab.Size()), rng)
 	}
 	return nil
 }
 
 // record records the model's loss on batch b on tape t.
 func (r *runner[T]) record(t *ad.Tape[T], b *data.Batch[T]) *ad.Var[T] {
+	if r.cfg.Model == "gpt" {
+		return r.recordGPT(t, b)
+	}
 	x := b.X
 	if len(r.inShape) > 1 {
 		x = x.Reshape(append([]int{b.Len()}, r.inShape...)...)
@@ -413,6 +431,9 @@ func (r *runner[T]) step() (StepRecord, error) {
 
 // evaluate computes the test loss (and accuracy) in evaluation mode.
 func (r *runner[T]) evaluate() EpochRecord {
+	if r.cfg.Model == "gpt" {
+		return r.evaluateGPT()
+	}
 	test := r.split.Test
 	var t ad.Tape[T]
 	var b data.Batch[T]
@@ -541,8 +562,11 @@ func (r *runner[T]) finish() (*Summary, error) {
 	if ev, ok := r.log.lastEpoch(); ok {
 		s.TestLoss, s.TestAccuracy = ev.TestLoss, ev.TestAccuracy
 	}
-	if r.cfg.Model == "charmlp" {
+	switch r.cfg.Model {
+	case "charmlp":
 		s.Samples = r.sample(r.cfg.Samples, 60)
+	case "gpt":
+		s.Samples = r.sampleGPT(r.cfg.Samples, 80)
 	}
 	if err := checkpoint.WriteJSON(filepath.Join(r.dir, "summary.json"), s); err != nil {
 		return nil, err
