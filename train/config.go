@@ -68,9 +68,9 @@ type Config struct {
 	// WeightDecay and ClipNorm are the optimizer's common options (default
 	// 0, except gpt: weight decay 0.1, nanoGPT's).
 	WeightDecay float64 `json:"weight_decay,omitempty"`
+	ClipNorm    float64 `json:"clip_norm,omitempty"`
 	// Beta2 is β₂ of adam and adamw (default 0.999; gpt: 0.99, nanoGPT's).
-	Beta2    float64 `json:"beta2,omitempty"`
-	ClipNorm float64 `json:"clip_norm,omitempty"`
+	Beta2 float64 `json:"beta2,omitempty"`
 
 	// LR names the learning-rate rule: gen (approximate GeN), gen-exact,
 	// gen-trust[:κ] and gen-exact-trust[:κ] (GeN inside the trust-ratio test
