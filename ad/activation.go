@@ -131,7 +131,14 @@ func Activate[T Float](t *Tape[T], x *Var[T], a Act) *Var[T] {
 	return run(y)
 }
 
-type actOp[T Float] struct{ act Act }
+// actOp keeps, for smooth activations, σ'(x) and σ″(x) of the last
+// Forward, which computes them with σ(x) at little extra cost (they share
+// their exponentials), so that the reverse and jet rules evaluate no
+// transcendental function.
+type actOp[T Float] struct {
+	act    Act
+	s1, s2 []T
+}
 
 func (op *actOp[T]) Name() string { return "Activate(" + op.act.String() + ")" }
 
@@ -154,9 +161,10 @@ func (op *actOp[T]) Forward(y *Var[T]) {
 			}
 		}
 	default:
+		op.s1, op.s2 = resize(op.s1, len(x)), resize(op.s2, len(x))
 		for i, v := range x {
-			f, _, _ := op.act.Eval(float64(v))
-			out[i] = T(f)
+			f, d1, d2 := op.act.Eval(float64(v))
+			out[i], op.s1[i], op.s2[i] = T(f), T(d1), T(d2)
 		}
 	}
 }
@@ -202,13 +210,15 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 			dst[i] = lut[k&1] * g[i]
 		}
 	default:
-		for i, v := range x {
-			_, d, _ := op.act.Eval(float64(v))
-			if acc {
-				dst[i] += T(d) * g[i]
-			} else {
-				dst[i] = T(d) * g[i]
+		s1 := op.s1[:len(x)]
+		if acc {
+			for i, d := range s1 {
+				dst[i] += d * g[i]
 			}
+			return
+		}
+		for i, d := range s1 {
+			dst[i] = d * g[i]
 		}
 	}
 }
@@ -238,9 +248,8 @@ func (op *actOp[T]) Jet(y *Var[T], curv bool) bool {
 	}
 	if curv && x.hasD1 && !op.act.PiecewiseLinear() {
 		d2, t1 := y.d2.Data(), x.d1.Data()
-		for i, v := range xv {
-			_, _, s2 := op.act.Eval(float64(v))
-			c := T(s2) * t1[i] * t1[i]
+		for i, s2 := range op.s2[:len(xv)] {
+			c := s2 * t1[i] * t1[i]
 			if wrote {
 				d2[i] += c
 			} else {
