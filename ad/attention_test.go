@@ -197,3 +197,17 @@ func TestHeadsRoundTrip(t *testing.T) {
 		t.Fatalf("y[1,1,2,0] = %v, want x[5,6] = %v", got, want)
 	}
 }
+
+// The float32 GELU agrees with the exact one to the approximation's bound
+// on Φ (1.5e-7/2), times |x| for σ and σ′; σ″ is exact.
+func TestGELUFloat32(t *testing.T) {
+	gelu := Act{Kind: GELU}
+	for x := -8.0; x <= 8; x += 1.0 / 64 {
+		f, d1, d2 := gelu.Eval(x)
+		g, e1, e2 := geluFloat32(x)
+		tol := 1e-7 * (1 + math.Abs(x))
+		if math.Abs(f-g) > tol || math.Abs(d1-e1) > tol || math.Abs(d2-e2) > 1e-15 {
+			t.Fatalf("x = %v: float32 path (%v, %v, %v), exact (%v, %v, %v)", x, g, e1, e2, f, d1, d2)
+		}
+	}
+}

@@ -113,7 +113,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay λ (coupled L2; decoupled for adamw and lion; gpt default 0.1)")
 	fs.Float64Var(&c.Beta2, "beta2", 0, "β₂ of adam and adamw (default 0.999; gpt 0.99)")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
-	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X, linear:X, step:X (default gen-trust:2; for sgd, momentum, nesterov gen)")
+	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X[:final], linear:X, step:X (default gen-trust:2; for sgd, momentum, nesterov gen)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
 	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default gen 0.9, gen-exact 0)")
 	fs.Float64Var(&c.LR0, "lr0", 0, "GeN's first learning rate (default: automatic start)")
