@@ -256,3 +256,33 @@ func TestGPTLineCache(t *testing.T) {
 		c.Prepare(tape, out, params, dir)
 	}
 }
+
+// After warm-up, a GPT training step (forward, backward) and a jet replay
+// allocate nothing, with dropout on.
+func TestGPTSteadyStateAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	g := nn.NewGPT[float32](nn.GPTConfig{Vocab: 7, Context: 6, Layers: 2, Heads: 2, Embed: 8, Dropout: 0.1}, r)
+	x := tensor.New[float32](3, 6)
+	labels := make([]int, 18)
+	for i := range x.Data() {
+		x.Data()[i] = float32(r.IntN(7))
+		labels[i] = r.IntN(7)
+	}
+	params := g.Params()
+	var dirs []*tensor.Tensor[float32]
+	for _, p := range params {
+		dirs = append(dirs, tensor.New[float32](p.Value.Shape()...))
+	}
+	tape := &ad.Tape[float32]{Train: true, Rand: r}
+	run := func() {
+		tape.Reset()
+		f := loss.Record(tape, loss.CE, g.Forward(tape, tape.Const(x)), loss.Labels[float32](labels))
+		ad.ZeroGrad(params)
+		tape.Backward(f)
+		tape.Jet(f, params, dirs, ad.Hessian)
+	}
+	run()
+	if n := testing.AllocsPerRun(10, run); n != 0 {
+		t.Errorf("%v allocations per step, want 0", n)
+	}
+}
