@@ -204,8 +204,11 @@ func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume bool, h
 		if hooks.Step != nil {
 			hooks.Step(rec)
 		}
-		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total
-		if endEpoch || (r.cfg.EvalEvery > 0 && r.st.Step%r.cfg.EvalEvery == 0) {
+		// An evaluation (at an epoch's end, or every EvalEvery steps) is
+		// followed by a checkpoint, which also writes out the metrics.
+		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total ||
+			(r.cfg.EvalEvery > 0 && r.st.Step%r.cfg.EvalEvery == 0)
+		if endEpoch {
 			ev := r.evaluate()
 			ev.Step, ev.Epoch, ev.Seconds = r.st.Step, float64(r.st.Step)/float64(perEpoch), r.st.Seconds
 			r.log.addEpoch(ev)
