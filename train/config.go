@@ -134,9 +134,9 @@ type Config struct {
 	// Batch is the batch size (default 128; synthetic and teacher data 32,
 	// as the source text's author's demo; gpt 12 sequences).
 	Batch int `json:"batch"`
-	// EvalEvery evaluates the test (validation) loss every this many steps
-	// as well as at the end of each epoch (default 0: epoch ends only; gpt
-	// 250).
+	// EvalEvery evaluates the test (validation) loss, and writes a
+	// checkpoint, every this many steps as well as at the end of each epoch
+	// (default 0: epoch ends only; gpt 250).
 	EvalEvery int `json:"eval_every,omitempty"`
 	// Seed fixes the initialization, the data order and dropout (default 0;
 	// the command's default is 1).

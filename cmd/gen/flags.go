@@ -131,7 +131,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.IntVar(&c.Epochs, "epochs", 0, "passes over the training set (default 3; cnn 5; synthetic, teacher 200)")
 	fs.IntVar(&c.Steps, "steps", 0, "number of steps (overrides --epochs when > 0; gpt default 2000)")
 	fs.IntVar(&c.Batch, "batch", 0, "batch size (default 128; synthetic, teacher 32; gpt 12 sequences)")
-	fs.IntVar(&c.EvalEvery, "eval-every", 0, "also evaluate the test/validation loss every this many steps (default: epoch ends; gpt 250)")
+	fs.IntVar(&c.EvalEvery, "eval-every", 0, "also evaluate the test/validation loss and checkpoint every this many steps (default: epoch ends; gpt 250)")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (initialization, data order, dropout)")
 	fs.IntVar(&c.Threads, "threads", 0, "GEMM threads (default: the kernel's choice)")
 	fs.StringVar(&c.Precision, "precision", "f32", "f32 or f64")
