@@ -2,7 +2,9 @@ package nn_test
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/internal/kernel"
@@ -48,9 +50,25 @@ func (b *gptBench) forward() *ad.Var[float32] {
 	return loss.Record(b.tape, loss.CE, b.g.Forward(b.tape, b.tape.Const(b.x)), loss.Labels[float32](b.labels))
 }
 
+// cpuTime returns the user and system CPU time of the process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the process's CPU milliseconds per operation since start:
+// on a shared machine it varies much less than the wall-clock ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+}
+
 // BenchmarkGPT times one forward pass, one backward pass (after a
 // forward, not counted) and one exact jet (f, ∇f·u, uᵀHu; after a
-// forward) of the default GPT configuration at 1 and 2 GEMM threads.
+// forward) of the default GPT configuration at 1 and 2 GEMM threads. The
+// cpu-ms/op metric of backward and jet includes their untimed forward.
 // Tokens per second of a training step are 768 / (forward + backward).
 func BenchmarkGPT(b *testing.B) {
 	for _, threads := range []int{1, 2} {
@@ -59,12 +77,15 @@ func BenchmarkGPT(b *testing.B) {
 		params := s.g.Params()
 		b.Run("forward/threads="+itoa(threads), func(b *testing.B) {
 			b.ReportAllocs()
+			c := cpuTime()
 			for b.Loop() {
 				s.forward()
 			}
+			reportCPU(b, c)
 		})
 		b.Run("backward/threads="+itoa(threads), func(b *testing.B) {
 			b.ReportAllocs()
+			c := cpuTime()
 			for b.Loop() {
 				b.StopTimer()
 				f := s.forward()
@@ -72,15 +93,18 @@ func BenchmarkGPT(b *testing.B) {
 				b.StartTimer()
 				s.tape.Backward(f)
 			}
+			reportCPU(b, c)
 		})
 		b.Run("jet/threads="+itoa(threads), func(b *testing.B) {
 			b.ReportAllocs()
+			c := cpuTime()
 			for b.Loop() {
 				b.StopTimer()
 				f := s.forward()
 				b.StartTimer()
 				s.tape.Jet(f, params, s.dirs, ad.Hessian)
 			}
+			reportCPU(b, c)
 		})
 	}
 	kernel.SetThreads(0)

@@ -6,7 +6,8 @@ map, explicit mask and softmax) and a 4x-wide exact-GELU MLP, final
 LayerNorm, untied linear head; AdamW (weight decay 0.1, beta2 0.99) at a
 constant learning rate. It trains on random windows of the same corpus and
 prints one JSON line with the seconds per training step (forward, backward
-and optimizer step), measured after a warm-up.
+and optimizer step), wall-clock and CPU time of the process, measured after a
+warm-up.
 
 Usage: python3 scripts/gpt_torch.py CORPUS THREADS STEPS
 Not part of the build or of CI (needs python3-torch).
@@ -82,11 +83,12 @@ def main():
 
     for _ in range(3):
         step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         loss = step()
     sec = (time.perf_counter() - t0) / steps
-    print(json.dumps({"threads": threads, "seconds_per_step": sec,
+    cpu = (time.process_time() - c0) / steps
+    print(json.dumps({"threads": threads, "seconds_per_step": sec, "cpu_seconds_per_step": cpu,
                       "tokens_per_second": BATCH * CONTEXT / sec, "loss": loss,
                       "torch": torch.__version__}))
 
