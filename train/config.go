@@ -88,7 +88,8 @@ type Config struct {
 	// Gamma is γ, the GeN smoothing (default: gen 0.9, gen-exact 0). nil
 	// means the default; a pointer so that 0 can be asked for.
 	Gamma *float64 `json:"gamma,omitempty"`
-	// LR0 is GeN's first learning rate (default 0: automatic start).
+	// LR0 is GeN's first learning rate (default 0: automatic start; gpt
+	// 1e-3, see gptDefaults).
 	LR0 float64 `json:"lr0,omitempty"`
 	// LRMin and LRMax bound GeN's learning rate (default: none).
 	LRMin float64 `json:"lr_min,omitempty"`

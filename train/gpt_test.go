@@ -167,7 +167,7 @@ func TestGPTConfigErrors(t *testing.T) {
 	}
 	d := Config{Model: "gpt", Data: "text"}.Defaults()
 	if d.Layers != 4 || d.Heads != 4 || d.Embed != 128 || d.Context != 64 || d.Batch != 12 || d.Steps != 2000 ||
-		d.Opt != "adamw" || d.WeightDecay != 0.1 || d.Beta2 != 0.99 || d.Dropout != 0 || d.EvalEvery != 250 {
+		d.Opt != "adamw" || d.WeightDecay != 0.1 || d.Beta2 != 0.99 || d.Dropout != 0 || d.EvalEvery != 250 || d.LR0 != 1e-3 {
 		t.Errorf("gpt defaults %+v, want nanoGPT's small-CPU recipe", d)
 	}
 }

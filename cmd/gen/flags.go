@@ -116,7 +116,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X[:final], linear:X, step:X (default gen-trust:2; for sgd, momentum, nesterov gen)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
 	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default gen 0.9, gen-exact 0)")
-	fs.Float64Var(&c.LR0, "lr0", 0, "GeN's first learning rate (default: automatic start)")
+	fs.Float64Var(&c.LR0, "lr0", 0, "GeN's first learning rate (default: automatic start; gpt 1e-3)")
 	fs.Float64Var(&c.LRMin, "lr-min", 0, "lower bound of GeN's learning rate")
 	fs.Float64Var(&c.LRMax, "lr-max", 0, "upper bound of GeN's learning rate (0: none)")
 	fs.StringVar(&c.Curvature, "curvature", "hessian", "gen-exact curvature: hessian, gauss-newton")
