@@ -383,6 +383,8 @@ func TestSchedules(t *testing.T) {
 		{"const:0.1", 50, 0.1},
 		{"linear:0.1", 25, 0.075},
 		{"cosine:0.1", 50, 0.05},
+		{"cosine:0.1:0.01", 50, 0.055},
+		{"cosine:0.1:0.01", 100, 0.01},
 		{"step:0.1", 34, 0.01},
 	}
 	for _, c := range cases {
@@ -398,7 +400,7 @@ func TestSchedules(t *testing.T) {
 	if got := w.At(1); got != 0.5 {
 		t.Errorf("warm-up at step 1 of 4: %v, want 0.5", got)
 	}
-	for _, bad := range []string{"const", "cosine:-1", "exp:0.1", "const:abc"} {
+	for _, bad := range []string{"const", "cosine:-1", "exp:0.1", "const:abc", "cosine:0.1:0.2", "cosine:0.1:x", "const:0.1:0.01"} {
 		if _, err := ParseSchedule(bad, 10); err == nil {
 			t.Errorf("ParseSchedule(%q) accepted", bad)
 		}

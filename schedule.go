@@ -96,17 +96,30 @@ func (s *Schedule) State() State { return State{Kind: "schedule", Values: map[st
 func (s *Schedule) SetState(st State) error { return checkKind(st, "schedule") }
 
 // ParseSchedule parses "const:X", "step:X", "linear:X" or "cosine:X" with
-// X the base learning rate, for a run of the given number of steps.
+// X the base learning rate, for a run of the given number of steps;
+// "cosine:X:Y" decays to the final rate Y (Min) instead of 0, as nanoGPT's
+// cosine to a tenth of the peak.
 func ParseSchedule(spec string, steps int) (*Schedule, error) {
 	name, val, ok := strings.Cut(spec, ":")
+	final := 0.0
+	if v, f, two := strings.Cut(val, ":"); two && name == "cosine" {
+		y, err := strconv.ParseFloat(f, 64)
+		if err != nil || !(y >= 0) || math.IsInf(y, 0) {
+			return nil, fmt.Errorf("schedule %q: final learning rate %q must be a number ≥ 0", spec, f)
+		}
+		val, final = v, y
+	}
 	kinds := map[string]ScheduleKind{"const": ConstantLR, "step": StepLR, "linear": LinearLR, "cosine": CosineLR}
 	k, known := kinds[name]
 	if !known || !ok {
-		return nil, fmt.Errorf("unknown schedule %q; valid: const:X, step:X, linear:X, cosine:X (X the learning rate)", spec)
+		return nil, fmt.Errorf("unknown schedule %q; valid: const:X, step:X, linear:X, cosine:X[:Y] (X the learning rate, Y cosine's final rate)", spec)
 	}
 	lr, err := strconv.ParseFloat(val, 64)
 	if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
 		return nil, fmt.Errorf("schedule %q: learning rate %q must be a positive number", spec, val)
 	}
-	return &Schedule{Kind: k, LR: lr, Steps: steps}, nil
+	if final > lr {
+		return nil, fmt.Errorf("schedule %q: final learning rate %g exceeds the peak %g", spec, final, lr)
+	}
+	return &Schedule{Kind: k, LR: lr, Steps: steps, Min: final}, nil
 }

@@ -24,7 +24,9 @@ const (
 	// Sigmoid: σ(x) = 1/(1 + e^{−x}).
 	Sigmoid
 	// GELU: σ(x) = x·Φ(x) with Φ the standard normal CDF, the exact (erf)
-	// form (Hendrycks & Gimpel, arXiv:1606.08415).
+	// form (Hendrycks & Gimpel, arXiv:1606.08415). In float32 Φ comes from
+	// a rational approximation of erf accurate to 1.5e-7, below float32's
+	// resolution of Φ (see geluFloat32).
 	GELU
 	// SiLU: σ(x) = x·sigmoid(x) (Elfwing et al., Neural Networks 107, 2018).
 	SiLU
@@ -117,6 +119,41 @@ func (a Act) Eval(x float64) (f, d1, d2 float64) {
 	panic(fmt.Sprintf("ad: unknown activation %d", int(a.Kind)))
 }
 
+// geluFloat32 returns GELU's σ(x), σ'(x) and σ″(x) as Eval does, with
+// erf from Abramowitz & Stegun, "Handbook of Mathematical Functions",
+// formula 7.1.26 (|error| ≤ 1.5e-7), which shares its exponential
+// exp(−x²/2) with the normal density φ, itself from expNeg32: one short
+// polynomial exponential per element instead of Eval's three library
+// ones. Its error is below float32's resolution of Φ(x) ∈ [0, 1];
+// float64 computations use the exact Eval.
+func geluFloat32(x float64) (f, d1, d2 float64) {
+	e := expNeg32(-x * x / 2)
+	phi := e / math.Sqrt(2*math.Pi)
+	t := 1 / (1 + 0.3275911*math.Abs(x)/math.Sqrt2)
+	erf := 1 - ((((1.061405429*t-1.453152027)*t+1.421413741)*t-0.284496736)*t+0.254829592)*t*e
+	cdf := 0.5 * (1 + erf)
+	if x < 0 {
+		cdf = 0.5 * (1 - erf)
+	}
+	return x * cdf, cdf + x*phi, phi * (2 - x*x)
+}
+
+// expNeg32 returns e^y for y ≤ 0 with a relative error below 1e-8, enough
+// for float32 results: y = (n + f)·ln 2 with n an integer and |f·ln 2| ≤
+// ln 2 / 2, e^y = 2ⁿ·e^r with r = y − n·ln 2 and e^r from its Taylor
+// polynomial of degree 8 (remainder < 2.2e-10); 2ⁿ is put into the
+// exponent bits. Below −700 (far under float32's smallest number) it
+// returns 0.
+func expNeg32(y float64) float64 {
+	if y < -700 {
+		return 0
+	}
+	n := math.Floor(y*math.Log2E + 0.5)
+	r := y - n*math.Ln2
+	p := 1 + r*(1+r*(1.0/2+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720+r*(1.0/5040+r*(1.0/40320))))))))
+	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
+}
+
 func sigmoid(x float64) float64 {
 	if x >= 0 {
 		return 1 / (1 + math.Exp(-x))
@@ -133,12 +170,16 @@ func Activate[T Float](t *Tape[T], x *Var[T], a Act) *Var[T] {
 }
 
 // actOp is σ elementwise. dst, x, g, acc and chunks hold the arguments of
-// the pass that Range splits over the threads (see splitElems).
+// the pass that Range splits over the threads (see splitElems). For smooth
+// activations it keeps σ'(x) and σ″(x) of the last Forward in s1, s2,
+// computed with σ(x) at little extra cost (they share their exponentials),
+// so that the reverse and jet rules evaluate no transcendental function.
 type actOp[T Float] struct {
 	act       Act
 	dst, x, g []T
 	acc       bool
 	chunks    int
+	s1, s2    []T
 }
 
 // elemChunk is the number of elements per part when an elementwise pass is
@@ -149,10 +190,12 @@ const elemChunk = 1 << 16
 // splitElems runs forward (g nil) or deriv over x on up to
 // kernel.Threads() threads, in parts of whole chunks of elemChunk elements
 // (the last part takes the rest). Each element is computed alone, so the
-// result does not depend on the split.
+// result does not depend on the split. Smooth activations, whose passes
+// fill or read s1 and s2 over the whole array, are not split.
 func (op *actOp[T]) splitElems(dst, x, g []T, acc bool) {
 	chunks := len(x) / elemChunk
-	if chunks < 2 || kernel.Threads() < 2 {
+	smooth := op.act.Kind != Identity && op.act.Kind != ReLU && op.act.Kind != LeakyReLU
+	if chunks < 2 || kernel.Threads() < 2 || smooth {
 		op.pass(dst, x, g, acc)
 		return
 	}
@@ -208,9 +251,17 @@ func (op *actOp[T]) forward(out, x []T) {
 			}
 		}
 	default:
+		op.s1, op.s2 = resize(op.s1, len(x)), resize(op.s2, len(x))
+		if _, f32 := any(T(0)).(float32); f32 && op.act.Kind == GELU {
+			for i, v := range x {
+				f, d1, d2 := geluFloat32(float64(v))
+				out[i], op.s1[i], op.s2[i] = T(f), T(d1), T(d2)
+			}
+			return
+		}
 		for i, v := range x {
-			f, _, _ := op.act.Eval(float64(v))
-			out[i] = T(f)
+			f, d1, d2 := op.act.Eval(float64(v))
+			out[i], op.s1[i], op.s2[i] = T(f), T(d1), T(d2)
 		}
 	}
 }
@@ -256,13 +307,15 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 			dst[i] = lut[k&1] * g[i]
 		}
 	default:
-		for i, v := range x {
-			_, d, _ := op.act.Eval(float64(v))
-			if acc {
-				dst[i] += T(d) * g[i]
-			} else {
-				dst[i] = T(d) * g[i]
+		s1 := op.s1[:len(x)]
+		if acc {
+			for i, d := range s1 {
+				dst[i] += d * g[i]
 			}
+			return
+		}
+		for i, d := range s1 {
+			dst[i] = d * g[i]
 		}
 	}
 }
@@ -292,9 +345,8 @@ func (op *actOp[T]) Jet(y *Var[T], curv bool) bool {
 	}
 	if curv && x.hasD1 && !op.act.PiecewiseLinear() {
 		d2, t1 := y.d2.Data(), x.d1.Data()
-		for i, v := range xv {
-			_, _, s2 := op.act.Eval(float64(v))
-			c := T(s2) * t1[i] * t1[i]
+		for i, s2 := range op.s2[:len(xv)] {
+			c := s2 * t1[i] * t1[i]
 			if wrote {
 				d2[i] += c
 			} else {

@@ -37,8 +37,20 @@ type Config struct {
 	// false can be asked for).
 	Standardize *bool `json:"standardize,omitempty"`
 
-	// Model is mlp (default), cnn or charmlp.
+	// Model is mlp (default), cnn, charmlp or gpt.
 	Model string `json:"model"`
+	// Layers, Heads and Embed size the gpt model (default 4, 4, 128,
+	// nanoGPT's small-CPU recipe; see nn.GPTConfig).
+	Layers int `json:"layers,omitempty"`
+	Heads  int `json:"heads,omitempty"`
+	Embed  int `json:"embed,omitempty"`
+	// Context is the window of text data: the characters a charmlp sees
+	// (default 32) or the sequence length of gpt (default 64).
+	Context int `json:"context,omitempty"`
+	// Dropout is gpt's dropout probability (default 0).
+	Dropout float64 `json:"dropout,omitempty"`
+	// Tie ties gpt's output head to its token embedding.
+	Tie bool `json:"tie,omitempty"`
 	// Hidden lists the hidden widths of mlp and charmlp. nil means the
 	// default (mlp: [256]; charmlp: [200]); an empty non-nil slice means a
 	// single layer.
@@ -51,12 +63,15 @@ type Config struct {
 	// for regression).
 	Loss string `json:"loss"`
 
-	// Opt names the direction: sgd, momentum, nesterov, adam (default),
-	// adamw, rmsprop, adagrad, lion.
+	// Opt names the direction: sgd, momentum, nesterov, adam (default;
+	// gpt: adamw), adamw, rmsprop, adagrad, lion.
 	Opt string `json:"opt"`
-	// WeightDecay and ClipNorm are the optimizer's common options (default 0).
+	// WeightDecay and ClipNorm are the optimizer's common options (default
+	// 0, except gpt: weight decay 0.1, nanoGPT's).
 	WeightDecay float64 `json:"weight_decay,omitempty"`
 	ClipNorm    float64 `json:"clip_norm,omitempty"`
+	// Beta2 is β₂ of adam and adamw (default 0.999; gpt: 0.99, nanoGPT's).
+	Beta2 float64 `json:"beta2,omitempty"`
 
 	// LR names the learning-rate rule: gen (approximate GeN), gen-exact,
 	// gen-trust[:κ] and gen-exact-trust[:κ] (GeN inside the trust-ratio test
@@ -83,7 +98,8 @@ type Config struct {
 	Gamma *float64 `json:"gamma,omitempty"`
 	// LR0 is where the automatic start begins its bracket of probe sizes
 	// (with the Mean estimator; default 0: 1e-3) or, with Smoothed, GeN's
-	// first learning rate (default 0: automatic start).
+	// first learning rate (default 0: automatic start; gpt 1e-3, see
+	// gptDefaults).
 	LR0 float64 `json:"lr0,omitempty"`
 	// LRMin and LRMax bound GeN's learning rate (default: none).
 	LRMin float64 `json:"lr_min,omitempty"`
@@ -124,11 +140,16 @@ type Config struct {
 	// the cnn model 5; synthetic and teacher data 200, a small set of 1000
 	// examples).
 	Epochs int `json:"epochs"`
-	// Steps, when positive, is the number of steps instead of Epochs.
+	// Steps, when positive, is the number of steps instead of Epochs
+	// (default for gpt: 2000, nanoGPT's small-CPU recipe).
 	Steps int `json:"steps,omitempty"`
 	// Batch is the batch size (default 128; synthetic and teacher data 32,
-	// as the source text's author's demo).
+	// as the source text's author's demo; gpt 12 sequences).
 	Batch int `json:"batch"`
+	// EvalEvery evaluates the test (validation) loss, and writes a
+	// checkpoint, every this many steps as well as at the end of each epoch
+	// (default 0: epoch ends only; gpt 250).
+	EvalEvery int `json:"eval_every,omitempty"`
 	// Seed fixes the initialization, the data order and dropout (default 0;
 	// the command's default is 1).
 	Seed uint64 `json:"seed"`
@@ -159,6 +180,9 @@ func (c Config) Defaults() Config {
 	}
 	def(&c.Data, "mnist")
 	def(&c.Model, "mlp")
+	if c.Model == "gpt" {
+		c = c.gptDefaults()
+	}
 	def(&c.Opt, "adam")
 	if c.LR == "" {
 		c.LR = "gen"
@@ -234,7 +258,7 @@ func oneOf(what, v string, valid []string) error {
 // which setting is wrong and what the valid values are.
 func (c Config) Validate() error {
 	checks := []error{
-		oneOf("--model", c.Model, []string{"mlp", "cnn", "charmlp"}),
+		oneOf("--model", c.Model, []string{"mlp", "cnn", "charmlp", "gpt"}),
 		oneOf("--opt", c.Opt, append(optim.Names(), optim.PeerNames()...)),
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
@@ -278,6 +302,9 @@ func (c Config) Validate() error {
 			return e
 		}
 	}
+	if err := c.validateGPT(); err != nil {
+		return err
+	}
 	for _, h := range c.Hidden {
 		if h <= 0 {
 			return fmt.Errorf("--hidden: widths must be positive, got %v", c.Hidden)
@@ -296,10 +323,14 @@ func (c Config) Validate() error {
 	switch {
 	case c.DistTimeout < 0 || math.IsNaN(c.DistTimeout):
 		return fmt.Errorf("--dist-timeout %g: must be a positive number of seconds (or 0 for the default)", c.DistTimeout)
-	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0:
-		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every and --warmup must not be negative")
+	case c.Epochs < 0 || c.Steps < 0 || c.Batch < 0 || c.CheckpointEvery < 0 || c.Warmup < 0 || c.Samples < 0 || c.EvalEvery < 0:
+		return fmt.Errorf("--epochs, --steps, --batch, --checkpoint-every, --eval-every and --warmup must not be negative")
 	case c.Threads < 0:
 		return fmt.Errorf("--threads %d: must be positive (0: the kernel's choice)", c.Threads)
+	case !(c.Beta2 >= 0 && c.Beta2 < 1):
+		return fmt.Errorf("--beta2 %g: must be in [0, 1)", c.Beta2)
+	case c.Beta2 > 0 && c.Opt != "adam" && c.Opt != "adamw":
+		return fmt.Errorf("--beta2 applies to adam and adamw, not --opt %s", c.Opt)
 	case c.FallbackLR < 0 || c.ProbeFactor < 0 || c.ClipNorm < 0:
 		return fmt.Errorf("--fallback-lr, --probe-factor and --clip-norm must not be negative")
 	case c.WeightDecay < 0:
@@ -312,6 +343,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
+	case c.Model == "gpt" && c.Dist == "mpi":
+		return fmt.Errorf("--model gpt with --dist mpi: the GPT's per-position targets and validation windows are not sharded yet; train it in one process")
 	case c.Groups == "layer" && c.Dist == "mpi":
 		return fmt.Errorf("--groups layer with --dist mpi: per-layer probes are not all-reduced yet; use --groups all")
 	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":

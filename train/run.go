@@ -222,6 +222,7 @@ type runner[T ad.Float] struct {
 	ckptGood bool
 	started  time.Time
 	log      *metricsLog
+	labels   map[*data.Batch[T]][]int // gpt: each batch's per-position targets
 }
 
 func run[T ad.Float](ctx context.Context, cfg Config, dir string, resume, overwrite bool, hooks Hooks) (*Summary, error) {
@@ -317,7 +318,10 @@ func (r *runner[T]) run(ctx context.Context, resume, overwrite bool, hooks Hooks
 		if hooks.Step != nil {
 			hooks.Step(rec)
 		}
-		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total
+		// An evaluation (at an epoch's end, or every EvalEvery steps) is
+		// followed by a checkpoint, which also writes out the metrics.
+		endEpoch := r.st.Step%perEpoch == 0 || r.st.Step == r.total ||
+			(r.cfg.EvalEvery > 0 && r.st.Step%r.cfg.EvalEvery == 0)
 		if endEpoch {
 			ev, err := r.evaluate()
 			if err != nil {
@@ -349,7 +353,8 @@ func (r *runner[T]) setup() error {
 	opts.CSV = data.CSVOptions{Target: cfg.Target, Regression: cfg.Task == "regression", Seed: cfg.Seed, Raw: cfg.Standardize != nil && !*cfg.Standardize,
 		Float64: cfg.Precision == "f64"} // a float64 run sees the file's values, not their float32 roundings
 	opts.Synthetic.Seed, opts.Teacher.Seed = cfg.Seed, cfg.Seed
-	opts.Text.OneHot = cfg.Model != "charmlp" // an MLP reads one-hot windows
+	opts.Text.OneHot = cfg.Model != "charmlp" && cfg.Model != "gpt" // an MLP reads one-hot windows
+	opts.Text.Context = cfg.Context
 	split, err := data.Load(cfg.Data, opts)
 	if err != nil {
 		return err
@@ -388,8 +393,16 @@ func (r *runner[T]) setup() error {
 		r.grads = append(r.grads, p.Grad)
 		r.u = append(r.u, tensor.New[T](p.Value.Shape()...))
 	}
-	if r.opt, err = optim.New[T](cfg.Opt, optim.Common{WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}); err != nil {
-		return err
+	common := optim.Common{WeightDecay: cfg.WeightDecay, ClipNorm: cfg.ClipNorm}
+	switch {
+	case cfg.Beta2 > 0 && cfg.Opt == "adam":
+		r.opt = optim.NewAdam[T](optim.AdamConfig{Common: common, Beta2: cfg.Beta2})
+	case cfg.Beta2 > 0 && cfg.Opt == "adamw":
+		r.opt = optim.NewAdamW[T](optim.AdamWConfig{Common: common, Beta2: cfg.Beta2})
+	default:
+		if r.opt, err = optim.New[T](cfg.Opt, common); err != nil {
+			return err
+		}
 	}
 	// A batch larger than the set is the whole set (and BatchesPerEpoch
 	// cannot overflow).
@@ -480,12 +493,20 @@ func (r *runner[T]) buildModel(lossName string) error {
 			return fmt.Errorf("train: --model charmlp outputs logits: use --loss ce")
 		}
 		r.model = nn.NewCharMLP[T](nn.CharMLPConfig{Vocab: train.Vocab.Size(), Context: train.Context, Hidden: cfg.Hidden, Act: act}, rng)
+	case "gpt":
+		if !train.Windowed() {
+			return fmt.Errorf("train: --model gpt needs text data (--data text or text:PATH)")
+		}
+		r.model = nn.NewGPT[T](cfg.gptConfig(train.Vocab.Size()), rng)
 	}
 	return nil
 }
 
 // record records the model's loss on batch b on tape t.
 func (r *runner[T]) record(t *ad.Tape[T], b *data.Batch[T]) *ad.Var[T] {
+	if r.cfg.Model == "gpt" {
+		return r.recordGPT(t, b)
+	}
 	x := b.X
 	if len(r.inShape) > 1 {
 		x = x.Reshape(append([]int{b.Len()}, r.inShape...)...)
@@ -585,6 +606,9 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 // With several ranks, each evaluates its range of the test set and the sums
 // are all-reduced.
 func (r *runner[T]) evaluate() (EpochRecord, error) {
+	if r.cfg.Model == "gpt" {
+		return r.evaluateGPT(), nil // fixed windows; every rank evaluates all of them (--dist is refused for gpt)
+	}
 	test := r.split.Test
 	var t ad.Tape[T]
 	var b data.Batch[T]
@@ -753,8 +777,11 @@ func (r *runner[T]) finish() (*Summary, error) {
 		}
 	}
 	s := r.summary()
-	if r.cfg.Model == "charmlp" {
+	switch r.cfg.Model {
+	case "charmlp":
 		s.Samples = r.sample(r.cfg.Samples, 60)
+	case "gpt":
+		s.Samples = r.sampleGPT(r.cfg.Samples, 80)
 	}
 	if r.comm.Size() > 1 {
 		s.Ranks, s.AllReduceSeconds = r.comm.Size(), r.reduceSeconds

@@ -4,6 +4,7 @@
 //	gen train [flags]        train (default: MNIST, MLP 784-256-10, Adam, approximate GeN)
 //	gen probe [flags]        the loss along one update direction, with GeN's estimates
 //	gen plot RUN_DIR         redraw a run's charts from its metrics
+//	gen sample RUN_DIR       generate text from a gpt run's checkpoint
 //	gen compare [flags]      the evidence suite: GeN against tuned schedules and the peers
 //
 // Every subcommand takes --help. The command is a thin client of the
@@ -28,6 +29,7 @@ Usage:
   gen train [flags]     train a model (no flags: MNIST, MLP 784-256-10, Adam, approximate GeN)
   gen probe [flags]     evaluate the loss along one update direction and GeN's learning rates
   gen plot RUN_DIR      redraw the charts of a run from its metrics files
+  gen sample RUN_DIR    generate text from a gpt run (--prompt, --tokens, --temperature, --seed)
   gen compare [flags]   run the comparison suite and write its report (docs/results)
 
 Run "gen COMMAND --help" for the flags of a command.
@@ -71,8 +73,10 @@ func run(args []string) int {
 		err = cmdPlot(args[1:])
 	case "compare":
 		err = cmdCompare(ctx, args[1:])
+	case "sample":
+		err = cmdSample(args[1:])
 	default:
-		fmt.Fprintf(os.Stderr, "gen: unknown command %q; valid: train, probe, plot, compare\n\n%s", args[0], usage)
+		fmt.Fprintf(os.Stderr, "gen: unknown command %q; valid: train, probe, plot, sample, compare\n\n%s", args[0], usage)
 		return 2
 	}
 	switch {

@@ -1,0 +1,238 @@
+package ad
+
+import (
+	"fmt"
+	"math"
+)
+
+// Shapes in this file: x has any shape whose last axis has D elements (N
+// rows of D), the gain g and the shift b have D elements, y has x's shape.
+
+// LayerNorm records layer normalization over the last axis with an affine
+// map (Ba, Kiros & Hinton, "Layer normalization", arXiv:1607.06450, eq. 4;
+// PyTorch's nn.LayerNorm):
+//
+//	μ = 1/D·Σ_j x_j,   s = 1/D·Σ_j (x_j − μ)² + eps,   r = s^{−1/2}
+//	x̂_j = (x_j − μ)·r,   y_j = g_j·x̂_j + b_j
+//
+// for every row of D elements. eps > 0 keeps r finite on a constant row
+// (PyTorch's default is 1e-5). b may be nil for a normalization without
+// shift. Row statistics are accumulated in float64.
+func LayerNorm[T Float](t *Tape[T], x, g, b *Var[T], eps float64) *Var[T] {
+	xs := x.Shape()
+	if len(xs) == 0 {
+		panic("ad: LayerNorm: input is a scalar, want rows of D elements")
+	}
+	d := xs[len(xs)-1]
+	if g.Value.Len() != d || (b != nil && b.Value.Len() != d) {
+		bs := []int(nil)
+		if b != nil {
+			bs = b.Shape()
+		}
+		panic(fmt.Sprintf("ad: LayerNorm: gain %v and shift %v do not fit input %v (want %d elements each)", g.Shape(), bs, xs, d))
+	}
+	if !(eps > 0) {
+		panic(fmt.Sprintf("ad: LayerNorm: eps %v must be positive", eps))
+	}
+	var y *Var[T]
+	var op *layerNormOp[T]
+	if b == nil {
+		y, op = record[layerNormOp[T]](t, xs, x, g)
+	} else {
+		y, op = record[layerNormOp[T]](t, xs, x, g, b)
+	}
+	op.eps, op.d = eps, d
+	return run(y)
+}
+
+// layerNormOp keeps, per row, the mean μ and r = (var + eps)^{−1/2} of the
+// last Forward, and float64 scratch for the jet.
+type layerNormOp[T Float] struct {
+	eps     float64
+	d       int
+	mean, r []float64
+	scratch []float64
+}
+
+func (*layerNormOp[T]) Name() string { return "LayerNorm" }
+
+func (op *layerNormOp[T]) Forward(y *Var[T]) {
+	x, g := y.in[0].Value.Data(), y.in[1].Value.Data()
+	var b []T
+	if len(y.in) == 3 {
+		b = y.in[2].Value.Data()
+	}
+	d := op.d
+	rows := len(x) / d
+	op.mean, op.r = resize(op.mean, rows), resize(op.r, rows)
+	out := y.Value.Data()
+	for i := range rows {
+		row := x[i*d : (i+1)*d]
+		var s float64
+		for _, v := range row {
+			s += float64(v)
+		}
+		mu := s / float64(d)
+		var q float64
+		for _, v := range row {
+			e := float64(v) - mu
+			q += e * e
+		}
+		r := 1 / math.Sqrt(q/float64(d)+op.eps)
+		op.mean[i], op.r[i] = mu, r
+		o := out[i*d : (i+1)*d]
+		for j, v := range row {
+			h := T((float64(v) - mu) * r)
+			if b != nil {
+				o[j] = g[j]*h + b[j]
+			} else {
+				o[j] = g[j] * h
+			}
+		}
+	}
+}
+
+// VJP, with h = ȳ ⊙ g per row:
+//
+//	x̄ += r·(h − mean(h) − x̂·mean(h ⊙ x̂)),   ḡ += Σ_rows ȳ ⊙ x̂,   b̄ += Σ_rows ȳ
+func (op *layerNormOp[T]) VJP(y *Var[T]) {
+	x, g := y.in[0], y.in[1]
+	xv, gv, gy := x.Value.Data(), g.Value.Data(), y.Grad.Data()
+	d := op.d
+	df := float64(d)
+	for i := range len(xv) / d {
+		row, gr := xv[i*d:(i+1)*d], gy[i*d:(i+1)*d]
+		mu, r := op.mean[i], op.r[i]
+		if x.needsGrad {
+			var sh, shx float64
+			for j, v := range row {
+				h := float64(gr[j]) * float64(gv[j])
+				sh += h
+				shx += h * (float64(v) - mu) * r
+			}
+			sh, shx = sh/df, shx/df
+			xg := x.Grad.Data()[i*d : (i+1)*d]
+			for j, v := range row {
+				h := float64(gr[j]) * float64(gv[j])
+				xh := (float64(v) - mu) * r
+				xg[j] += T(r * (h - sh - xh*shx))
+			}
+		}
+		if g.needsGrad {
+			gg := g.Grad.Data()
+			for j, v := range row {
+				gg[j] += gr[j] * T((float64(v)-mu)*r)
+			}
+		}
+		if len(y.in) == 3 && y.in[2].needsGrad {
+			bg := y.in[2].Grad.Data()
+			for j, v := range gr {
+				bg[j] += v
+			}
+		}
+	}
+}
+
+// Jet. Per row, with c = x − μ, s = mean(c²) + eps and r = s^{−1/2}, the
+// normalized row x̂ = c·r has, along the line,
+//
+//	ċ = ẋ − mean(ẋ),   ṡ = 2·mean(c⊙ċ),   ṙ = −½·r³·ṡ
+//	x̂̇ = ċ·r + c·ṙ
+//	x̂̈ = c̈·r + c·r̈_lin  +  [2·ċ·ṙ + c·(¾·r⁵·ṡ² − r³·mean(ċ²))]
+//
+// with c̈ = ẍ − mean(ẍ) and r̈_lin = −r³·mean(c⊙c̈); the bracket is the
+// normalization's own curvature. Then, for y = g⊙x̂ + b,
+//
+//	ẏ = g⊙x̂̇ + ġ⊙x̂ + ḃ,   ÿ = g⊙x̂̈ + 2·ġ⊙x̂̇ + g̈⊙x̂ + b̈
+//
+// where 2·ġ⊙x̂̇ is the gain's bilinear own curvature. Gauss–Newton mode drops
+// both own-curvature terms.
+func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
+	x, g := y.in[0], y.in[1]
+	var b *Var[T]
+	if len(y.in) == 3 {
+		b = y.in[2]
+	}
+	d := op.d
+	df := float64(d)
+	xv, gv := x.Value.Data(), g.Value.Data()
+	op.scratch = resize(op.scratch, 3*d)
+	cd, h1, h2 := op.scratch[:d], op.scratch[d:2*d], op.scratch[2*d:]
+	d1, d2 := y.d1.Data(), y.d2.Data()
+	wrote := x.hasD2 || (curv && x.hasD1) || g.hasD2 || (b != nil && b.hasD2)
+	for i := range len(xv) / d {
+		row := xv[i*d : (i+1)*d]
+		mu, r := op.mean[i], op.r[i]
+		r3 := r * r * r
+		clear(h1)
+		clear(h2)
+		if x.hasD1 {
+			xd := x.d1.Data()[i*d : (i+1)*d]
+			var m float64
+			for _, v := range xd {
+				m += float64(v)
+			}
+			m /= df
+			var sc, sq float64
+			for j, v := range xd {
+				cd[j] = float64(v) - m
+				sc += (float64(row[j]) - mu) * cd[j]
+				sq += cd[j] * cd[j]
+			}
+			sdot := 2 * sc / df
+			rdot := -0.5 * r3 * sdot
+			for j := range h1 {
+				h1[j] = cd[j]*r + (float64(row[j])-mu)*rdot
+			}
+			if curv {
+				rc := 0.75*r3*r*r*sdot*sdot - r3*sq/df
+				for j := range h2 {
+					h2[j] = 2*cd[j]*rdot + (float64(row[j])-mu)*rc
+				}
+			}
+		}
+		if x.hasD2 {
+			xdd := x.d2.Data()[i*d : (i+1)*d]
+			var m float64
+			for _, v := range xdd {
+				m += float64(v)
+			}
+			m /= df
+			var sc float64
+			for j, v := range xdd {
+				sc += (float64(row[j]) - mu) * (float64(v) - m)
+			}
+			rl := -r3 * sc / df
+			for j, v := range xdd {
+				h2[j] += (float64(v)-m)*r + (float64(row[j])-mu)*rl
+			}
+		}
+		o1, o2 := d1[i*d:(i+1)*d], d2[i*d:(i+1)*d]
+		for j, v := range row {
+			xh := (float64(v) - mu) * r
+			t1 := float64(gv[j]) * h1[j]
+			t2 := float64(gv[j]) * h2[j]
+			if g.hasD1 {
+				gd := float64(g.d1.Data()[j])
+				t1 += gd * xh
+				if curv {
+					t2 += 2 * gd * h1[j]
+				}
+			}
+			if g.hasD2 {
+				t2 += float64(g.d2.Data()[j]) * xh
+			}
+			if b != nil && b.hasD1 {
+				t1 += float64(b.d1.Data()[j])
+			}
+			if b != nil && b.hasD2 {
+				t2 += float64(b.d2.Data()[j])
+			}
+			o1[j] = T(t1)
+			if wrote {
+				o2[j] = T(t2)
+			}
+		}
+	}
+	return wrote
+}

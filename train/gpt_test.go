@@ -1,0 +1,173 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/genopt/gen/checkpoint"
+	"github.com/genopt/gen/data"
+)
+
+// tinyGPT is a fast gpt run on the built-in corpus: one block of width 16,
+// sequences of 8, dropout on so that its random stream must be restored.
+func tinyGPT() Config {
+	return Config{Data: "text", Model: "gpt", Layers: 1, Heads: 2, Embed: 16, Context: 8, Dropout: 0.1,
+		Batch: 4, Steps: 10, EvalEvery: 5, Seed: 3, Threads: 1, Samples: 1}
+}
+
+func TestGPTResumeEqualsUninterrupted(t *testing.T) {
+	cfg := tinyGPT()
+	cfg.CheckpointEvery = 3
+	base := t.TempDir()
+	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
+	sum, err := Run(context.Background(), cfg, full, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hooks := Hooks{Step: func(s StepRecord) {
+		if s.Step == 4 {
+			cancel()
+		}
+	}}
+	if _, err := Run(ctx, cfg, cut, hooks); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
+	}
+	sum2, err := Resume(context.Background(), cut, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := stepsOf(t, full), stepsOf(t, cut)
+	aj, _ := json.Marshal(a)
+	bj, _ := json.Marshal(b)
+	if len(a) != 10 || !bytes.Equal(aj, bj) {
+		t.Fatalf("resumed metrics differ from the uninterrupted run (%d vs %d rows)", len(b), len(a))
+	}
+	wa, _ := os.ReadFile(filepath.Join(full, "checkpoint", "weights.safetensors"))
+	wb, _ := os.ReadFile(filepath.Join(cut, "checkpoint", "weights.safetensors"))
+	if len(wa) == 0 || !bytes.Equal(wa, wb) {
+		t.Fatal("resumed final weights differ from the uninterrupted run")
+	}
+	if sum.TestLoss != sum2.TestLoss || !slices.Equal(sum.Samples, sum2.Samples) {
+		t.Fatalf("validation loss %v and samples %q; resumed: %v and %q", sum.TestLoss, sum.Samples, sum2.TestLoss, sum2.Samples)
+	}
+}
+
+// A gpt run evaluates every EvalEvery steps, reports a validation loss
+// below the uniform guess log V, samples text, and gen sample reads its
+// run directory: the same seed gives the same text.
+func TestGPTRunEvaluatesAndSamples(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	cfg := tinyGPT()
+	cfg.Dropout = 0
+	var evals []int
+	sum, err := Run(context.Background(), cfg, dir, Hooks{Epoch: func(e EpochRecord) { evals = append(evals, e.Step) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(evals, []int{5, 10}) {
+		t.Errorf("evaluated at steps %v, want [5 10]", evals)
+	}
+	split, err := data.LoadText("", data.TextOptions{Context: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := split.Train.Vocab.Size()
+	if l := float64(sum.TestLoss); !(l > 0 && l < math.Log(float64(v))) {
+		t.Errorf("validation loss %v, want in (0, log %d = %.3f)", l, v, math.Log(float64(v)))
+	}
+	if len(sum.Samples) != 1 || !strings.Contains(sum.Samples[0], "|") {
+		t.Errorf("samples %q, want one prompt|continuation line", sum.Samples)
+	}
+	opts := SampleOptions{Prompt: "Light", Tokens: 30, Seed: 4}
+	s1, err := Sample(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := Sample(dir, opts)
+	opts.Seed = 5
+	s3, _ := Sample(dir, opts)
+	if s1 != s2 || !strings.HasPrefix(s1, "Light") || len([]rune(s1)) != 35 {
+		t.Errorf("samples %q and %q: want the same 5 + 30 characters starting with the prompt", s1, s2)
+	}
+	if s1 == s3 {
+		t.Errorf("seeds 4 and 5 gave the same text %q", s1)
+	}
+	if _, err := Sample(dir, SampleOptions{Prompt: "Ω"}); err == nil || !strings.Contains(err.Error(), "'Ω'") {
+		t.Errorf("a prompt outside the vocabulary: %v, want an error naming the character", err)
+	}
+	// A run of another model is refused.
+	other := filepath.Join(t.TempDir(), "mlp")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkpoint.WriteJSON(filepath.Join(other, "config.json"), tiny()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sample(other, SampleOptions{}); err == nil || !strings.Contains(err.Error(), "gpt") {
+		t.Errorf("sampling an mlp run: %v, want an error", err)
+	}
+}
+
+// Every position of a window predicts the next character of the corpus.
+func TestGPTSequenceLabels(t *testing.T) {
+	text := strings.Repeat("abcdefghijklmnopqrstuvwxyz", 2)
+	split, err := data.TextFromString("abc", text, data.TextOptions{Context: 4, TestFraction: 0.25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner[float32]{cfg: Config{Context: 4}}
+	var b data.Batch[float32]
+	data.FillBatch(&b, split.Train, []int{0, 5})
+	got := split.Train.Vocab.Decode(r.seqLabels(&b))
+	if want := "bcde" + "ghij"; got != want {
+		t.Errorf("targets %q, want %q", got, want)
+	}
+	// The validation windows' targets are test labels only, and the
+	// windows do not overlap.
+	test := split.Test
+	idx := gptWindows(test)
+	if len(idx) == 0 {
+		t.Fatal("no validation windows")
+	}
+	for k, i := range idx {
+		if i+1 < test.Context {
+			t.Errorf("window %d at example %d: its first target is in the training text", k, i)
+		}
+		if k > 0 && i-idx[k-1] < test.Context {
+			t.Errorf("windows at %d and %d overlap", idx[k-1], i)
+		}
+	}
+}
+
+func TestGPTConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Model: "mlp", Layers: 2}, "--model gpt"},
+		{Config{Model: "gpt", Data: "mnist"}, "text data"},
+		{Config{Model: "gpt", Data: "text", Heads: 3, Embed: 8}, "multiple"},
+		{Config{Model: "gpt", Data: "text", Dropout: 1}, "--dropout"},
+		{Config{Model: "gpt", Data: "text", Loss: "mse"}, "--loss ce"},
+		{Config{Opt: "sgd", Beta2: 0.9}, "--beta2"},
+	} {
+		err := c.cfg.Defaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want an error containing %q", c.cfg, err, c.want)
+		}
+	}
+	d := Config{Model: "gpt", Data: "text"}.Defaults()
+	if d.Layers != 4 || d.Heads != 4 || d.Embed != 128 || d.Context != 64 || d.Batch != 12 || d.Steps != 2000 ||
+		d.Opt != "adamw" || d.WeightDecay != 0.1 || d.Beta2 != 0.99 || d.Dropout != 0 || d.EvalEvery != 250 || d.LR0 != 1e-3 {
+		t.Errorf("gpt defaults %+v, want nanoGPT's small-CPU recipe", d)
+	}
+}
