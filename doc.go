@@ -20,7 +20,13 @@
 //
 // Exact GeN computes uᵀHu with a second-order forward replay of the recorded
 // forward pass (package ad); approximate GeN fits a parabola through three
-// values of g and smooths the result.
+// values of g. Probes on a fresh batch are noisy: the Estimator decides how
+// they become one rate — Smoothed averages the per-probe minimizers (the
+// source text), Mean takes the ratio of the averaged slope and curvature
+// (the minimizer of the expected loss along the line). Block gives each
+// parameter group (layer) its own rate, from the quadratic model in the
+// groups' step sizes. Every Decision says whether its rate came from the
+// measurements (Estimated) or from a fixed rate.
 //
 // # Failure policy
 //
