@@ -162,8 +162,9 @@ func TestDistFaults(t *testing.T) {
 
 // TestDistInterrupt: SIGTERM on rank 0 alone stops both ranks before the
 // same step (rank 0's vote travels in the gradient all-reduce): the job
-// exits with SIGTERM's status 143 (an interrupted run did not finish) and a
-// checkpoint, and resuming finishes the run.
+// exits with an interrupted run's status — 143 from rank 0, which got
+// SIGTERM, or 130 from rank 1, stopped by the vote, whichever mpirun reports
+// first — and a checkpoint, and resuming finishes the run.
 func TestDistInterrupt(t *testing.T) {
 	gen := mpiBin(t)
 	dir := filepath.Join(t.TempDir(), "run")
@@ -175,8 +176,8 @@ func TestDistInterrupt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var exit *exec.ExitError
-	if err := job.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 143 {
-		t.Fatalf("the interrupted job ended with %v, want exit status 143\n%s", err, out.String())
+	if err := job.Wait(); !errors.As(err, &exit) || (exit.ExitCode() != 143 && exit.ExitCode() != 130) {
+		t.Fatalf("the interrupted job ended with %v, want exit status 143 or 130\n%s", err, out.String())
 	}
 	if got := strings.Count(out.String(), "interrupted"); got != 2 {
 		t.Errorf("%d ranks say they were interrupted, want 2:\n%s", got, out.String())
