@@ -113,7 +113,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.WeightDecay, "weight-decay", 0, "weight decay λ (coupled L2; decoupled for adamw and lion; gpt default 0.1)")
 	fs.Float64Var(&c.Beta2, "beta2", 0, "β₂ of adam and adamw (default 0.999; gpt 0.99)")
 	fs.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip gradients to this global L2 norm (0: off)")
-	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X[:final], linear:X, step:X (default gen)")
+	fs.StringVar(&c.LR, "lr", "", "learning rate: gen, gen-exact, gen-trust[:κ], gen-exact-trust[:κ], sps, sls, const:X, cosine:X[:final], linear:X, step:X (default gen; gpt gen-trust:2)")
 	fs.StringVar(&c.Estimator, "estimator", "", "how GeN averages its probes: mean (ratio of averaged slope and curvature), smoothed (average of per-probe rates) (default: mean; for sgd, momentum, nesterov smoothed)")
 	fs.StringVar(&c.Groups, "groups", "all", "GeN rates: all (one rate) or layer (one per layer, from the quadratic model in the layers' step sizes)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
