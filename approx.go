@@ -236,7 +236,7 @@ func (r *Approx) Next(step int, line Line) Decision {
 		}
 		reason = why
 		if why.Failed() {
-			r.fail(why)
+			r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, why, r.cfg.Gamma)
 		} else {
 			r.alpha, r.estimated = r.cfg.clamp(r.clip(est)), true
 		}
@@ -245,7 +245,7 @@ func (r *Approx) Next(step int, line Line) Decision {
 		f = r.fitAt(line, a)
 		reason = f.reason
 		if f.reason.Failed() {
-			r.fail(f.reason)
+			r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, f.reason, r.cfg.Gamma)
 		} else {
 			r.alpha = r.cfg.clamp(r.cfg.Gamma*r.alpha + (1-r.cfg.Gamma)*r.clip(f.delta))
 			r.estimated = true
@@ -267,14 +267,6 @@ func (r *Approx) clip(est float64) float64 {
 		return min(max(est, r.alpha/m), m*r.alpha)
 	}
 	return est
-}
-
-// fail applies the failure policy. A kept rate is still the estimate it
-// was; any other policy's rate is not an estimate.
-func (r *Approx) fail(why Reason) {
-	prev := r.alpha
-	r.alpha = r.cfg.onFailure(prev, why, r.cfg.Gamma)
-	r.estimated = r.estimated && r.alpha == prev
 }
 
 // maxRefine bounds the re-probes of the automatic start.

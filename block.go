@@ -87,6 +87,7 @@ type Block struct {
 	w         float64   // total weight of the averages
 	// scratch
 	ds, dc, pt, lr []float64
+	chol, x        []float64 // solve's Cholesky factor and solution
 }
 
 var _ Rule = (*Block)(nil)
@@ -177,12 +178,10 @@ func (b *Block) Next(step int, line Line) Decision {
 		why = b.solve()
 	}
 	if why.Failed() {
-		prev := b.single
-		b.single = b.cfg.onFailure(prev, why, 0)
+		b.single, b.estimated = b.cfg.failRate(b.single, b.estimated, why, 0)
 		for i, a := range b.alpha {
 			b.alpha[i] = b.cfg.onFailure(a, why, 0)
 		}
-		b.estimated = b.estimated && b.single == prev
 	} else {
 		b.estimated = true
 	}
@@ -278,9 +277,11 @@ func (b *Block) solve() Reason {
 		return why
 	}
 	b.single = b.cfg.clamp(single)
-	x, ok := cholSolve(b.c, b.s, k)
-	if !ok {
-		x = make([]float64, k)
+	if len(b.x) != k {
+		b.chol, b.x = make([]float64, k*k), make([]float64, k)
+	}
+	x := b.x
+	if !cholSolve(b.c, b.s, k, b.chol, x) {
 		for i := range k {
 			x[i] = b.s[i] / b.c[i*k+i]
 			if !(x[i] > 0) || !finite(x[i]) {
@@ -300,10 +301,10 @@ func (b *Block) solve() Reason {
 	return OK
 }
 
-// cholSolve solves A·x = y for a k×k row-major A by Cholesky; ok is false
-// when A is not (numerically) positive definite.
-func cholSolve(a, y []float64, k int) (x []float64, ok bool) {
-	l := make([]float64, k*k)
+// cholSolve solves A·x = y for a k×k row-major A by Cholesky, into x, with
+// l (k×k) for the factor; it returns false when A is not (numerically)
+// positive definite.
+func cholSolve(a, y []float64, k int, l, x []float64) bool {
 	for i := range k {
 		for j := 0; j <= i; j++ {
 			s := a[i*k+j]
@@ -312,7 +313,7 @@ func cholSolve(a, y []float64, k int) (x []float64, ok bool) {
 			}
 			if i == j {
 				if !(s > 0) {
-					return nil, false
+					return false
 				}
 				l[i*k+i] = math.Sqrt(s)
 			} else {
@@ -320,7 +321,6 @@ func cholSolve(a, y []float64, k int) (x []float64, ok bool) {
 			}
 		}
 	}
-	x = make([]float64, k)
 	for i := range k { // L·z = y
 		s := y[i]
 		for p := range i {
@@ -335,7 +335,7 @@ func cholSolve(a, y []float64, k int) (x []float64, ok bool) {
 		}
 		x[i] = s / l[i*k+i]
 	}
-	return x, finite(x...)
+	return finite(x...)
 }
 
 // State implements Rule: the groups' rates alpha.i, the averages s.i and

@@ -34,21 +34,21 @@ func TestOverflowingEstimateIsAFailure(t *testing.T) {
 		if d.Reason != NonFinite || d.LR != want {
 			t.Errorf("exact, %s: %v with lr %v, want non-finite and %v", pol, d.Reason, d.LR, want)
 		}
-		// Approx: g(±a) = 1 ∓ a + ½·tiny·a², whose fitted curvature underflows.
-		ap := NewApprox(ApproxConfig{Limits: lim, LR0: 0.1, Every: 1, NoSmoothing: true})
-		line := &fakeLine{at: func(a float64) float64 { return 1 - a }}
-		line.at = func(a float64) float64 {
-			if a > 0 {
-				return math.Nextafter(1-a, 2) // the curvature is one ulp: Δ overflows only if not caught
+		// Approx: probed at a = 1e300, g(a) = 0.5, g(0) = 1, g(−a) = 1.5 + one
+		// ulp: convex by one ulp and descending, so Δ = (a/2)·1/ulp overflows.
+		ap := NewApprox(ApproxConfig{Limits: lim, LR0: 1e300, Every: 1, NoSmoothing: true})
+		line := &fakeLine{at: func(a float64) float64 {
+			switch {
+			case a > 0:
+				return 0.5
+			case a < 0:
+				return math.Nextafter(1.5, 2)
 			}
-			return 1 - a
-		}
-		d = ap.Next(0, line)
-		if d.Reason.Failed() && d.LR != want {
-			t.Errorf("approx, %s: failure %v with lr %v, want %v", pol, d.Reason, d.LR, want)
-		}
-		if !d.Reason.Failed() && !(d.LR <= 0.5) {
-			t.Errorf("approx, %s: accepted lr %v above LRMax", pol, d.LR)
+			return 1
+		}}
+		want = map[Policy]float64{Keep: 0.5, Fallback: 0.01}[pol] // the kept 1e300, clamped to LRMax
+		if d := ap.Next(0, line); d.Reason != NonFinite || d.LR != want {
+			t.Errorf("approx, %s: %v with lr %v, want non-finite and %v", pol, d.Reason, d.LR, want)
 		}
 	}
 }

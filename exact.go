@@ -104,9 +104,7 @@ func (e *Exact) Next(step int, line Line) Decision {
 	}
 	switch {
 	case d.Reason.Failed():
-		prev := e.alpha
-		e.alpha = e.cfg.onFailure(prev, d.Reason, e.cfg.Gamma)
-		e.estimated = e.estimated && e.alpha == prev
+		e.alpha, e.estimated = e.cfg.failRate(e.alpha, e.estimated, d.Reason, e.cfg.Gamma)
 	case e.alpha == 0 || e.cfg.Estimator == Mean:
 		e.alpha, e.estimated = e.cfg.clamp(est), true
 	default:

@@ -255,6 +255,14 @@ func (l Limits) onFailure(prev float64, why Reason, gamma float64) float64 {
 	return l.fallback()
 }
 
+// failRate applies the policy to a rule's rate alpha after a failed update
+// and says whether the result is still an estimate: a kept estimate is, any
+// other policy's rate is not.
+func (l Limits) failRate(alpha float64, estimated bool, why Reason, gamma float64) (float64, bool) {
+	next := l.onFailure(alpha, why, gamma)
+	return next, estimated && next == alpha
+}
+
 // HorizonKind selects the shape of the horizon factor.
 type HorizonKind int
 

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/nn"
@@ -175,7 +176,7 @@ func (l *Line[T]) AtGroups(alphas []float64) float64 {
 	}
 	v := l.cache.AtEach(l.steps)
 	nn.Restore(l.params, l.saved)
-	l.at = 1 // the tape's values are off θ
+	l.at = math.NaN() // off θ, and on no single line α·u
 	l.Replays++
 	return v
 }

@@ -18,15 +18,7 @@ func TestDefaultStepDoesNotAllocate(t *testing.T) {
 		t.Skipf("MNIST unavailable: %v", err)
 	}
 	for groups, want := range map[string]float64{"all": 0, "layer": 1} {
-		r := &runner[float32]{cfg: Config{Seed: 1, Threads: 1, Groups: groups}.Defaults()}
-		if err := r.setup(); err != nil {
-			t.Fatal(err)
-		}
-		for range 20 {
-			if _, err := r.step(false); err != nil {
-				t.Fatal(err)
-			}
-		}
+		r := warmRunner(t, Config{Seed: 1, Threads: 1, Groups: groups}, 20)
 		if n := testing.AllocsPerRun(16, func() {
 			if _, err := r.step(false); err != nil {
 				t.Fatal(err)

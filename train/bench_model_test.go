@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/genopt/gen/data"
-	"github.com/genopt/gen/internal/kernel"
 )
 
 // BenchmarkModelStep measures one constant-learning-rate training step
@@ -22,19 +21,7 @@ func BenchmarkModelStep(b *testing.B) {
 	for _, model := range []string{"mlp", "cnn"} {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("model=%s/threads=%d", model, threads), func(b *testing.B) {
-				// The runner alone does not apply cfg.Threads (Run does).
-				kernel.SetThreads(threads)
-				defer kernel.SetThreads(0)
-				cfg := Config{Model: model, LR: "const:0.001", Seed: 1, Threads: threads}
-				r := &runner[float32]{cfg: cfg.Defaults()}
-				if err := r.setup(); err != nil {
-					b.Fatal(err)
-				}
-				for range 5 { // warm up buffers
-					if _, err := r.step(false); err != nil {
-						b.Fatal(err)
-					}
-				}
+				r := warmRunner(b, Config{Model: model, LR: "const:0.001", Seed: 1, Threads: threads}, 5)
 				b.ReportAllocs()
 				cpu0, n := processCPU(), 0
 				for b.Loop() {

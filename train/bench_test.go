@@ -32,18 +32,7 @@ func BenchmarkStep(b *testing.B) {
 	for _, v := range vs {
 		name := fmt.Sprintf("lr=%s/probe=%s/every=%d", v.lr, v.probe, v.every)
 		b.Run(name, func(b *testing.B) {
-			kernel.SetThreads(1) // the runner alone does not apply cfg.Threads
-			defer kernel.SetThreads(0)
-			cfg := Config{LR: v.lr, Probe: v.probe, Every: v.every, LR0: 1e-3, Seed: 1, Threads: 1}
-			r := &runner[float32]{cfg: cfg.Defaults()}
-			if err := r.setup(); err != nil {
-				b.Fatal(err)
-			}
-			for range 20 { // warm up buffers
-				if _, err := r.step(false); err != nil {
-					b.Fatal(err)
-				}
-			}
+			r := warmRunner(b, Config{LR: v.lr, Probe: v.probe, Every: v.every, LR0: 1e-3, Seed: 1, Threads: 1}, 20)
 			f0, rp0, bw0, j0 := r.st.Forwards, r.st.Replays, r.st.Backwards, r.st.Jets
 			b.ReportAllocs()
 			n := 0
@@ -59,4 +48,23 @@ func BenchmarkStep(b *testing.B) {
 			b.ReportMetric(float64(r.st.Jets-j0)/float64(n), "jet/step")
 		})
 	}
+}
+
+// warmRunner builds cfg's float32 runner with cfg.Threads GEMM threads
+// (the runner alone does not apply them, Run does; the default comes back
+// when tb ends) and takes warm steps, so that its buffers exist.
+func warmRunner(tb testing.TB, cfg Config, warm int) *runner[float32] {
+	tb.Helper()
+	kernel.SetThreads(cfg.Threads)
+	tb.Cleanup(func() { kernel.SetThreads(0) })
+	r := &runner[float32]{cfg: cfg.Defaults()}
+	if err := r.setup(); err != nil {
+		tb.Fatal(err)
+	}
+	for range warm {
+		if _, err := r.step(false); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return r
 }

@@ -1,10 +1,7 @@
 package train
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -26,36 +23,7 @@ func tinyGPT() Config {
 func TestGPTResumeEqualsUninterrupted(t *testing.T) {
 	cfg := tinyGPT()
 	cfg.CheckpointEvery = 3
-	base := t.TempDir()
-	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
-	sum, err := Run(context.Background(), cfg, full, Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	hooks := Hooks{Step: func(s StepRecord) {
-		if s.Step == 4 {
-			cancel()
-		}
-	}}
-	if _, err := Run(ctx, cfg, cut, hooks); !errors.Is(err, ErrInterrupted) {
-		t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
-	}
-	sum2, err := Resume(context.Background(), cut, Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := stepsOf(t, full), stepsOf(t, cut)
-	aj, _ := json.Marshal(a)
-	bj, _ := json.Marshal(b)
-	if len(a) != 10 || !bytes.Equal(aj, bj) {
-		t.Fatalf("resumed metrics differ from the uninterrupted run (%d vs %d rows)", len(b), len(a))
-	}
-	wa, _ := os.ReadFile(filepath.Join(full, "checkpoint", "weights.safetensors"))
-	wb, _ := os.ReadFile(filepath.Join(cut, "checkpoint", "weights.safetensors"))
-	if len(wa) == 0 || !bytes.Equal(wa, wb) {
-		t.Fatal("resumed final weights differ from the uninterrupted run")
-	}
+	_, sum, sum2 := resumeMatches(t, cfg, 4)
 	if sum.TestLoss != sum2.TestLoss || !slices.Equal(sum.Samples, sum2.Samples) {
 		t.Fatalf("validation loss %v and samples %q; resumed: %v and %q", sum.TestLoss, sum.Samples, sum2.TestLoss, sum2.Samples)
 	}

@@ -196,7 +196,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 	// A CNN with dropout on MNIST: the data order, the dropout streams of
 	// training and probing, Adam and the GeN rule must all be restored.
-	resumeMatches(t, Config{Model: "cnn", Batch: 8, Steps: 16, Seed: 5, CheckpointEvery: 4, Threads: 1})
+	resumeMatches(t, Config{Model: "cnn", Batch: 8, Steps: 16, Seed: 5, CheckpointEvery: 4, Threads: 1}, 7)
 }
 
 // Per-layer GeN (gen.Block, approximate and exact) resumes bit for bit:
@@ -205,7 +205,7 @@ func TestResumePerLayerEqualsUninterrupted(t *testing.T) {
 	for _, lr := range []string{"gen", "gen-exact"} {
 		cfg := tiny()
 		cfg.Groups, cfg.LR, cfg.Steps, cfg.CheckpointEvery, cfg.Every = "layer", lr, 16, 4, 2
-		a := resumeMatches(t, cfg)
+		a, _, _ := resumeMatches(t, cfg, 7)
 		if len(a[0].GroupLR) < 2 || !a[0].Estimated {
 			t.Fatalf("%s --groups layer: first step's rates %v (estimated %v), want one per layer", lr, a[0].GroupLR, a[0].Estimated)
 		}
@@ -213,42 +213,44 @@ func TestResumePerLayerEqualsUninterrupted(t *testing.T) {
 }
 
 // resumeMatches runs cfg for its steps uninterrupted and interrupted after
-// step 7 then resumed, and fails unless metrics and weights agree bit for
-// bit; it returns the uninterrupted run's steps.
-func resumeMatches(t *testing.T, cfg Config) []StepRecord {
+// step at then resumed, and fails unless metrics and weights agree bit for
+// bit; it returns the uninterrupted run's steps and both runs' summaries.
+func resumeMatches(t *testing.T, cfg Config, at int) (steps []StepRecord, full, resumed *Summary) {
 	t.Helper()
 	base := t.TempDir()
-	full, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
-	if _, err := Run(context.Background(), cfg, full, Hooks{}); err != nil {
+	fullDir, cut := filepath.Join(base, "full"), filepath.Join(base, "cut")
+	full, err := Run(context.Background(), cfg, fullDir, Hooks{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hooks := Hooks{Step: func(s StepRecord) {
-		if s.Step == 7 {
+		if s.Step == at {
 			cancel()
 		}
 	}}
 	if _, err := Run(ctx, cfg, cut, hooks); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("interrupted run returned %v, want ErrInterrupted", err)
 	}
-	if m, err := checkpoint.ReadManifest(filepath.Join(cut, "checkpoint")); err != nil || m.Step != 7 {
-		t.Fatalf("interrupt checkpoint: step %d, %v; want step 7", m.Step, err)
+	if m, err := checkpoint.ReadManifest(filepath.Join(cut, "checkpoint")); err != nil || m.Step != int64(at) {
+		t.Fatalf("interrupt checkpoint: step %d, %v; want step %d", m.Step, err, at)
 	}
-	if _, err := Resume(context.Background(), cut, Hooks{}); err != nil {
+	resumed, err = Resume(context.Background(), cut, Hooks{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := stepsOf(t, full), stepsOf(t, cut)
+	a, b := stepsOf(t, fullDir), stepsOf(t, cut)
 	aj, _ := json.Marshal(a)
 	bj, _ := json.Marshal(b)
 	if len(a) != cfg.Steps || !bytes.Equal(aj, bj) {
 		t.Fatalf("resumed metrics differ from the uninterrupted run (%d vs %d rows)", len(b), len(a))
 	}
-	wa, _ := os.ReadFile(filepath.Join(full, "checkpoint", "weights.safetensors"))
+	wa, _ := os.ReadFile(filepath.Join(fullDir, "checkpoint", "weights.safetensors"))
 	wb, _ := os.ReadFile(filepath.Join(cut, "checkpoint", "weights.safetensors"))
 	if len(wa) == 0 || !bytes.Equal(wa, wb) {
 		t.Fatal("resumed final weights differ from the uninterrupted run")
 	}
-	return a
+	return a, full, resumed
 }
 
 func TestNonFiniteLossStopsAndKeepsTheCheckpoint(t *testing.T) {

@@ -1,11 +1,6 @@
 package kernel
 
-import (
-	"sync"
-	"unsafe"
-
-	"github.com/genopt/gen/internal/kernel/openblas"
-)
+import "sync"
 
 // Ranger is work over the indices [0, n) that can be cut into contiguous
 // parts run on different threads; see ParallelFor.
@@ -101,17 +96,5 @@ func (f rangeSets) put(s *rangeSet) {
 // not depend on the thread count). In a build with the openblas tag it calls
 // OpenBLAS, like Gemm.
 func GemmOneThread[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if openblas.Available {
-		if unsafe.Sizeof(alpha) == 4 {
-			openblas.Sgemm(transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
-		} else {
-			openblas.Dgemm(transA, transB, m, n, k, float64(alpha), asF64(a), lda, asF64(b), ldb, float64(beta), asF64(c), ldc)
-		}
-		return
-	}
-	gemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmOn(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
