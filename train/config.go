@@ -343,10 +343,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
-	case c.Model == "gpt" && c.Dist == "mpi":
-		return fmt.Errorf("--model gpt with --dist mpi: the GPT's per-position targets and validation windows are not sharded yet; train it in one process")
-	case c.Groups == "layer" && c.Dist == "mpi":
-		return fmt.Errorf("--groups layer with --dist mpi: per-layer probes are not all-reduced yet; use --groups all")
 	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":
 		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:

@@ -87,15 +87,20 @@ func (r *runner[T]) shard(b *data.Batch[T], s *data.Set) {
 }
 
 // checkShards refuses a run in which some rank would get an empty shard:
-// every batch, the last partial one of an epoch included, needs at least
-// one example per rank.
+// every batch it reads, the last partial one of an epoch included, needs at
+// least one example per rank.
 func (r *runner[T]) checkShards() error {
 	n := r.comm.Size()
 	if n == 1 {
 		return nil
 	}
 	smallest := r.cfg.Batch
-	if rest := r.split.Train.Len() % r.cfg.Batch; rest != 0 {
+	full := r.split.Train.Len() / r.cfg.Batch // batches of full size per epoch
+	// The epoch's last, partial batch (index full) is read only by a run
+	// that gets there: steps 0 … Steps−1 train, and the fresh probe of the
+	// last step reads batch Steps.
+	reaches := r.cfg.Steps == 0 || r.cfg.Steps >= full
+	if rest := r.split.Train.Len() % r.cfg.Batch; rest != 0 && reaches {
 		smallest = rest
 	}
 	if smallest < n {
@@ -210,8 +215,9 @@ type distLine[T ad.Float] struct {
 }
 
 var (
-	_ gen.Line   = (*distLine[float32])(nil)
-	_ gen.Sloper = (*distLine[float32])(nil)
+	_ gen.Line      = (*distLine[float32])(nil)
+	_ gen.Sloper    = (*distLine[float32])(nil)
+	_ gen.GroupLine = (*distLine[float32])(nil)
 )
 
 // sum all-reduces vals weighted by n_r and returns the count-weighted means.
@@ -254,6 +260,21 @@ func (l *distLine[T]) Slope() (g0, d1 float64) {
 	}
 	v := l.sum(g0, d1)
 	return v[0], v[1]
+}
+
+// Groups returns the number of parameter groups of the inner line.
+func (l *distLine[T]) Groups() int { return l.inner.Groups() }
+
+// AtGroups returns the global g at the groups' steps alphas.
+func (l *distLine[T]) AtGroups(alphas []float64) float64 {
+	return l.sum(l.inner.AtGroups(alphas))[0]
+}
+
+// JetGroups returns the global g(0), −∇f·v and vᵀHv along v = Σᵢ wᵢ·uᵢ;
+// like Jet, each term reduces like the loss.
+func (l *distLine[T]) JetGroups(w []float64, c ad.Curvature) (g0, d1, d2 float64) {
+	v := l.sum(l.inner.JetGroups(w, c))
+	return v[0], v[1], v[2]
 }
 
 // evalRange returns the part [lo, hi) of the n test examples this rank

@@ -41,6 +41,7 @@ func TestDistEquivalence(t *testing.T) {
 	}
 	mlp := Config{Data: "synthetic", Hidden: []int{16}, Act: "tanh", Batch: 31, Steps: 50, Seed: 7, Precision: "f64", Threads: 1, DistTimeout: 300}
 	cnn := Config{Model: "cnn", Batch: 9, Steps: 50, Seed: 7, Precision: "f64", Threads: 1, DistTimeout: 300}
+	gpt := Config{Data: "text", Model: "gpt", Layers: 1, Heads: 2, Embed: 8, Context: 8, Batch: 6, Steps: 20, EvalEvery: 10, Seed: 7, Precision: "f64", Threads: 1, DistTimeout: 300}
 	cases := []struct {
 		name string
 		cfg  Config
@@ -51,6 +52,10 @@ func TestDistEquivalence(t *testing.T) {
 		{"mlp/gen-exact", with(mlp, func(c *Config) { c.LR = "gen-exact" })},
 		{"mlp/gen-trust (the default rule)", with(mlp, func(c *Config) { c.LR = "" })},
 		{"mlp/sps (a Sloper)", with(mlp, func(c *Config) { c.LR, c.Opt = "sps", "sgd" })},
+		{"mlp/gen per layer", with(mlp, func(c *Config) { c.LR, c.Groups, c.Hidden, c.Steps = "gen", "layer", []int{16, 8}, 20 })},
+		{"mlp/gen-exact per layer", with(mlp, func(c *Config) { c.LR, c.Groups = "gen-exact", "layer" })},
+		{"gpt/adamw-const", with(gpt, func(c *Config) { c.LR = "const:0.003" })},
+		{"gpt/default rule", with(gpt, func(c *Config) { c.LR = "" })},
 		{"cnn/adam-const", with(cnn, func(c *Config) { c.LR = "const:0.001" })},
 		{"cnn/gen", with(cnn, func(c *Config) { c.LR = "gen" })},
 		{"cnn/gen-exact", with(cnn, func(c *Config) { c.LR = "gen-exact" })},
@@ -85,7 +90,7 @@ func TestDistEquivalence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := sameTrajectory(got, ref, world); err != nil {
+			if err := sameTrajectory(got, ref, world, tolFor(tc.cfg)); err != nil {
 				t.Fatal(err)
 			}
 			// The replicas move in lockstep: every rank holds the same bits,
@@ -109,11 +114,6 @@ func TestDistEquivalence(t *testing.T) {
 			}
 		})
 	}
-}
-
-func with(c Config, f func(*Config)) Config {
-	f(&c)
-	return c
 }
 
 // TestDistResumeBitExact: a 2-rank CNN run with dropout, interrupted at

@@ -25,6 +25,21 @@ import (
 // level or more).
 const equivTol = 1e-9
 
+// tolFor is the equivalence tolerance of a run: equivTol, except for
+// approximate per-layer GeN, whose coupling curvature Cᵢⱼ comes from a
+// second difference of losses, (g(aeᵢ+aeⱼ) − g₀ + a·sᵢ + a·sⱼ − …)/a², that
+// cancels ~6 of the 16 digits, and whose solve C·α = s amplifies that
+// further: the shards' rounding grows from ~1e-12 at the first update to
+// 3e-9 at step 22 and 1e-7 at step 37 of the test's run. Its cases run 20
+// steps at 1e-7, still far below what a wrong reduction changes (1e-3 at
+// the first update).
+func tolFor(cfg Config) float64 {
+	if cfg.Groups == "layer" && cfg.LR == "gen" {
+		return 1e-7
+	}
+	return equivTol
+}
+
 // trajectory runs cfg (float64; the cnn without dropout, whose masks are
 // per rank by design) on comm — Local for the single-process reference —
 // and returns, per step, the training loss and learning rate, then the
@@ -40,7 +55,7 @@ func trajectory(cfg Config, comm dist.Comm, dir string) ([]float64, error) {
 }
 
 // sameTrajectory compares a rank's trajectory with the single process's.
-func sameTrajectory(got, ref []float64, c dist.Comm) error {
+func sameTrajectory(got, ref []float64, c dist.Comm, tol float64) error {
 	if len(got) != len(ref) {
 		return fmt.Errorf("rank %d: %d values, the single process %d", c.Rank(), len(got), len(ref))
 	}
@@ -49,9 +64,9 @@ func sameTrajectory(got, ref []float64, c dist.Comm) error {
 		if i == len(got)-1 {
 			what = "final test loss"
 		}
-		if d := math.Abs(got[i]-ref[i]) / math.Max(math.Abs(ref[i]), 1e-300); !(d <= equivTol) {
+		if d := math.Abs(got[i]-ref[i]) / math.Max(math.Abs(ref[i]), 1e-300); !(d <= tol) {
 			return fmt.Errorf("rank %d of %d, step %d %s: got %.17g, one process %.17g (relative difference %.3g > %g)",
-				c.Rank(), c.Size(), i/2+1, what, got[i], ref[i], d, equivTol)
+				c.Rank(), c.Size(), i/2+1, what, got[i], ref[i], d, tol)
 		}
 	}
 	return nil
@@ -61,17 +76,35 @@ func sameTrajectory(got, ref []float64, c dist.Comm) error {
 // in-process group (dist.NewGroup, no MPI) and checks each rank against the
 // single process, for the rules whose line is reduced differently: constant
 // Adam (gradient only), approximate GeN (values), exact GeN (jet), the
-// default rule (with -short: approximate and exact GeN on 2 ranks). The MPI
-// twin is dist_mpi_test.go.
+// default rule, per-layer GeN (group values and group jets), and the GPT
+// (per-position targets, sharded validation windows). With -short: one case
+// of each reduction on 2 ranks. The MPI twin is dist_mpi_test.go.
 func TestGroupEquivalence(t *testing.T) {
 	base := Config{Data: "synthetic", Hidden: []int{8}, Act: "tanh", Batch: 31, Steps: 40, Seed: 5, Precision: "f64", Threads: 1, DistTimeout: 60}
-	rules, sizes := []string{"const:0.003", "gen", "gen-exact", ""}, []int{2, 3}
-	if testing.Short() { // the race detector's run (.ci/run): one rule per kind of reduction
-		rules, sizes = []string{"gen", "gen-exact"}, []int{2}
+	gpt := Config{Data: "text", Model: "gpt", Layers: 1, Heads: 2, Embed: 8, Context: 8, Batch: 6, Steps: 12, EvalEvery: 6, Seed: 5, Precision: "f64", Threads: 1, DistTimeout: 60}
+	type tc struct {
+		name  string
+		cfg   Config
+		short bool // also in the -short run
 	}
-	for _, lr := range rules {
-		cfg := base
-		cfg.LR = lr
+	cases := []tc{
+		{"const:0.003", with(base, func(c *Config) { c.LR = "const:0.003" }), false},
+		{"gen", with(base, func(c *Config) { c.LR = "gen" }), true},
+		{"gen-exact", with(base, func(c *Config) { c.LR = "gen-exact" }), true},
+		{"the default rule", with(base, func(c *Config) { c.LR = "" }), false},
+		{"gen per layer", with(base, func(c *Config) { c.LR, c.Groups, c.Hidden, c.Steps = "gen", "layer", []int{8, 4}, 20 }), true},
+		{"gen-exact per layer", with(base, func(c *Config) { c.LR, c.Groups = "gen-exact", "layer" }), false},
+		{"gpt, the default rule", with(gpt, func(c *Config) { c.LR = "" }), true},
+	}
+	sizes := []int{2, 3}
+	if testing.Short() { // the race detector's run (.ci/run)
+		sizes = []int{2}
+	}
+	for _, tc := range cases {
+		if testing.Short() && !tc.short {
+			continue
+		}
+		cfg := tc.cfg
 		ref, err := trajectory(cfg, dist.Local{}, filepath.Join(t.TempDir(), "one"))
 		if err != nil {
 			t.Fatal(err)
@@ -86,20 +119,26 @@ func TestGroupEquivalence(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					if got[r], errs[r] = trajectory(cfg, c, dir); errs[r] == nil {
-						errs[r] = sameTrajectory(got[r], ref, c)
+						errs[r] = sameTrajectory(got[r], ref, c, tolFor(cfg))
 					}
 				}()
 			}
 			wg.Wait()
 			for r := range n {
 				if errs[r] != nil {
-					t.Errorf("--lr %q, %d ranks: %v", lr, n, errs[r])
+					t.Errorf("%s, %d ranks: %v", tc.name, n, errs[r])
 				} else if !slices.Equal(got[r], got[0]) {
-					t.Errorf("--lr %q, %d ranks: rank %d's trajectory is not bit for bit rank 0's", lr, n, r)
+					t.Errorf("%s, %d ranks: rank %d's trajectory is not bit for bit rank 0's", tc.name, n, r)
 				}
 			}
 		}
 	}
+}
+
+// with returns c changed by f.
+func with(c Config, f func(*Config)) Config {
+	f(&c)
+	return c
 }
 
 // rankOf is a stand-in communicator that reports a rank and a size; its
@@ -165,17 +204,19 @@ func TestReseed(t *testing.T) {
 }
 
 // TestCheckShards: a batch too small to give every rank an example is
-// refused before the run starts, with the batch sizes in the message.
+// refused before the run starts, with the batch sizes in the message; an
+// epoch's small last batch counts only for a run that reads it.
 func TestCheckShards(t *testing.T) {
 	set := &data.Set{Name: "toy", X: make([]float32, 10), Shape: []int{1}, Labels: make([]int, 10), Classes: 2}
 	for _, tc := range []struct {
-		batch, ranks int
-		ok           bool
-	}{{4, 2, true}, {5, 2, true}, {4, 3, false}, {3, 3, false}, {10, 3, true}, {1, 2, false}} {
-		r := &runner[float32]{cfg: Config{Batch: tc.batch}, comm: rankOf{size: tc.ranks}, split: data.Split{Train: set}}
+		batch, ranks, steps int
+		ok                  bool
+	}{{4, 2, 0, true}, {5, 2, 0, true}, {4, 3, 0, false}, {3, 3, 0, false}, {10, 3, 0, true}, {1, 2, 0, false},
+		{4, 3, 1, true}, {4, 3, 2, false}, {3, 3, 2, true}, {3, 3, 3, false}} {
+		r := &runner[float32]{cfg: Config{Batch: tc.batch, Steps: tc.steps}, comm: rankOf{size: tc.ranks}, split: data.Split{Train: set}}
 		err := r.checkShards()
 		if (err == nil) != tc.ok {
-			t.Errorf("10 examples, --batch %d over %d ranks: got %v, want ok = %v", tc.batch, tc.ranks, err, tc.ok)
+			t.Errorf("10 examples, --batch %d over %d ranks, --steps %d: got %v, want ok = %v", tc.batch, tc.ranks, tc.steps, err, tc.ok)
 		}
 		if err != nil && !strings.Contains(err.Error(), "--batch") {
 			t.Errorf("the error does not name --batch: %v", err)

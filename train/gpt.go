@@ -137,29 +137,36 @@ func gptWindows(test *data.Set) []int {
 }
 
 // evaluateGPT returns the mean next-token loss and accuracy over every
-// position of the fixed validation windows, in evaluation mode.
-func (r *runner[T]) evaluateGPT() EpochRecord {
+// position of the fixed validation windows, in evaluation mode. With several
+// ranks, each evaluates its range of the windows and the sums are
+// all-reduced.
+func (r *runner[T]) evaluateGPT() (EpochRecord, error) {
 	idx := gptWindows(r.split.Test)
 	if len(idx) == 0 {
-		return EpochRecord{TestLoss: Num(math.NaN())}
+		return EpochRecord{TestLoss: Num(math.NaN())}, nil
 	}
 	var t ad.Tape[T]
 	var b data.Batch[T]
 	var sum float64
-	correct, n := 0, 0
+	correct := 0
 	const chunk = 32
-	for lo := 0; lo < len(idx); lo += chunk {
-		hi := min(lo+chunk, len(idx))
+	first, last := r.evalRange(len(idx))
+	for lo := first; lo < last; lo += chunk {
+		hi := min(lo+chunk, last)
 		data.FillBatch(&b, r.split.Test, idx[lo:hi])
 		t.Reset()
 		l := r.record(&t, &b)
 		lab := r.seqLabels(&b)
 		sum += ad.Scalar(l) * float64(len(lab))
 		correct += countCorrect(l.In(0).Value, lab)
-		n += len(lab)
 	}
-	acc := float64(correct) / float64(n)
-	return EpochRecord{TestLoss: Num(sum / float64(n)), TestAccuracy: &acc}
+	sum, correct, err := r.reduceEval(sum, correct)
+	if err != nil {
+		return EpochRecord{}, err
+	}
+	n := float64(len(idx) * r.cfg.Context) // every window has Context positions
+	acc := float64(correct) / n
+	return EpochRecord{TestLoss: Num(sum / n), TestAccuracy: &acc}, nil
 }
 
 // sampleGPT generates n lines of width characters, each continuing a

@@ -607,7 +607,7 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 // are all-reduced.
 func (r *runner[T]) evaluate() (EpochRecord, error) {
 	if r.cfg.Model == "gpt" {
-		return r.evaluateGPT(), nil // fixed windows; every rank evaluates all of them (--dist is refused for gpt)
+		return r.evaluateGPT() // fixed windows, sharded over the ranks as the test set is
 	}
 	test := r.split.Test
 	var t ad.Tape[T]
