@@ -328,6 +328,24 @@ func TestMaxChangeAndHorizon(t *testing.T) {
 	if f := (Horizon{Kind: LinearDecay, Steps: 4}).Factor(1); f != 0.75 {
 		t.Fatalf("linear horizon factor %v, want 0.75", f)
 	}
+	// Warm-up: (t+1)/W until W, times the decay (hand-computed values).
+	for _, c := range []struct {
+		h    Horizon
+		step int
+		want float64
+	}{
+		{Horizon{Warmup: 4}, 0, 0.25}, {Horizon{Warmup: 4}, 2, 0.75}, {Horizon{Warmup: 4}, 3, 1}, {Horizon{Warmup: 4}, 100, 1},
+		{Horizon{Kind: LinearDecay, Steps: 10, Warmup: 4}, 1, 0.5 * 0.9}, {Horizon{Kind: CosineDecay, Steps: 10, Warmup: 2}, 5, 0.5},
+	} {
+		if f := c.h.Factor(c.step); math.Abs(f-c.want) > 1e-15 {
+			t.Errorf("%+v at step %d: factor %v, want %v", c.h, c.step, f, c.want)
+		}
+	}
+	// The warm-up scales the applied rate, not the estimate.
+	ex = NewExact(ExactConfig{Limits: Limits{Horizon: Horizon{Warmup: 4}}})
+	if d := ex.Next(0, q); numcheck.Rel(d.LR, want/4, 0) > 1e-12 || numcheck.Rel(d.Estimate, want, 0) > 1e-12 {
+		t.Fatalf("warm-up 4 at step 0: lr %v (want α*/4 = %v), estimate %v (want α*)", d.LR, want/4, d.Estimate)
+	}
 }
 
 func TestAutomaticStartBrackets(t *testing.T) {

@@ -278,26 +278,35 @@ const (
 // Horizon is a factor h(t) ∈ [0, 1] multiplying the learning rate applied
 // at step t of T: the authors' code scales its GeN estimate by such a
 // schedule. The smoothed estimate itself is not scaled, so that the probe
-// size keeps following the curvature.
+// size keeps following the curvature. With Warmup W > 0 the factor is also
+// multiplied by min(1, (t+1)/W), the linear warm-up of a schedule (Goyal et
+// al., "Accurate, Large Minibatch SGD", 2017): GeN then measures the rate
+// from the first step but applies it gradually.
 type Horizon struct {
 	Kind HorizonKind
 	// Steps is T, the total number of steps (required for the decays).
 	Steps int
+	// Warmup is W, the steps of the linear warm-up (0: none).
+	Warmup int
 }
 
 // Factor returns h(step).
 func (h Horizon) Factor(step int) float64 {
+	w := 1.0
+	if h.Warmup > 0 {
+		w = min(1, float64(step+1)/float64(h.Warmup))
+	}
 	if h.Kind == Constant {
-		return 1
+		return w
 	}
 	if h.Steps <= 0 {
 		panic(fmt.Sprintf("gen: Horizon %d needs Steps > 0", h.Kind))
 	}
 	x := min(float64(step)/float64(h.Steps), 1)
 	if h.Kind == LinearDecay {
-		return 1 - x
+		return w * (1 - x)
 	}
-	return 0.5 * (1 + math.Cos(math.Pi*x))
+	return w * 0.5 * (1 + math.Cos(math.Pi*x))
 }
 
 // ParseHorizon parses "none", "linear" or "cosine".

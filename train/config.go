@@ -347,6 +347,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:
 		return fmt.Errorf("--every %d: must be positive", c.Every)
+	case c.Warmup > 0 && (c.LR == "sps" || c.LR == "sls"):
+		return fmt.Errorf("--warmup %d with --lr %s: the warm-up applies to schedules and GeN rules, and %s sets every step's rate itself; drop --warmup", c.Warmup, c.LR, c.LR)
 	}
 	return nil
 }
@@ -365,6 +367,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	if err != nil {
 		return nil, err
 	}
+	hor.Warmup = c.Warmup
 	lim := gen.Limits{LRMin: c.LRMin, LRMax: c.LRMax, Policy: pol, FallbackLR: c.FallbackLR, Horizon: hor}
 	// The peers' cap growth follows the authors' code: doubling once per
 	// epoch, where the run is given in epochs.

@@ -402,6 +402,7 @@ func TestFlagValuesThatWouldPanicAreErrors(t *testing.T) {
 	for _, c := range []Config{
 		{WeightDecay: -0.5}, {ClipNorm: -2}, {FallbackLR: -1}, {FallbackLR: nan}, {LRMin: inf},
 		{Gamma: &nan}, {CheckpointEvery: -1}, {ProbeFactor: inf}, {Threads: -1},
+		{Opt: "sgd", LR: "sps", Warmup: 10}, // a warm-up it would ignore
 	} {
 		if err := c.Defaults().Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted it", c)
