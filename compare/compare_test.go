@@ -3,6 +3,7 @@ package compare
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -158,13 +159,66 @@ func TestMeasureTarget(t *testing.T) {
 }
 
 func TestByName(t *testing.T) {
-	for _, n := range []string{"quick", "full", "tiny"} {
+	for _, n := range []string{"quick", "full", "gpt", "tiny"} {
 		s, err := ByName(n)
 		if err != nil || s.Name != n || len(s.Tasks) == 0 || len(s.Seeds) == 0 {
 			t.Errorf("ByName(%q) = %+v, %v", n, s.Name, err)
 		}
 	}
-	if _, err := ByName("huge"); err == nil || !strings.Contains(err.Error(), "quick, full, tiny") {
+	if _, err := ByName("huge"); err == nil || !strings.Contains(err.Error(), "quick, full, gpt, tiny") {
 		t.Errorf("ByName(huge): got %v, want an error listing the suites", err)
+	}
+}
+
+// TestGPTTaskReport runs the GPT task's methods on a one-block GPT for a
+// few steps and checks the report: AdamW's grid and schedules, the main
+// methods, ranking by the validation loss, the validation chart.
+func TestGPTTaskReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 14 small GPT runs")
+	}
+	task := GPTTask(6)
+	task.Base.Layers, task.Base.Heads, task.Base.Embed, task.Base.Context = 1, 2, 8, 8
+	task.Base.Threads = 1
+	s := Suite{Name: "gpt-test", Tasks: []Task{task}, Seeds: []uint64{1}, Peers: true}
+	work, out := t.TempDir(), t.TempDir()
+	res, err := Run(context.Background(), s, Options{WorkDir: work})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Report(out, res, ReportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := string(md)
+	for _, w := range []string{"| GeN-AdamW (the gpt default) |", "| GeN-exact-AdamW |", "| AdamW best const |", "| AdamW nanoGPT cosine |",
+		"| Prodigy |", "| D-Adapt-Adam |", "| AdamW const:0.001 |", "| AdamW warm-up + cosine, peak 0.001 |", "final validation loss", "--warmup 1"} {
+		if !strings.Contains(report, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	if n := len(res.Runs); n != 14 {
+		t.Errorf("got %d runs, want 8 grid + 6 main", n)
+	}
+	// Every run is ranked by its validation loss, and the best constant
+	// is the grid's lowest validation loss.
+	best, bestRate := math.Inf(1), 0.0
+	for _, r := range res.Runs {
+		if r.Metric != Validation || lossOf(r) != float64(r.TestLoss) {
+			t.Errorf("%s: metric %v, ranked by %v, validation loss %v", r.Method, r.Metric, lossOf(r), r.TestLoss)
+		}
+		var lr float64
+		if n, _ := fmt.Sscanf(r.Method, "AdamW const:%g", &lr); n == 1 && lossOf(r) < best {
+			best, bestRate = lossOf(r), lr
+		}
+	}
+	if res.Tasks[0].BestAdam != bestRate {
+		t.Errorf("best constant AdamW rate %g, want %g (lowest validation loss %g)", res.Tasks[0].BestAdam, bestRate, best)
+	}
+	if st, err := os.Stat(filepath.Join(out, "fig", "text-gpt-validation-steps.png")); err != nil || st.Size() == 0 {
+		t.Errorf("validation chart not written (%v)", err)
 	}
 }

@@ -135,9 +135,14 @@ func toTarget(g *group) (steps, secs string) {
 	return fmt.Sprintf("%.0f (%d/%d)", a.Mean, len(st), len(g.Runs)), fmt.Sprintf("%.2f", b.Mean)
 }
 
+// lossOf is the number a run is ranked by: its final training loss, or
+// its final validation loss on a Validation task; +Inf if it diverged.
 func lossOf(r *Result) float64 {
 	if r.Diverged() {
 		return math.Inf(1)
+	}
+	if r.Metric == Validation {
+		return float64(r.TestLoss)
 	}
 	return float64(r.TrainLoss)
 }
@@ -212,13 +217,24 @@ func headline(b *bytes.Buffer, res *Results, gs []*group) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", ti.Name, name(gen), name(tuned), name(peer), ratio, st, cost)
 	}
+	for _, ti := range res.Tasks {
+		if ti.Metric == Validation {
+			fmt.Fprintf(b, "\n%s is ranked by its final validation loss, not the training loss.\n", ti.Name)
+		}
+	}
 }
 
 func taskSection(b *bytes.Buffer, dir string, ti TaskInfo, gs []*group) {
 	w := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
-	w("## %s\n\n%s. Window %d steps; best constant rate: SGD %g, Adam %g; target loss %s.\n\n", ti.Name, ti.Title, ti.Window, ti.BestSGD, ti.BestAdam, g4(ti.Target))
+	first := "final loss"
+	if ti.Metric == Validation {
+		w("## %s\n\n%s. Ranked by the **final validation loss** (\"final loss\" below; the training loss's window is %d steps); best constant AdamW rate %g; target training loss %s.\n\n", ti.Name, ti.Title, ti.Window, ti.BestAdam, g4(ti.Target))
+		first = "final validation loss"
+	} else {
+		w("## %s\n\n%s. Window %d steps; best constant rate: SGD %g, Adam %g; target loss %s.\n\n", ti.Name, ti.Title, ti.Window, ti.BestSGD, ti.BestAdam, g4(ti.Target))
+	}
 	main := mainByLoss(gs, ti.Name)
-	w("| method | final loss | test loss | test acc. %% | steps to target | s to target | s | cost (fwd-eq.) | fallbacks | command (seed %d) |\n|---|---|---|---|---|---|---|---|---|---|\n", firstSeed(main))
+	w("| method | %s | test loss | test acc. %% | steps to target | s to target | s | cost (fwd-eq.) | fallbacks | command (seed %d) |\n|---|---|---|---|---|---|---|---|---|---|\n", first, firstSeed(main))
 	for _, g := range main {
 		steps, secs := toTarget(g)
 		w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | `%s` |\n", g.Method,
@@ -235,7 +251,7 @@ func taskSection(b *bytes.Buffer, dir string, ti TaskInfo, gs []*group) {
 	// The grid.
 	grid := taskGroups(gs, ti.Name, "grid")
 	var cost, secs float64
-	w("Grid (seed %d), final loss per constant rate:\n\n| rate | final loss | test acc. %% | s | command |\n|---|---|---|---|---|\n", firstSeed(grid))
+	w("Grid (seed %d), %s per constant rate:\n\n| rate | %s | test acc. %% | s | command |\n|---|---|---|---|---|\n", firstSeed(grid), first, first)
 	for _, g := range grid {
 		r := g.Runs[0]
 		cost += r.Cost()
@@ -302,7 +318,7 @@ type figure struct {
 // dash (package plot), and the GeN rows are drawn heavier. A figure with no
 // series is left out.
 func figureSpecs(ti TaskInfo, main []*group) []figure {
-	var loss, lossT, lr, acc []plot.Series
+	var loss, lossT, lr, acc, val []plot.Series
 	// A method keeps its colour and dash across figures and tasks: they
 	// follow its place in the alphabetical order of the main methods, not
 	// its rank here.
@@ -328,6 +344,13 @@ func figureSpecs(ti TaskInfo, main []*group) []figure {
 			}
 			acc = append(acc, plot.Series{Name: g.Method, X: ex, Y: scale(r.Curve.TestAccuracy, 100), Heavy: heavy, Style: style})
 		}
+		if ti.Metric == Validation && len(r.Curve.TestLoss) > 1 {
+			ex := make([]float64, len(r.Curve.EvalStep))
+			for i, s := range r.Curve.EvalStep {
+				ex[i] = float64(s)
+			}
+			val = append(val, plot.Series{Name: g.Method, X: ex, Y: r.Curve.TestLoss, Heavy: heavy, Style: style})
+		}
 	}
 	t := ti.Name
 	var out []figure
@@ -342,6 +365,7 @@ func figureSpecs(ti TaskInfo, main []*group) []figure {
 	add(t+"-loss-seconds.png", plot.Chart{Title: t + ": training loss against wall time", XLabel: "seconds", YLabel: "loss", LogY: true}, lossT)
 	add(t+"-lr-steps.png", plot.Chart{Title: t + ": learning rate (first seed)", XLabel: "step", YLabel: "learning rate", LogY: true}, lr)
 	add(t+"-accuracy-steps.png", plot.Chart{Title: t + ": test accuracy (first seed)", XLabel: "step", YLabel: "accuracy %"}, acc)
+	add(t+"-validation-steps.png", plot.Chart{Title: t + ": validation loss (first seed)", XLabel: "step", YLabel: "loss", LogY: true}, val)
 	return out
 }
 

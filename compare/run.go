@@ -53,6 +53,8 @@ type Result struct {
 	// Err is the run's error (a diverged run: non-finite loss); empty if
 	// it finished.
 	Err string `json:"err,omitempty"`
+	// Metric is what ranks the run: its task's Metric.
+	Metric Metric `json:"metric,omitempty"`
 	// TrainLoss is the final trailing-mean training loss (+Inf if the run
 	// diverged).
 	TrainLoss    train.Num `json:"train_loss"`
@@ -153,12 +155,20 @@ func runTask(ctx context.Context, s Suite, t Task, opt Options) (TaskInfo, []*Re
 		}
 		r, err := runOne(ctx, t.Name, m, cfg, &info, opt)
 		if r != nil {
+			r.Metric = t.Metric
 			done[r.Command] = r
 		}
 		if r != nil {
 			runs = append(runs, r)
 		}
 		return r, err
+	}
+	if t.Base.Model == "gpt" {
+		err := runGPT(ctx, s, t, do, &info)
+		for _, r := range runs {
+			r.measureTarget(info.Target)
+		}
+		return info, runs, err
 	}
 	// 1. The grids, on the first seed.
 	sgdGrid, adamGrid := t.grids()

@@ -71,15 +71,16 @@ func (g *group) values(f func(*Result) float64) []float64 {
 	return v
 }
 
-// loss is the mean final training loss, +Inf if any run diverged: a method
-// that diverges on one seed of three is not ranked above one that does not.
+// loss is the mean final loss that ranks the runs (lossOf), +Inf if any
+// run diverged: a method that diverges on one seed of three is not ranked
+// above one that does not.
 func (g *group) loss() float64 {
 	for _, r := range g.Runs {
 		if r.Diverged() {
 			return math.Inf(1)
 		}
 	}
-	return summarize(g.values(func(r *Result) float64 { return float64(r.TrainLoss) })).Mean
+	return summarize(g.values(lossOf)).Mean
 }
 
 // meanCurve averages a per-step quantity over the runs that finished,

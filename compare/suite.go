@@ -22,7 +22,21 @@ type Task struct {
 	// put SGD's best rate at its top edge on three tasks — and 1e-4…1e-1 for
 	// Adam).
 	SGDGrid, AdamGrid []float64
+	// Metric is what ranks the methods: Training (the zero value: the
+	// final trailing-mean training loss) or Validation (the final
+	// validation loss, for the GPT).
+	Metric Metric `json:",omitempty"`
 }
+
+// Metric is the quantity a task's methods are ranked by.
+type Metric int
+
+const (
+	// Training ranks by the final trailing-mean training loss.
+	Training Metric = iota
+	// Validation ranks by the final validation (test) loss.
+	Validation
+)
 
 // Method is one way of choosing the learning rate (and the direction).
 type Method struct {
@@ -227,8 +241,19 @@ func Tasks(synthEpochs, mnistSteps, cnnSteps, textSteps int) []Task {
 func Quick() Suite { return standard("quick", Tasks(20, 300, 0, 300)) }
 
 // Full is the suite of `gen compare --suite full`: all five tasks, longer
-// runs, three seeds, sensitivity on MNIST MLP and remedies on every task.
-func Full() Suite { return standard("full", Tasks(50, 940, 100, 1500)) }
+// runs, three seeds, sensitivity on MNIST MLP and remedies on every task;
+// then the GPT (GPTSuite).
+func Full() Suite {
+	s := standard("full", Tasks(50, 940, 100, 1500))
+	s.Tasks = append(s.Tasks, GPTTask(2000))
+	return s
+}
+
+// GPTSuite is `gen compare --suite gpt`: the full suite's GPT task alone,
+// 2000 steps, one seed (each run takes minutes).
+func GPTSuite() Suite {
+	return Suite{Name: "gpt", Tasks: []Task{GPTTask(2000)}, Seeds: []uint64{1}, Peers: true}
+}
 
 // standard is the shape of the quick and full suites: three seeds, the
 // peers, sensitivity on MNIST MLP, remedies on every task.
@@ -258,8 +283,10 @@ func ByName(name string) (Suite, error) {
 		return Quick(), nil
 	case "full":
 		return Full(), nil
+	case "gpt":
+		return GPTSuite(), nil
 	case "tiny":
 		return Tiny(), nil
 	}
-	return Suite{}, fmt.Errorf("compare: unknown suite %q; valid: quick, full, tiny", name)
+	return Suite{}, fmt.Errorf("compare: unknown suite %q; valid: quick, full, gpt, tiny", name)
 }

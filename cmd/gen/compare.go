@@ -13,7 +13,7 @@ import (
 
 func cmdCompare(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("gen compare", flag.ContinueOnError)
-	suite := fs.String("suite", "quick", "suite: quick (4 tasks, short runs, ~10 min on 2 cores), full (5 tasks, ~80 min), tiny (seconds; for tests)")
+	suite := fs.String("suite", "quick", "suite: quick (4 tasks, short runs, ~10 min on 2 cores), full (5 tasks, ~80 min, then the GPT, ~1 h more), gpt (the GPT alone: AdamW grid and schedules, GeN, peers; ~1 h), tiny (seconds; for tests)")
 	out := fs.String("out", filepath.Join("docs", "results"), "directory of the report (README.md, fig/, runs.csv, curves.csv)")
 	work := fs.String("work", "", "directory of the individual runs, reused to continue an interrupted suite (default runs/compare-SUITE)")
 	notes := fs.String("notes", "", "Markdown file placed at the top of the report (default OUT/notes.md if it exists)")
