@@ -1,0 +1,252 @@
+package ad
+
+import "fmt"
+
+// Conv2DReLU records a convolution followed by ReLU and, when pool > 0,
+// by max pooling over pool×pool windows moved by pool:
+//
+//	z = conv(x, W) + b                          (as Conv2D)
+//	y = max(z, 0)                               (pool = 0)
+//	y[n,o,i,j] = max(max_{0≤p,q<k} z[n, o, i·k+p, j·k+q], 0)   (pool = k)
+//
+// the values, gradients and tangents of MaxPool2D(Activate(Conv2D(x, W,
+// b, stride, pad), ReLU), k, k), in one primitive: the ReLU and the
+// pooling run on each image's product while it is still in the core's
+// cache, and neither z nor max(z, 0) is ever stored for the batch. y is
+// N×OC×OH×OW, or N×OC×PH×PW with PH = ⌊OH/k⌋ (likewise PW) after pooling.
+//
+// Reverse and jet rules: with m = [y > 0] (ReLU's derivative, 0 at the
+// kink as in Activate) and, after pooling, a* the window's argmax,
+//
+//	z̄ = m ⊙ ȳ               ż = conv tangents as Conv2D's;  ẏ = m ⊙ ż,  ÿ = m ⊙ z̈
+//	z̄[a*] = m·ȳ (pooled)    ẏ = m·ż[a*],  ÿ = m·z̈[a*]
+//
+// and then Conv2D's rules with z̄. Both ReLU and max pooling are piecewise
+// linear, so the primitive adds no curvature of its own. Since t ↦ max(t,
+// 0) is monotone, the maximum of max(z, 0) over a window is max(max z, 0),
+// and a*, taken over z with MaxPool2D's rule at ties (the first in
+// row-major order), is where MaxPool2D of the activated values takes the
+// gradient whenever it is nonzero (a window whose maximum is ≤ 0 passes
+// none).
+func Conv2DReLU[T Float](t *Tape[T], x, w, b *Var[T], stride, pad, pool int) *Var[T] {
+	if pool < 0 {
+		panic(fmt.Sprintf("ad: Conv2DReLU: pooling window %d, want ≥ 1 (or 0 for none)", pool))
+	}
+	g := convGeometry("Conv2DReLU", x, w, b, stride, pad)
+	shape := [4]int{g.n, g.oc, g.oh, g.ow}
+	ph, pw := 0, 0
+	if pool > 0 {
+		if g.oh < pool || g.ow < pool {
+			panic(fmt.Sprintf("ad: Conv2DReLU: a %d×%d pooling window does not fit the %d×%d convolution output", pool, pool, g.oh, g.ow))
+		}
+		ph, pw = g.oh/pool, g.ow/pool
+		shape[2], shape[3] = ph, pw
+	}
+	var y *Var[T]
+	var op *convReLUOp[T]
+	if b == nil {
+		y, op = record[convReLUOp[T]](t, shape[:], x, w)
+	} else {
+		y, op = record[convReLUOp[T]](t, shape[:], x, w, b)
+	}
+	op.conv.g = g
+	op.conv.ep.relu, op.conv.ep.pool, op.conv.ep.ph, op.conv.ep.pw = true, pool, ph, pw
+	return run(y)
+}
+
+// convEpilogue is what a conv2DOp applies to each image's product: ReLU,
+// and, when pool > 0, max pooling over pool×pool windows into PH×PW = ph×pw
+// maps, with the argmax of every pooled output (an index into the image's
+// product, OC × colWidth) in arg. The zero value is none (Conv2D).
+type convEpilogue struct {
+	relu         bool
+	pool, ph, pw int
+	arg          []int32
+}
+
+// convReLUOp is Conv2DReLU: a conv2DOp with an epilogue. It is a type of
+// its own, not a flag on conv2DOp, because its output is not affine in the
+// weights (LineCache updates Conv2D's output along a line as y + t·ẏ).
+type convReLUOp[T Float] struct{ conv conv2DOp[T] }
+
+func (op *convReLUOp[T]) Name() string {
+	if op.conv.ep.pool > 0 {
+		return "Conv2DReLU+MaxPool2D"
+	}
+	return "Conv2DReLU"
+}
+
+// Forward: y = max(z, 0), pooled (conv2DOp.forwardImage, poolReLU or
+// placeReLU).
+func (op *convReLUOp[T]) Forward(y *Var[T]) { op.conv.Forward(y) }
+
+// VJP: Conv2D's with z̄ = m ⊙ ȳ (widenReLU) or z̄ scattered to the argmax
+// (unpoolReLU).
+func (op *convReLUOp[T]) VJP(y *Var[T]) { op.conv.VJP(y) }
+
+// Jet: Conv2D's tangents of z, through the mask and the argmax
+// (placeMasked, gatherReLU).
+func (op *convReLUOp[T]) Jet(y *Var[T], curv bool) bool { return op.conv.Jet(y, curv) }
+
+// productStride is the distance between two output rows of one channel in
+// an image's product: W in the wide layout, OW otherwise.
+func (g *convGeom) productStride() int {
+	if g.colWidth() != g.l {
+		return g.w
+	}
+	return g.ow
+}
+
+// placeReLU writes max(src + bias, 0) into dst (OC×OH×OW) from one image's
+// product src (OC × colWidth); bias may be nil. dst may be src in the
+// L-wide layout.
+func placeReLU[T Float](dst, src, bias []T, g *convGeom) {
+	cw, rs := g.colWidth(), g.productStride()
+	for o := range g.oc {
+		var b T
+		if bias != nil {
+			b = bias[o]
+		}
+		for i := range g.oh {
+			d := dst[o*g.l+i*g.ow:][:g.ow]
+			sr := src[o*cw+i*rs:][:g.ow]
+			for j, v := range sr {
+				d[j] = max(v+b, 0)
+			}
+		}
+	}
+}
+
+// placeMasked writes src + c where the output yv is positive and 0
+// elsewhere into dst (OC×OH×OW), from a tangent of one image's product
+// src (OC × colWidth); c may be nil.
+func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
+	cw, rs := g.colWidth(), g.productStride()
+	for o := range g.oc {
+		var b T
+		if c != nil {
+			b = c[o]
+		}
+		for i := range g.oh {
+			d := dst[o*g.l+i*g.ow:][:g.ow]
+			m := yv[o*g.l+i*g.ow:][:g.ow]
+			sr := src[o*cw+i*rs:][:g.ow]
+			for j, v := range sr {
+				t := v + b
+				if !(m[j] > 0) { // also where yv is NaN, as Activate's [z > 0]
+					t = 0
+				}
+				d[j] = t
+			}
+		}
+	}
+}
+
+// widenReLU writes the gradient of one image's product, ȳ where the output
+// yv is positive and 0 elsewhere, from ȳ (OC×OH×OW) into dst (OC ×
+// colWidth), with zeros in the columns no output uses.
+func widenReLU[T Float](dst, gy, yv []T, g *convGeom) {
+	cw, rs := g.colWidth(), g.productStride()
+	for o := range g.oc {
+		for i := range g.oh {
+			d := dst[o*cw+i*rs:]
+			gr := gy[o*g.l+i*g.ow:][:g.ow]
+			m := yv[o*g.l+i*g.ow:][:g.ow]
+			for j, v := range gr {
+				if !(m[j] > 0) { // also where yv is NaN, as Activate's [z > 0]
+					v = 0
+				}
+				d[j] = v
+			}
+			if i < g.oh-1 && rs > g.ow {
+				clear(d[g.ow:rs])
+			}
+		}
+	}
+}
+
+// poolReLU pools one image's product src (OC × colWidth) plus the bias
+// (nil for none) over the windows of ep into dst (OC×PH×PW) through ReLU,
+// and records each window's argmax (the first maximum in row-major order)
+// in arg.
+func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue) {
+	cw, rs, k := g.colWidth(), g.productStride(), ep.pool
+	d := 0
+	for o := range g.oc {
+		var b T
+		if bias != nil {
+			b = bias[o]
+		}
+		for pi := range ep.ph {
+			row := o*cw + pi*k*rs
+			if k == 2 {
+				r0, r1 := src[row:row+2*ep.pw], src[row+rs:row+rs+2*ep.pw]
+				for pj := range ep.pw {
+					// Unrolled; branch-free updates as in maxPool2x2.
+					za, zb, zc, zd := r0[2*pj]+b, r0[2*pj+1]+b, r1[2*pj]+b, r1[2*pj+1]+b
+					best, bi := za, row+2*pj
+					if zb > best {
+						bi = row + 2*pj + 1
+					}
+					best = max(best, zb)
+					if zc > best {
+						bi = row + rs + 2*pj
+					}
+					best = max(best, zc)
+					if zd > best {
+						bi = row + rs + 2*pj + 1
+					}
+					best = max(best, zd)
+					dst[d], arg[d] = max(best, 0), int32(bi)
+					d++
+				}
+				continue
+			}
+			for pj := range ep.pw {
+				first := row + pj*k
+				best, bi := src[first]+b, first
+				for p := range k {
+					r := first + p*rs
+					for q, v := range src[r : r+k] {
+						z := v + b
+						if z > best {
+							bi = r + q
+						}
+						best = max(best, z)
+					}
+				}
+				dst[d], arg[d] = max(best, 0), int32(bi)
+				d++
+			}
+		}
+	}
+}
+
+// unpoolReLU writes the gradient of one image's product into dst (OC ×
+// colWidth): the pooled gradient gy at each window's argmax where the
+// pooled output yv is positive, 0 everywhere else.
+func unpoolReLU[T Float](dst, gy, yv []T, arg []int32) {
+	clear(dst)
+	for p, v := range gy {
+		if yv[p] > 0 {
+			dst[arg[p]] = v
+		}
+	}
+}
+
+// gatherReLU writes, for each pooled output p of one image (per outputs
+// per channel), src[arg[p]] + c[channel] where the pooled output yv is
+// positive and 0 elsewhere into dst; src is a tangent of the image's
+// product and c (nil for none) the bias tangent.
+func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int) {
+	for p := range dst {
+		t := src[arg[p]]
+		if c != nil {
+			t += c[p/per]
+		}
+		if !(yv[p] > 0) {
+			t = 0
+		}
+		dst[p] = t
+	}
+}
