@@ -277,11 +277,11 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 		case op.ep.pool > 0:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
-			unpoolReLU(yw, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out])
+			unpoolReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw)
 		case op.ep.relu:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
-			widenReLU(yw, yn, y.Value.Data()[n*out:(n+1)*out], g)
+			widenReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], g)
 		case cw != g.l:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
@@ -293,14 +293,9 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 			unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
 			kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
 		}
-		if hasB {
+		if hasB && !op.ep.relu { // the epilogues above add their own
 			for o := range g.oc {
-				if op.ep.relu {
-					// The gradient of the product; its unused columns are 0.
-					bp[o] += T(kernel.Sum(yw[o*cw : (o+1)*cw]))
-				} else {
-					bp[o] += T(kernel.Sum(yn[o*g.l : (o+1)*g.l]))
-				}
+				bp[o] += T(kernel.Sum(yn[o*g.l : (o+1)*g.l]))
 			}
 		}
 		if x.needsGrad {

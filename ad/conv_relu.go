@@ -144,10 +144,13 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
 
 // widenReLU writes the gradient of one image's product, ȳ where the output
 // yv is positive and 0 elsewhere, from ȳ (OC×OH×OW) into dst (OC ×
-// colWidth), with zeros in the columns no output uses.
-func widenReLU[T Float](dst, gy, yv []T, g *convGeom) {
+// colWidth), with zeros in the columns no output uses, and adds its sum
+// over each channel o (accumulated in float64) to bias[o] unless bias is
+// nil.
+func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	cw, rs := g.colWidth(), g.productStride()
 	for o := range g.oc {
+		var sum float64
 		for i := range g.oh {
 			d := dst[o*cw+i*rs:]
 			gr := gy[o*g.l+i*g.ow:][:g.ow]
@@ -157,10 +160,14 @@ func widenReLU[T Float](dst, gy, yv []T, g *convGeom) {
 					v = 0
 				}
 				d[j] = v
+				sum += float64(v)
 			}
 			if i < g.oh-1 && rs > g.ow {
 				clear(d[g.ow:rs])
 			}
+		}
+		if bias != nil {
+			bias[o] += T(sum)
 		}
 	}
 }
@@ -224,12 +231,21 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 
 // unpoolReLU writes the gradient of one image's product into dst (OC ×
 // colWidth): the pooled gradient gy at each window's argmax where the
-// pooled output yv is positive, 0 everywhere else.
-func unpoolReLU[T Float](dst, gy, yv []T, arg []int32) {
+// pooled output yv is positive, 0 everywhere else; and adds its sum over
+// each channel (per pooled outputs, accumulated in float64) to bias unless
+// bias is nil.
+func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per int) {
 	clear(dst)
-	for p, v := range gy {
-		if yv[p] > 0 {
-			dst[arg[p]] = v
+	for o := range len(gy) / per {
+		var sum float64
+		for p := o * per; p < (o+1)*per; p++ {
+			if yv[p] > 0 {
+				dst[arg[p]] = gy[p]
+				sum += float64(gy[p])
+			}
+		}
+		if bias != nil {
+			bias[o] += T(sum)
 		}
 	}
 }

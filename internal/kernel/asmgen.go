@@ -1,7 +1,7 @@
 //go:build ignore
 
 // asmgen writes ukernel_amd64.s, the GEMM micro-kernels in Go assembly.
-// The four kernels differ only in register width, element size and tile
+// The five kernels differ only in register width, element size and tile
 // shape, so they are generated from one template rather than written four
 // times by hand. Regenerate with
 //
@@ -40,6 +40,7 @@ func (s spec) acc(i int) string {
 
 var specs = []spec{
 	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F"},
+	{"sgemmKernel8x32AVX512", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F"},
 	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F"},
 	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3"},
 	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3"},
@@ -82,7 +83,11 @@ func gen(w *strings.Builder, s spec) {
 	p("//\t\tif accumulate { C[i,j] += acc } else { C[i,j] = acc }\n//\n")
 	p("// Registers: %s0–%s%d accumulate the tile (row i in %s(2i), %s(2i+1));\n", s.reg, s.reg, nacc-1, s.reg, s.reg)
 	p("// %s, %s hold the current row of the B micro-panel; %s%d–%s%d receive\n", b0, b1, s.reg, nacc+2, s.reg, nacc+1+s.nbc)
-	p("// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current\n")
+	if s.mr > 8 {
+		p("// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current\n")
+	} else {
+		p("// broadcasts of A. SI, R11 point at A's rows 0, 4 in the current\n")
+	}
 	p("// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX\n")
 	p("// counts k, DX walks C rows, R8 = ldc in bytes.\n")
 	p("TEXT ·%s(SB), NOSPLIT, $0-57\n", s.name)
