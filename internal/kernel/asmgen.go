@@ -1,7 +1,7 @@
 //go:build ignore
 
 // asmgen writes ukernel_amd64.s, the GEMM micro-kernels in Go assembly.
-// The six kernels differ only in register width, element size and tile
+// The seven kernels differ only in register width, element size and tile
 // shape, so they are generated from one template rather than written four
 // times by hand. Regenerate with
 //
@@ -52,6 +52,7 @@ var specs = []spec{
 	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
 	{"sgemmKernel8x32AVX512", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
 	{"sgemmKernel16x16AVX512", "float32", 4, "Z", 64, 16, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
+	{"sgemmKernel12x16AVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
 	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F", 0},
 	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3", 0},
 	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3", 0},

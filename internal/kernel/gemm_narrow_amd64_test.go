@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestNarrowKernelsSameBits: the 8×32 and 16×16 float32 kernels that Gemm
+// TestNarrowKernelsSameBits: the 8×32, 16×16 and 12×16 float32 kernels that Gemm
 // picks for products with few rows or columns (narrowF32) give the same
 // bits as the 12×32 kernel, on shapes
 // with several k blocks, edge tiles in both directions, both transposes,
@@ -24,7 +24,7 @@ func TestNarrowKernelsSameBits(t *testing.T) {
 			for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 1}} {
 				g := newGemmCase(r, tr&1 != 0, tr&2 != 0, sz[0], sz[1], sz[2], ab[0], ab[1])
 				want := g.run(packedVariant(sgemmAVX512, 1).f)
-				for _, ar := range []*gemmArch[float32]{sgemmAVX512x8, sgemmAVX512n16} {
+				for _, ar := range []*gemmArch[float32]{sgemmAVX512x8, sgemmAVX512n16, sgemmAVX512n16r12} {
 					got := g.run(packedVariant(ar, 1).f)
 					for i := range got {
 						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
@@ -43,7 +43,7 @@ func TestNarrowKernelsSameBits(t *testing.T) {
 	for _, c := range []struct {
 		m, n int
 		want *gemmFree[float32]
-	}{{16, 622, freeF32AVX512x8}, {72, 16, freeF32AVX512n16}, {128, 10, freeF32AVX512n16}, {128, 256, freeF32AVX512}, {72, 622, freeF32AVX512}} {
+	}{{16, 622, freeF32AVX512x8}, {72, 16, freeF32AVX512n16r12}, {9, 8, freeF32AVX512n16r12}, {128, 10, freeF32AVX512n16}, {128, 256, freeF32AVX512}, {72, 622, freeF32AVX512}} {
 		if got := narrowF32(c.m, c.n); got != c.want {
 			t.Errorf("narrowF32(%d, %d) = %s, want %s", c.m, c.n, got.arch.name, c.want.arch.name)
 		}

@@ -1004,6 +1004,276 @@ overwrite:
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // 
 
+// func sgemmKernel12x16AVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
+//
+// AVX-512F micro-kernel, 12×16 tile of float32. a points at op(A)[0,0] of a 12×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 12; an unpacked row-major A has rsA = lda, csA = 1), b a packed
+// kc×16 micro-panel of op(B) (b[p*16+j] = op(B)[p,j]); c points at C[0,0]
+// with row stride ldc elements.
+// Reference loop (the pure-Go twin is microKernelRef):
+//
+//	for i < 12, j < 16:
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*16+j], acc)
+//		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
+//
+// Registers: Z0–Z11 accumulate the tile (row i in Z(i));
+// Z12 holds the current row of the B micro-panel; Z13–Z18 receive
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes.
+TEXT ·sgemmKernel12x16AVX512(SB), NOSPLIT, $0-57
+	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $2, R9                                  // R9 = rsA in bytes (×4)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	LEAQ (R11)(R9*4), R12                        // R12 = &A[8,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $2, R13                                 // R13 = csA in bytes (×4)
+	MOVQ b+32(FP), DI                            // DI = packed B
+	MOVQ c+40(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+48(FP), R8                          // R8 = ldc in elements
+	SHLQ $2, R8                                  // R8 = ldc in bytes (×4)
+	VPXORD Z0, Z0, Z0                            // acc[0][0] = 0
+	VPXORD Z1, Z1, Z1                            // acc[1][0] = 0
+	VPXORD Z2, Z2, Z2                            // acc[2][0] = 0
+	VPXORD Z3, Z3, Z3                            // acc[3][0] = 0
+	VPXORD Z4, Z4, Z4                            // acc[4][0] = 0
+	VPXORD Z5, Z5, Z5                            // acc[5][0] = 0
+	VPXORD Z6, Z6, Z6                            // acc[6][0] = 0
+	VPXORD Z7, Z7, Z7                            // acc[7][0] = 0
+	VPXORD Z8, Z8, Z8                            // acc[8][0] = 0
+	VPXORD Z9, Z9, Z9                            // acc[9][0] = 0
+	VPXORD Z10, Z10, Z10                         // acc[10][0] = 0
+	VPXORD Z11, Z11, Z11                         // acc[11][0] = 0
+	CMPQ CX, $4                                  // fewer than 4 steps left?
+	JB tail                                      // then go to the one-step loop
+loop4:
+	// step p+0
+	VMOVUPS 0(DI), Z12                           // Z12 = b[p, 0:16]
+	VBROADCASTSS (SI), Z13                       // Z13 = A[0,p] in every lane
+	VFMADD231PS Z12, Z13, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*1), Z14                 // Z14 = A[1,p] in every lane
+	VFMADD231PS Z12, Z14, Z1                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*2), Z15                 // Z15 = A[2,p] in every lane
+	VFMADD231PS Z12, Z15, Z2                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R10*1), Z16                // Z16 = A[3,p] in every lane
+	VFMADD231PS Z12, Z16, Z3                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VBROADCASTSS (R11), Z17                      // Z17 = A[4,p] in every lane
+	VFMADD231PS Z12, Z17, Z4                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*1), Z18                // Z18 = A[5,p] in every lane
+	VFMADD231PS Z12, Z18, Z5                     // acc[5][0] += A[5,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*2), Z13                // Z13 = A[6,p] in every lane
+	VFMADD231PS Z12, Z13, Z6                     // acc[6][0] += A[6,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R10*1), Z14               // Z14 = A[7,p] in every lane
+	VFMADD231PS Z12, Z14, Z7                     // acc[7][0] += A[7,p]·b[p,0:16]
+	VBROADCASTSS (R12), Z15                      // Z15 = A[8,p] in every lane
+	VFMADD231PS Z12, Z15, Z8                     // acc[8][0] += A[8,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*1), Z16                // Z16 = A[9,p] in every lane
+	VFMADD231PS Z12, Z16, Z9                     // acc[9][0] += A[9,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*2), Z17                // Z17 = A[10,p] in every lane
+	VFMADD231PS Z12, Z17, Z10                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R10*1), Z18               // Z18 = A[11,p] in every lane
+	VFMADD231PS Z12, Z18, Z11                    // acc[11][0] += A[11,p]·b[p,0:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	// step p+1
+	VMOVUPS 64(DI), Z12                          // Z12 = b[p, 0:16]
+	VBROADCASTSS (SI), Z13                       // Z13 = A[0,p] in every lane
+	VFMADD231PS Z12, Z13, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*1), Z14                 // Z14 = A[1,p] in every lane
+	VFMADD231PS Z12, Z14, Z1                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*2), Z15                 // Z15 = A[2,p] in every lane
+	VFMADD231PS Z12, Z15, Z2                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R10*1), Z16                // Z16 = A[3,p] in every lane
+	VFMADD231PS Z12, Z16, Z3                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VBROADCASTSS (R11), Z17                      // Z17 = A[4,p] in every lane
+	VFMADD231PS Z12, Z17, Z4                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*1), Z18                // Z18 = A[5,p] in every lane
+	VFMADD231PS Z12, Z18, Z5                     // acc[5][0] += A[5,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*2), Z13                // Z13 = A[6,p] in every lane
+	VFMADD231PS Z12, Z13, Z6                     // acc[6][0] += A[6,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R10*1), Z14               // Z14 = A[7,p] in every lane
+	VFMADD231PS Z12, Z14, Z7                     // acc[7][0] += A[7,p]·b[p,0:16]
+	VBROADCASTSS (R12), Z15                      // Z15 = A[8,p] in every lane
+	VFMADD231PS Z12, Z15, Z8                     // acc[8][0] += A[8,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*1), Z16                // Z16 = A[9,p] in every lane
+	VFMADD231PS Z12, Z16, Z9                     // acc[9][0] += A[9,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*2), Z17                // Z17 = A[10,p] in every lane
+	VFMADD231PS Z12, Z17, Z10                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R10*1), Z18               // Z18 = A[11,p] in every lane
+	VFMADD231PS Z12, Z18, Z11                    // acc[11][0] += A[11,p]·b[p,0:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	// step p+2
+	VMOVUPS 128(DI), Z12                         // Z12 = b[p, 0:16]
+	VBROADCASTSS (SI), Z13                       // Z13 = A[0,p] in every lane
+	VFMADD231PS Z12, Z13, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*1), Z14                 // Z14 = A[1,p] in every lane
+	VFMADD231PS Z12, Z14, Z1                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*2), Z15                 // Z15 = A[2,p] in every lane
+	VFMADD231PS Z12, Z15, Z2                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R10*1), Z16                // Z16 = A[3,p] in every lane
+	VFMADD231PS Z12, Z16, Z3                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VBROADCASTSS (R11), Z17                      // Z17 = A[4,p] in every lane
+	VFMADD231PS Z12, Z17, Z4                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*1), Z18                // Z18 = A[5,p] in every lane
+	VFMADD231PS Z12, Z18, Z5                     // acc[5][0] += A[5,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*2), Z13                // Z13 = A[6,p] in every lane
+	VFMADD231PS Z12, Z13, Z6                     // acc[6][0] += A[6,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R10*1), Z14               // Z14 = A[7,p] in every lane
+	VFMADD231PS Z12, Z14, Z7                     // acc[7][0] += A[7,p]·b[p,0:16]
+	VBROADCASTSS (R12), Z15                      // Z15 = A[8,p] in every lane
+	VFMADD231PS Z12, Z15, Z8                     // acc[8][0] += A[8,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*1), Z16                // Z16 = A[9,p] in every lane
+	VFMADD231PS Z12, Z16, Z9                     // acc[9][0] += A[9,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*2), Z17                // Z17 = A[10,p] in every lane
+	VFMADD231PS Z12, Z17, Z10                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R10*1), Z18               // Z18 = A[11,p] in every lane
+	VFMADD231PS Z12, Z18, Z11                    // acc[11][0] += A[11,p]·b[p,0:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	// step p+3
+	VMOVUPS 192(DI), Z12                         // Z12 = b[p, 0:16]
+	VBROADCASTSS (SI), Z13                       // Z13 = A[0,p] in every lane
+	VFMADD231PS Z12, Z13, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*1), Z14                 // Z14 = A[1,p] in every lane
+	VFMADD231PS Z12, Z14, Z1                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*2), Z15                 // Z15 = A[2,p] in every lane
+	VFMADD231PS Z12, Z15, Z2                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R10*1), Z16                // Z16 = A[3,p] in every lane
+	VFMADD231PS Z12, Z16, Z3                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VBROADCASTSS (R11), Z17                      // Z17 = A[4,p] in every lane
+	VFMADD231PS Z12, Z17, Z4                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*1), Z18                // Z18 = A[5,p] in every lane
+	VFMADD231PS Z12, Z18, Z5                     // acc[5][0] += A[5,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*2), Z13                // Z13 = A[6,p] in every lane
+	VFMADD231PS Z12, Z13, Z6                     // acc[6][0] += A[6,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R10*1), Z14               // Z14 = A[7,p] in every lane
+	VFMADD231PS Z12, Z14, Z7                     // acc[7][0] += A[7,p]·b[p,0:16]
+	VBROADCASTSS (R12), Z15                      // Z15 = A[8,p] in every lane
+	VFMADD231PS Z12, Z15, Z8                     // acc[8][0] += A[8,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*1), Z16                // Z16 = A[9,p] in every lane
+	VFMADD231PS Z12, Z16, Z9                     // acc[9][0] += A[9,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*2), Z17                // Z17 = A[10,p] in every lane
+	VFMADD231PS Z12, Z17, Z10                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R10*1), Z18               // Z18 = A[11,p] in every lane
+	VFMADD231PS Z12, Z18, Z11                    // acc[11][0] += A[11,p]·b[p,0:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	ADDQ $256, DI                                // b += 4 rows of the B panel
+	SUBQ $4, CX                                  // kc -= 4
+	CMPQ CX, $4                                  // at least 4 steps left?
+	JAE loop4                                    // then repeat the unrolled body
+tail:
+	TESTQ CX, CX                                 // any steps left?
+	JE store                                     // no: write the tile
+loop1:
+	VMOVUPS 0(DI), Z12                           // Z12 = b[p, 0:16]
+	VBROADCASTSS (SI), Z13                       // Z13 = A[0,p] in every lane
+	VFMADD231PS Z12, Z13, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*1), Z14                 // Z14 = A[1,p] in every lane
+	VFMADD231PS Z12, Z14, Z1                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R9*2), Z15                 // Z15 = A[2,p] in every lane
+	VFMADD231PS Z12, Z15, Z2                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VBROADCASTSS (SI)(R10*1), Z16                // Z16 = A[3,p] in every lane
+	VFMADD231PS Z12, Z16, Z3                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VBROADCASTSS (R11), Z17                      // Z17 = A[4,p] in every lane
+	VFMADD231PS Z12, Z17, Z4                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*1), Z18                // Z18 = A[5,p] in every lane
+	VFMADD231PS Z12, Z18, Z5                     // acc[5][0] += A[5,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R9*2), Z13                // Z13 = A[6,p] in every lane
+	VFMADD231PS Z12, Z13, Z6                     // acc[6][0] += A[6,p]·b[p,0:16]
+	VBROADCASTSS (R11)(R10*1), Z14               // Z14 = A[7,p] in every lane
+	VFMADD231PS Z12, Z14, Z7                     // acc[7][0] += A[7,p]·b[p,0:16]
+	VBROADCASTSS (R12), Z15                      // Z15 = A[8,p] in every lane
+	VFMADD231PS Z12, Z15, Z8                     // acc[8][0] += A[8,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*1), Z16                // Z16 = A[9,p] in every lane
+	VFMADD231PS Z12, Z16, Z9                     // acc[9][0] += A[9,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R9*2), Z17                // Z17 = A[10,p] in every lane
+	VFMADD231PS Z12, Z17, Z10                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VBROADCASTSS (R12)(R10*1), Z18               // Z18 = A[11,p] in every lane
+	VFMADD231PS Z12, Z18, Z11                    // acc[11][0] += A[11,p]·b[p,0:16]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	ADDQ $64, DI                                 // b += one row of the B panel
+	DECQ CX                                      // kc--
+	JNZ loop1                                    // until kc == 0
+store:
+	MOVBLZX accumulate+56(FP), AX                // AX = accumulate
+	TESTL AX, AX                                 // accumulate into C?
+	JE overwrite                                 // no: plain stores
+	VADDPS (DX), Z0, Z0                          // acc[0][0] += C[0, 0:16]
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z1, Z1                          // acc[1][0] += C[1, 0:16]
+	VMOVUPS Z1, (DX)                             // C[1, 0:16] = acc[1][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z2, Z2                          // acc[2][0] += C[2, 0:16]
+	VMOVUPS Z2, (DX)                             // C[2, 0:16] = acc[2][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z3, Z3                          // acc[3][0] += C[3, 0:16]
+	VMOVUPS Z3, (DX)                             // C[3, 0:16] = acc[3][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z4, Z4                          // acc[4][0] += C[4, 0:16]
+	VMOVUPS Z4, (DX)                             // C[4, 0:16] = acc[4][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z5, Z5                          // acc[5][0] += C[5, 0:16]
+	VMOVUPS Z5, (DX)                             // C[5, 0:16] = acc[5][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z6, Z6                          // acc[6][0] += C[6, 0:16]
+	VMOVUPS Z6, (DX)                             // C[6, 0:16] = acc[6][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z7, Z7                          // acc[7][0] += C[7, 0:16]
+	VMOVUPS Z7, (DX)                             // C[7, 0:16] = acc[7][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z8, Z8                          // acc[8][0] += C[8, 0:16]
+	VMOVUPS Z8, (DX)                             // C[8, 0:16] = acc[8][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z9, Z9                          // acc[9][0] += C[9, 0:16]
+	VMOVUPS Z9, (DX)                             // C[9, 0:16] = acc[9][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z10, Z10                        // acc[10][0] += C[10, 0:16]
+	VMOVUPS Z10, (DX)                            // C[10, 0:16] = acc[10][0]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z11, Z11                        // acc[11][0] += C[11, 0:16]
+	VMOVUPS Z11, (DX)                            // C[11, 0:16] = acc[11][0]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
+overwrite:
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z1, (DX)                             // C[1, 0:16] = acc[1][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z2, (DX)                             // C[2, 0:16] = acc[2][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z3, (DX)                             // C[3, 0:16] = acc[3][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z4, (DX)                             // C[4, 0:16] = acc[4][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z5, (DX)                             // C[5, 0:16] = acc[5][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z6, (DX)                             // C[6, 0:16] = acc[6][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z7, (DX)                             // C[7, 0:16] = acc[7][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z8, (DX)                             // C[8, 0:16] = acc[8][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z9, (DX)                             // C[9, 0:16] = acc[9][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z10, (DX)                            // C[10, 0:16] = acc[10][0]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z11, (DX)                            // C[11, 0:16] = acc[11][0]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
+
 // func dgemmKernelAVX512(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 //
 // AVX-512F micro-kernel, 12×16 tile of float64. a points at op(A)[0,0] of a 12×kc
