@@ -1,6 +1,11 @@
 package ad
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/genopt/gen/internal/kernel"
+	"github.com/genopt/gen/tensor"
+)
 
 // Conv2DReLU records a convolution followed by ReLU and, when pool > 0,
 // by max pooling over pool×pool windows moved by pool:
@@ -66,8 +71,28 @@ type convEpilogue struct {
 
 // convReLUOp is Conv2DReLU: a conv2DOp with an epilogue. It is a type of
 // its own, not a flag on conv2DOp, because its output is not affine in the
-// weights (LineCache updates Conv2D's output along a line as y + t·ẏ).
-type convReLUOp[T Float] struct{ conv conv2DOp[T] }
+// weights (LineCache updates Conv2D's output along a line as y + t·ẏ, and
+// this one's, unpooled, as max(z + t·ż, 0)).
+type convReLUOp[T Float] struct {
+	conv conv2DOp[T]
+	pre  Var[T] // the pre-activation node of preActivation
+}
+
+// reluOfAffine: without pooling, y = max(z, 0) with z = conv(x, W) + b
+// affine in (W, b) for a fixed x (input 0).
+func (op *convReLUOp[T]) reluOfAffine() (fixed int, ok bool) { return 0, op.conv.ep.pool == 0 }
+
+// preActivation writes z = conv(x, W) + b and its first tangent ż = conv(ẋ,
+// W) + conv(x, V) + c (each N×OC×OH×OW) without the ReLU, for LineCache.
+func (op *convReLUOp[T]) preActivation(y *Var[T], z, zdot *tensor.Tensor[T]) {
+	ep := op.conv.ep
+	op.conv.ep = convEpilogue{arg: ep.arg}
+	op.pre.Value, op.pre.d1, op.pre.in = z, zdot, y.in
+	op.conv.Forward(&op.pre)
+	op.conv.Jet(&op.pre, false)
+	op.pre.Value, op.pre.d1, op.pre.in = nil, nil, nil
+	op.conv.ep = ep
+}
 
 func (op *convReLUOp[T]) Name() string {
 	if op.conv.ep.pool > 0 {
@@ -132,11 +157,7 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
 			m := yv[o*g.l+i*g.ow:][:g.ow]
 			sr := src[o*cw+i*rs:][:g.ow]
 			for j, v := range sr {
-				t := v + b
-				if !(m[j] > 0) { // also where yv is NaN, as Activate's [z > 0]
-					t = 0
-				}
-				d[j] = t
+				d[j] = reluMask[T](m[j]) * (v + b)
 			}
 		}
 	}
@@ -145,29 +166,27 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
 // widenReLU writes the gradient of one image's product, ȳ where the output
 // yv is positive and 0 elsewhere, from ȳ (OC×OH×OW) into dst (OC ×
 // colWidth), with zeros in the columns no output uses, and adds its sum
-// over each channel o (accumulated in float64) to bias[o] unless bias is
-// nil.
+// over each channel o (accumulated in float64, kernel.Sum) to bias[o]
+// unless bias is nil.
 func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	cw, rs := g.colWidth(), g.productStride()
 	for o := range g.oc {
-		var sum float64
 		for i := range g.oh {
 			d := dst[o*cw+i*rs:]
 			gr := gy[o*g.l+i*g.ow:][:g.ow]
 			m := yv[o*g.l+i*g.ow:][:g.ow]
+			d = d[:len(gr)]
 			for j, v := range gr {
-				if !(m[j] > 0) { // also where yv is NaN, as Activate's [z > 0]
-					v = 0
-				}
-				d[j] = v
-				sum += float64(v)
+				d[j] = reluMask[T](m[j]) * v
 			}
 			if i < g.oh-1 && rs > g.ow {
 				clear(d[g.ow:rs])
 			}
 		}
 		if bias != nil {
-			bias[o] += T(sum)
+			// Summed apart (kernel.Sum: four running sums): one running
+			// sum in the loop above would make it wait on each addition.
+			bias[o] += T(kernel.Sum(dst[o*cw : (o+1)*cw]))
 		}
 	}
 }
@@ -239,10 +258,9 @@ func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per int) {
 	for o := range len(gy) / per {
 		var sum float64
 		for p := o * per; p < (o+1)*per; p++ {
-			if yv[p] > 0 {
-				dst[arg[p]] = gy[p]
-				sum += float64(gy[p])
-			}
+			v := reluMask[T](yv[p]) * gy[p]
+			dst[arg[p]] = v
+			sum += float64(v)
 		}
 		if bias != nil {
 			bias[o] += T(sum)
@@ -260,9 +278,19 @@ func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int) {
 		if c != nil {
 			t += c[p/per]
 		}
-		if !(yv[p] > 0) {
-			t = 0
-		}
-		dst[p] = t
+		dst[p] = reluMask[T](yv[p]) * t
 	}
+}
+
+// reluMask returns ReLU's derivative at the output y: 1 where y > 0, else
+// 0 (also for NaN), as Activate's [z > 0]. The factor is looked up, so the
+// loops that multiply by it compile to a conditional move: a branch on the
+// sign of random pre-activations mispredicts half the time. Multiplying
+// (rather than selecting) also gives Activate's products 0·v.
+func reluMask[T Float](y T) T {
+	k := 0
+	if y > 0 {
+		k = 1
+	}
+	return [2]T{0, 1}[k]
 }

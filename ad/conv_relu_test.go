@@ -204,3 +204,49 @@ func firstDiff(a, b []float32) int {
 	}
 	return -1
 }
+
+// TestLineCacheConv2DReLU: a Conv2DReLU on the data is kept by LineCache as
+// its pre-activation and replayed as max(z + t·ż, 0); the replayed line
+// equals a fresh recording at θ + t·u (float64, to rounding) and the node
+// counts as affine. A pooled one on the data is recomputed instead.
+func TestLineCacheConv2DReLU(t *testing.T) {
+	for _, pool := range []int{0, 2} {
+		r := rand.New(rand.NewPCG(30, 31))
+		x := randTensor(r, 3, 2, 7, 6)
+		w, b := NewParam("w", randTensor(r, 4, 2, 3, 3)), NewParam("b", randTensor(r, 4))
+		w2 := NewParam("w2", randTensor(r, 2, 4, 2, 2))
+		params := []*Var[float64]{w, b, w2}
+		dir := []*tensor.Tensor[float64]{randTensor(r, 4, 2, 3, 3), randTensor(r, 4), randTensor(r, 2, 4, 2, 2)}
+		tape := &Tape[float64]{}
+		var rt *tensor.Tensor[float64]
+		record := func() *Var[float64] {
+			tape.Reset()
+			h := Conv2DReLU(tape, tape.Const(x), w, b, 1, 0, pool)
+			y := Activate(tape, Conv2D(tape, h, w2, nil, 1, 0), Act{Kind: Tanh})
+			if rt == nil {
+				rt = randTensor(r, y.Shape()...)
+			}
+			return Sum(tape, Mul(tape, y, tape.Const(rt)))
+		}
+		out := record()
+		var c LineCache[float64]
+		c.Prepare(tape, out, params, dir)
+		if want := 1 - pool/2; c.Affine() != want {
+			t.Fatalf("pool %d: %d affine nodes, want %d", pool, c.Affine(), want)
+		}
+		move := func(s float64) {
+			for i, p := range params {
+				tensor.Axpy(p.Value, s, dir[i])
+			}
+		}
+		for _, s := range []float64{0.1, -0.05, 0, 0.7} {
+			move(s)
+			got := c.At(s)
+			want := Scalar(record())
+			move(-s)
+			if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) {
+				t.Errorf("pool %d: line at t = %v: replay %v, recording %v", pool, s, got, want)
+			}
+		}
+	}
+}
