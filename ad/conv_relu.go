@@ -208,22 +208,24 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 			if k == 2 {
 				r0, r1 := src[row:row+2*ep.pw], src[row+rs:row+rs+2*ep.pw]
 				for pj := range ep.pw {
-					// Unrolled; branch-free updates as in maxPool2x2.
+					// Unrolled. The maximum first, then the first position
+					// that holds it, found by independent comparisons from
+					// the last to the first (no chain of dependent selects):
+					// the same maximum and argmax as the general loop below,
+					// NaN aside.
 					za, zb, zc, zd := r0[2*pj]+b, r0[2*pj+1]+b, r1[2*pj]+b, r1[2*pj+1]+b
-					best, bi := za, row+2*pj
-					if zb > best {
-						bi = row + 2*pj + 1
+					best := max(max(za, zb), max(zc, zd))
+					off := rs + 1
+					if zc == best {
+						off = rs
 					}
-					best = max(best, zb)
-					if zc > best {
-						bi = row + rs + 2*pj
+					if zb == best {
+						off = 1
 					}
-					best = max(best, zc)
-					if zd > best {
-						bi = row + rs + 2*pj + 1
+					if za == best {
+						off = 0
 					}
-					best = max(best, zd)
-					dst[d], arg[d] = max(best, 0), int32(bi)
+					dst[d], arg[d] = max(best, 0), int32(row+2*pj+off)
 					d++
 				}
 				continue
