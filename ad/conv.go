@@ -176,23 +176,52 @@ func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
 	unfold(s.cols, y.in[0].Value.Data()[n*in:(n+1)*in], g)
 	yn := y.Value.Data()[n*out : (n+1)*out]
 	dst := yn
-	if cw != g.l || op.ep.pool > 0 {
+	if cw != g.l || op.ep.pool > 0 || op.transposed() {
 		s.wide = resize(s.wide, g.oc*cw)
 		dst = s.wide
 	}
-	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, y.in[1].Value.Data(), g.ckk, s.cols, cw, 0, dst, cw)
+	op.product(1, y.in[1].Value.Data(), s.cols, 0, dst)
 	var bias []T
 	if len(y.in) == 3 {
 		bias = y.in[2].Value.Data()
 	}
 	switch {
 	case op.ep.pool > 0:
-		poolReLU(yn, op.ep.arg[n*out:(n+1)*out], dst, bias, g, &op.ep)
+		poolReLU(yn, op.ep.arg[n*out:(n+1)*out], dst, bias, g, &op.ep, op.layout())
 	case op.ep.relu:
-		placeReLU(yn, dst, bias, g)
+		placeReLU(yn, dst, bias, g, op.layout())
 	default:
 		place(yn, dst, bias, g)
 	}
+}
+
+// transposed reports whether the forward and jet rules compute each
+// image's product transposed, Zᵀ = Pᵀ·Wᵀ (colWidth × OC): for a fused
+// epilogue (which reads the product once more anyway) with at least 16
+// channels. The GEMM kernel then reads P in place instead of packing all
+// of it, and packs only the small W. Every element is the same chain of
+// fused multiply-adds either way, so the result does not change.
+func (op *conv2DOp[T]) transposed() bool { return op.ep.relu && op.g.oc >= 16 }
+
+// layout is the layout of the products of transposed.
+func (op *conv2DOp[T]) layout() prodLayout {
+	if op.transposed() {
+		return prodLayout{so: 1, sc: op.g.oc}
+	}
+	return prodLayout{so: op.g.colWidth(), sc: 1}
+}
+
+// product computes out = alpha·Wm·P + beta·out for one image, with Wm
+// (OC×CKK) a weight or one of its tangents and P = cols (CKK × colWidth)
+// the unfolded input or one of its tangents, in the layout of op.layout.
+func (op *conv2DOp[T]) product(alpha T, wm, cols []T, beta T, out []T) {
+	g := &op.g
+	cw := g.colWidth()
+	if op.transposed() {
+		kernel.GemmOneThread(true, true, cw, g.oc, g.ckk, alpha, cols, cw, wm, g.ckk, beta, out, g.oc)
+		return
+	}
+	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, alpha, wm, g.ckk, cols, cw, beta, out, cw)
 }
 
 // outLen is the number of output elements per image: OC·L, or OC·PH·PW
@@ -277,7 +306,7 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 		case op.ep.pool > 0:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
-			unpoolReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw)
+			unpoolReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, cw)
 		case op.ep.relu:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
@@ -337,17 +366,17 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	if x.hasD1 {
 		s.tcols = resize(s.tcols, g.ckk*cw)
 		unfold(s.tcols, x.d1.Data()[n*in:(n+1)*in], g)
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, 0, wtop, cw)
+		op.product(1, wv, s.tcols, 0, wtop)
 		wrote1 = true
 		if curv && w.hasD1 {
-			kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 2, w.d1.Data(), g.ckk, s.tcols, cw, 0, wbot, cw)
+			op.product(2, w.d1.Data(), s.tcols, 0, wbot)
 			wrote2 = true
 		}
 	}
 	if x.hasD2 {
 		s.tcols = resize(s.tcols, g.ckk*cw)
 		unfold(s.tcols, x.d2.Data()[n*in:(n+1)*in], g)
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, b2f[T](wrote2), wbot, cw)
+		op.product(1, wv, s.tcols, b2f[T](wrote2), wbot)
 		wrote2 = true
 	}
 	if w.hasD1 || w.hasD2 {
@@ -355,11 +384,11 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 		unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
 	}
 	if w.hasD1 {
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d1.Data(), g.ckk, s.cols, cw, b2f[T](wrote1), wtop, cw)
+		op.product(1, w.d1.Data(), s.cols, b2f[T](wrote1), wtop)
 		wrote1 = true
 	}
 	if w.hasD2 {
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d2.Data(), g.ckk, s.cols, cw, b2f[T](wrote2), wbot, cw)
+		op.product(1, w.d2.Data(), s.cols, b2f[T](wrote2), wbot)
 		wrote2 = true
 	}
 	var c1, c2 []T
@@ -391,9 +420,9 @@ func (op *conv2DOp[T]) placeTangent(dst, src, c, yv []T, n int) {
 	switch {
 	case op.ep.pool > 0:
 		out := len(dst)
-		gatherReLU(dst, src, c, yv, op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw)
+		gatherReLU(dst, src, c, yv, op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, op.layout())
 	case op.ep.relu:
-		placeMasked(dst, src, c, yv, &op.g)
+		placeMasked(dst, src, c, yv, &op.g, op.layout())
 	default:
 		place(dst, src, c, &op.g)
 	}

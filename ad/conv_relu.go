@@ -61,8 +61,9 @@ func Conv2DReLU[T Float](t *Tape[T], x, w, b *Var[T], stride, pad, pool int) *Va
 
 // convEpilogue is what a conv2DOp applies to each image's product: ReLU,
 // and, when pool > 0, max pooling over pool×pool windows into PH×PW = ph×pw
-// maps, with the argmax of every pooled output (an index into the image's
-// product, OC × colWidth) in arg. The zero value is none (Conv2D).
+// maps, with the argmax of every pooled output (its column in the
+// channel's row of the image's product) in arg. The zero value is none
+// (Conv2D).
 type convEpilogue struct {
 	relu         bool
 	pool, ph, pw int
@@ -122,11 +123,16 @@ func (g *convGeom) productStride() int {
 	return g.ow
 }
 
+// prodLayout says where element (o, col) of one image's product lies: at
+// o·so + col·sc — OC × colWidth (so = colWidth, sc = 1) or transposed,
+// colWidth × OC (so = 1, sc = OC; see conv2DOp.transposed).
+type prodLayout struct{ so, sc int }
+
 // placeReLU writes max(src + bias, 0) into dst (OC×OH×OW) from one image's
-// product src (OC × colWidth); bias may be nil. dst may be src in the
-// L-wide layout.
-func placeReLU[T Float](dst, src, bias []T, g *convGeom) {
-	cw, rs := g.colWidth(), g.productStride()
+// product src (layout lay); bias may be nil. dst may be src in the L-wide
+// layout, not transposed.
+func placeReLU[T Float](dst, src, bias []T, g *convGeom, lay prodLayout) {
+	rs := g.productStride()
 	for o := range g.oc {
 		var b T
 		if bias != nil {
@@ -134,9 +140,16 @@ func placeReLU[T Float](dst, src, bias []T, g *convGeom) {
 		}
 		for i := range g.oh {
 			d := dst[o*g.l+i*g.ow:][:g.ow]
-			sr := src[o*cw+i*rs:][:g.ow]
-			for j, v := range sr {
-				d[j] = max(v+b, 0)
+			if lay.sc == 1 {
+				sr := src[o*lay.so+i*rs:][:g.ow]
+				for j, v := range sr {
+					d[j] = max(v+b, 0)
+				}
+				continue
+			}
+			sr := src[o+i*rs*lay.sc:]
+			for j := range d {
+				d[j] = max(sr[j*lay.sc]+b, 0)
 			}
 		}
 	}
@@ -144,9 +157,9 @@ func placeReLU[T Float](dst, src, bias []T, g *convGeom) {
 
 // placeMasked writes src + c where the output yv is positive and 0
 // elsewhere into dst (OC×OH×OW), from a tangent of one image's product
-// src (OC × colWidth); c may be nil.
-func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
-	cw, rs := g.colWidth(), g.productStride()
+// src (layout lay); c may be nil.
+func placeMasked[T Float](dst, src, c, yv []T, g *convGeom, lay prodLayout) {
+	rs := g.productStride()
 	for o := range g.oc {
 		var b T
 		if c != nil {
@@ -155,9 +168,9 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom) {
 		for i := range g.oh {
 			d := dst[o*g.l+i*g.ow:][:g.ow]
 			m := yv[o*g.l+i*g.ow:][:g.ow]
-			sr := src[o*cw+i*rs:][:g.ow]
-			for j, v := range sr {
-				d[j] = reluMask[T](m[j]) * (v + b)
+			sr := src[o*lay.so+i*rs*lay.sc:]
+			for j := range d {
+				d[j] = reluMask[T](m[j]) * (sr[j*lay.sc] + b)
 			}
 		}
 	}
@@ -191,29 +204,31 @@ func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	}
 }
 
-// poolReLU pools one image's product src (OC × colWidth) plus the bias
-// (nil for none) over the windows of ep into dst (OC×PH×PW) through ReLU,
-// and records each window's argmax (the first maximum in row-major order)
-// in arg.
-func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue) {
-	cw, rs, k := g.colWidth(), g.productStride(), ep.pool
+// poolReLU pools one image's product src (layout lay) plus the bias (nil
+// for none) over the windows of ep into dst (OC×PH×PW) through ReLU, and
+// records in arg each window's argmax (the first maximum in row-major
+// order) as its column in the product.
+func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout) {
+	rs, k, sc := g.productStride(), ep.pool, lay.sc
 	d := 0
 	for o := range g.oc {
 		var b T
 		if bias != nil {
 			b = bias[o]
 		}
+		sp := src[o*lay.so:] // channel o: column col at sp[col·sc]
 		for pi := range ep.ph {
-			row := o*cw + pi*k*rs
+			row := pi * k * rs
 			if k == 2 {
-				r0, r1 := src[row:row+2*ep.pw], src[row+rs:row+rs+2*ep.pw]
 				for pj := range ep.pw {
 					// Unrolled. The maximum first, then the first position
 					// that holds it, found by independent comparisons from
 					// the last to the first (no chain of dependent selects):
 					// the same maximum and argmax as the general loop below,
 					// NaN aside.
-					za, zb, zc, zd := r0[2*pj]+b, r0[2*pj+1]+b, r1[2*pj]+b, r1[2*pj+1]+b
+					c0 := row + 2*pj
+					za, zb := sp[c0*sc]+b, sp[(c0+1)*sc]+b
+					zc, zd := sp[(c0+rs)*sc]+b, sp[(c0+rs+1)*sc]+b
 					best := max(max(za, zb), max(zc, zd))
 					off := rs + 1
 					if zc == best {
@@ -225,18 +240,18 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 					if za == best {
 						off = 0
 					}
-					dst[d], arg[d] = max(best, 0), int32(row+2*pj+off)
+					dst[d], arg[d] = max(best, 0), int32(c0+off)
 					d++
 				}
 				continue
 			}
 			for pj := range ep.pw {
 				first := row + pj*k
-				best, bi := src[first]+b, first
+				best, bi := sp[first*sc]+b, first
 				for p := range k {
 					r := first + p*rs
-					for q, v := range src[r : r+k] {
-						z := v + b
+					for q := range k {
+						z := sp[(r+q)*sc] + b
 						if z > best {
 							bi = r + q
 						}
@@ -251,17 +266,19 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 }
 
 // unpoolReLU writes the gradient of one image's product into dst (OC ×
-// colWidth): the pooled gradient gy at each window's argmax where the
+// cw, cw = colWidth): the pooled gradient gy at each window's argmax (its
+// column arg in the channel's row) where the
 // pooled output yv is positive, 0 everywhere else; and adds its sum over
 // each channel (per pooled outputs, accumulated in float64) to bias unless
 // bias is nil.
-func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per int) {
+func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per, cw int) {
 	clear(dst)
 	for o := range len(gy) / per {
 		var sum float64
+		d := dst[o*cw : (o+1)*cw]
 		for p := o * per; p < (o+1)*per; p++ {
 			v := reluMask[T](yv[p]) * gy[p]
-			dst[arg[p]] = v
+			d[arg[p]] = v
 			sum += float64(v)
 		}
 		if bias != nil {
@@ -271,12 +288,13 @@ func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per int) {
 }
 
 // gatherReLU writes, for each pooled output p of one image (per outputs
-// per channel), src[arg[p]] + c[channel] where the pooled output yv is
-// positive and 0 elsewhere into dst; src is a tangent of the image's
-// product and c (nil for none) the bias tangent.
-func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int) {
+// per channel), the element (channel, arg[p]) of src plus c[channel] where
+// the pooled output yv is positive and 0 elsewhere into dst; src is a
+// tangent of the image's product (layout lay) and c (nil for none) the
+// bias tangent.
+func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int, lay prodLayout) {
 	for p := range dst {
-		t := src[arg[p]]
+		t := src[p/per*lay.so+int(arg[p])*lay.sc]
 		if c != nil {
 			t += c[p/per]
 		}

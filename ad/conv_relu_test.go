@@ -22,8 +22,14 @@ func init() {
 		primCase{name: "convReLUOp/stride2-pad1-nobias", shapes: [][]int{{2, 3, 5, 6}, {4, 3, 3, 3}}, pre: reluBothSides, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2DReLU(t, Activate(t, in[0], tanh), in[1], nil, 2, 1, 0)
 		}},
+		primCase{name: "convReLUOp/16-channels-transposed", shapes: [][]int{{1, 2, 4, 5}, {16, 2, 2, 2}, {16}}, pre: reluBothSides, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
+			return Conv2DReLU(t, Activate(t, in[0], tanh), in[1], in[2], 1, 0, 0)
+		}},
 		primCase{name: "convReLUOp/pool2-wide", shapes: [][]int{{2, 1, 5, 5}, {2, 1, 2, 2}, {2}}, fill: poolSeparated(2, true), pre: reluBothSides, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			// 4×4 outputs in the wide layout (5 columns a row).
+			return Conv2DReLU(t, Activate(t, in[0], tanh), in[1], in[2], 1, 0, 2)
+		}},
+		primCase{name: "convReLUOp/pool2-16-channels-transposed", shapes: [][]int{{1, 1, 5, 5}, {16, 1, 2, 2}, {16}}, fill: poolSeparated(2, true), pre: reluBothSides, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return Conv2DReLU(t, Activate(t, in[0], tanh), in[1], in[2], 1, 0, 2)
 		}},
 		primCase{name: "convReLUOp/data-input-pool3-stride2", shapes: [][]int{{1, 1, 13, 13}, {3, 1, 2, 2}, {3}}, data: []bool{true, false, false}, linear: true, fill: poolSeparated(3, false), pre: reluBothSides, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
@@ -46,7 +52,7 @@ func poolSeparated(pool int, tanh bool) func(r *rand.Rand, in []*tensor.Tensor[f
 	return func(r *rand.Rand, in []*tensor.Tensor[float64]) {
 		x, w, b := in[0].Data(), in[1].Data(), in[2].Data()
 		for i, k := range r.Perm(len(x)) {
-			x[i] = 0.04 * (float64(k) - float64(len(x))/2 + 0.5)
+			x[i] = 0.04*float64(k-len(x)/2) + 0.02
 		}
 		taps := len(w) / len(b)
 		clear(w)
@@ -114,19 +120,23 @@ func TestConv2DReLUMatchesComposition(t *testing.T) {
 		return v
 	}
 	for _, c := range []struct {
-		name              string
-		fill              func(shape ...int) *tensor.Tensor[float32]
-		stride, pad, pool int
+		name                  string
+		fill                  func(shape ...int) *tensor.Tensor[float32]
+		oc, stride, pad, pool int
 	}{
-		{"wide", normal, 1, 0, 0},
-		{"wide pool 2", normal, 1, 0, 2},
-		{"wide pool 2, ties", integer, 1, 0, 2},
-		{"stride 2 padding 1", normal, 2, 1, 0},
-		{"padding 1 pool 3, ties", integer, 1, 1, 3},
+		{"wide", normal, 4, 1, 0, 0},
+		{"wide pool 2", normal, 4, 1, 0, 2},
+		{"wide pool 2, ties", integer, 4, 1, 0, 2},
+		{"stride 2 padding 1", normal, 4, 2, 1, 0},
+		{"padding 1 pool 3, ties", integer, 4, 1, 1, 3},
+		// 16 channels: the products are computed transposed.
+		{"16 channels, wide", normal, 16, 1, 0, 0},
+		{"16 channels, wide pool 2, ties", integer, 16, 1, 0, 2},
+		{"17 channels, stride 2 padding 1 pool 3", normal, 17, 2, 1, 3},
 	} {
-		x, w, b := NewParam("x", c.fill(n, 3, 9, 8)), NewParam("w", c.fill(4, 3, 3, 3)), NewParam("b", c.fill(4))
+		x, w, b := NewParam("x", c.fill(n, 3, 9, 8)), NewParam("w", c.fill(c.oc, 3, 3, 3)), NewParam("b", c.fill(c.oc))
 		params := []*Var[float32]{x, w, b}
-		dirs := []*tensor.Tensor[float32]{normal(n, 3, 9, 8), normal(4, 3, 3, 3), normal(4)}
+		dirs := []*tensor.Tensor[float32]{normal(n, 3, 9, 8), normal(c.oc, 3, 3, 3), normal(c.oc)}
 		var rt *tensor.Tensor[float32]
 		type result struct {
 			y, gx, gw, gb, d1, d2 []float32
