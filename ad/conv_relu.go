@@ -210,6 +210,10 @@ func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 // order) as its column in the product.
 func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout) {
 	rs, k, sc := g.productStride(), ep.pool, lay.sc
+	if k == 2 && lay.so == 1 {
+		poolReLU2T(dst, arg, src, bias, g, ep, rs)
+		return
+	}
 	d := 0
 	for o := range g.oc {
 		var b T
@@ -260,6 +264,41 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 				}
 				dst[d], arg[d] = max(best, 0), int32(bi)
 				d++
+			}
+		}
+	}
+}
+
+// poolReLU2T is poolReLU for 2×2 windows of a transposed product (column
+// col of channel o at src[col·OC + o]): window by window, all channels at
+// once, so that every read is a contiguous run of OC values. The same
+// maxima and argmax as poolReLU's loop.
+func poolReLU2T[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, rs int) {
+	oc, per := g.oc, ep.ph*ep.pw
+	for pi := range ep.ph {
+		for pj := range ep.pw {
+			c0 := pi*2*rs + 2*pj
+			ra, rb := src[c0*oc:][:oc], src[(c0+1)*oc:][:oc]
+			rc, rd := src[(c0+rs)*oc:][:oc], src[(c0+rs+1)*oc:][:oc]
+			d := pi*ep.pw + pj
+			for o := range oc {
+				var b T
+				if bias != nil {
+					b = bias[o]
+				}
+				za, zb, zc, zd := ra[o]+b, rb[o]+b, rc[o]+b, rd[o]+b
+				best := max(max(za, zb), max(zc, zd))
+				off := rs + 1
+				if zc == best {
+					off = rs
+				}
+				if zb == best {
+					off = 1
+				}
+				if za == best {
+					off = 0
+				}
+				dst[o*per+d], arg[o*per+d] = max(best, 0), int32(c0+off)
 			}
 		}
 	}
