@@ -200,7 +200,9 @@ func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
 // epilogue (which reads the product once more anyway) with at least 16
 // channels. The GEMM kernel then reads P in place instead of packing all
 // of it, and packs only the small W. Every element is the same chain of
-// fused multiply-adds either way, so the result does not change.
+// fused multiply-adds either way, so the result does not change (with
+// this module's kernels; under the openblas build tag OpenBLAS may sum a
+// product and its transpose in different orders).
 func (op *conv2DOp[T]) transposed() bool { return op.ep.relu && op.g.oc >= 16 }
 
 // layout is the layout of the products of transposed.
