@@ -303,12 +303,16 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 	lo, hi := grp*convGroup, min((grp+1)*convGroup, g.n)
 	for n := lo; n < hi; n++ {
 		yn := y.Grad.Data()[n*out : (n+1)*out]
-		yw := yn // Ȳ_n (of the product) in the layout of the unfolded input, OC×cw
+		yw := yn    // Ȳ_n (of the product) in the layout of the unfolded input, OC×cw
+		var ywT []T // Ȳ_nᵀ (cw×OC), when the pooling writes it too
 		switch {
 		case op.ep.pool > 0:
-			s.wide = resize(s.wide, g.oc*cw)
-			yw = s.wide
-			unpoolReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, cw)
+			s.wide = resize(s.wide, 2*g.oc*cw)
+			yw = s.wide[:g.oc*cw]
+			if w.needsGrad && op.transposed() {
+				ywT = s.wide[g.oc*cw:]
+			}
+			unpoolReLU(yw, ywT, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, cw)
 		case op.ep.relu:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
@@ -322,7 +326,12 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 			// W̄ᵀ = P·Ȳᵀ (CKK×OC): the kernel reads P in place and packs
 			// only the smaller Ȳ.
 			unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
-			kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
+			if ywT != nil {
+				// The same product from Ȳᵀ, whose packing is one copy.
+				kernel.GemmOneThread(false, false, g.ckk, g.oc, cw, 1, s.cols, cw, ywT, g.oc, b2f[T](n > lo), wp, g.oc)
+			} else {
+				kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
+			}
 		}
 		if hasB && !op.ep.relu { // the epilogues above add their own
 			for o := range g.oc {

@@ -306,18 +306,25 @@ func poolReLU2T[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *c
 
 // unpoolReLU writes the gradient of one image's product into dst (OC ×
 // cw, cw = colWidth): the pooled gradient gy at each window's argmax (its
-// column arg in the channel's row) where the
-// pooled output yv is positive, 0 everywhere else; and adds its sum over
-// each channel (per pooled outputs, accumulated in float64) to bias unless
-// bias is nil.
-func unpoolReLU[T Float](dst, bias, gy, yv []T, arg []int32, per, cw int) {
+// column arg in the channel's row) where the pooled output yv is
+// positive, 0 everywhere else; the same transposed (cw × OC) into dstT
+// unless dstT is nil; and adds its sum over each channel (per pooled
+// outputs, accumulated in float64) to bias unless bias is nil.
+func unpoolReLU[T Float](dst, dstT, bias, gy, yv []T, arg []int32, per, cw int) {
+	oc := len(gy) / per
 	clear(dst)
-	for o := range len(gy) / per {
+	if dstT != nil {
+		clear(dstT[:cw*oc])
+	}
+	for o := range oc {
 		var sum float64
 		d := dst[o*cw : (o+1)*cw]
 		for p := o * per; p < (o+1)*per; p++ {
 			v := reluMask[T](yv[p]) * gy[p]
 			d[arg[p]] = v
+			if dstT != nil {
+				dstT[int(arg[p])*oc+o] = v
+			}
 			sum += float64(v)
 		}
 		if bias != nil {
