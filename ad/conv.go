@@ -423,8 +423,9 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	op.placeTangent(bot, wbot, c2, yv, n)
 }
 
-// placeTangent writes a tangent of image n's product, src (OC × colWidth),
-// plus the bias tangent c (nil for none) into dst, through the epilogue:
+// placeTangent writes a tangent of image n's product, src (OC × colWidth,
+// or transposed: op.layout), plus the bias tangent c (nil for none) into
+// dst, through the epilogue:
 // ReLU passes it where the output yv is positive, pooling takes it at the
 // window's maximum.
 func (op *conv2DOp[T]) placeTangent(dst, src, c, yv []T, n int) {
