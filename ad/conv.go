@@ -61,18 +61,7 @@ func (g *convGeom) outSize(op string) {
 // groups in order, so that the result is bit-for-bit the same for every
 // thread count.
 func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
-	xs, ws := x.Shape(), w.Shape()
-	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] {
-		panic(fmt.Sprintf("ad: Conv2D: input %v does not fit weight %v (want N×C×H×W and OC×C×KH×KW)", xs, ws))
-	}
-	if stride < 1 || pad < 0 {
-		panic(fmt.Sprintf("ad: Conv2D: stride %d, padding %d: want stride ≥ 1 and padding ≥ 0", stride, pad))
-	}
-	if b != nil && b.Value.Len() != ws[0] {
-		panic(fmt.Sprintf("ad: Conv2D: bias %v does not fit weight %v", b.Shape(), ws))
-	}
-	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], oc: ws[0], kh: ws[2], kw: ws[3], stride: stride, pad: pad}
-	g.outSize("Conv2D")
+	g := convGeometry("Conv2D", x, w, b, stride, pad)
 	shape := [4]int{g.n, g.oc, g.oh, g.ow}
 	var y *Var[T]
 	var op *conv2DOp[T]
@@ -83,6 +72,24 @@ func Conv2D[T Float](t *Tape[T], x, w, b *Var[T], stride, pad int) *Var[T] {
 	}
 	op.g = g
 	return run(y)
+}
+
+// convGeometry checks the arguments of a convolution named op and returns
+// its geometry.
+func convGeometry[T Float](op string, x, w, b *Var[T], stride, pad int) convGeom {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || xs[1] != ws[1] {
+		panic(fmt.Sprintf("ad: %s: input %v does not fit weight %v (want N×C×H×W and OC×C×KH×KW)", op, xs, ws))
+	}
+	if stride < 1 || pad < 0 {
+		panic(fmt.Sprintf("ad: %s: stride %d, padding %d: want stride ≥ 1 and padding ≥ 0", op, stride, pad))
+	}
+	if b != nil && b.Value.Len() != ws[0] {
+		panic(fmt.Sprintf("ad: %s: bias %v does not fit weight %v", op, b.Shape(), ws))
+	}
+	g := convGeom{n: xs[0], c: xs[1], h: xs[2], w: xs[3], oc: ws[0], kh: ws[2], kw: ws[3], stride: stride, pad: pad}
+	g.outSize(op)
+	return g
 }
 
 // convGroup is the number of images whose weight and bias gradients are
@@ -102,8 +109,12 @@ const (
 // input gradient (CKK×L each). The weight and bias gradients of each group
 // of convGroup images go to wpart (groups×CKK×OC, transposed) and bpart
 // (groups×OC) before they are summed into W̄ and b̄.
+//
+// A convReLUOp runs these rules with an epilogue (ep): ReLU, or ReLU and
+// max pooling, applied to each image's product while it is in cache.
 type conv2DOp[T Float] struct {
 	g            convGeom
+	ep           convEpilogue
 	parts        []convScratch[T]
 	wpart, bpart []T
 	// The rule that Range runs, on y, with the jet's curvature flag.
@@ -150,26 +161,78 @@ func (op *conv2DOp[T]) Range(part, lo, hi int) {
 	}
 }
 
-func (op *conv2DOp[T]) Forward(y *Var[T]) { op.spread(convForward, y, false, op.g.n) }
+func (op *conv2DOp[T]) Forward(y *Var[T]) {
+	if op.ep.pool > 0 {
+		op.ep.arg = resize(op.ep.arg, y.Value.Len())
+	}
+	op.spread(convForward, y, false, op.g.n)
+}
 
 // forwardImage: Y_n = W·P_n (+ b, per row).
 func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
 	g, y := &op.g, op.y
-	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
+	in, out, cw := g.c*g.h*g.w, op.outLen(), g.colWidth()
 	s.cols = resize(s.cols, g.ckk*cw)
 	unfold(s.cols, y.in[0].Value.Data()[n*in:(n+1)*in], g)
 	yn := y.Value.Data()[n*out : (n+1)*out]
 	dst := yn
-	if cw != g.l {
+	if cw != g.l || op.ep.pool > 0 || op.transposed() {
 		s.wide = resize(s.wide, g.oc*cw)
 		dst = s.wide
 	}
-	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, y.in[1].Value.Data(), g.ckk, s.cols, cw, 0, dst, cw)
+	op.product(1, y.in[1].Value.Data(), s.cols, 0, dst)
 	var bias []T
 	if len(y.in) == 3 {
 		bias = y.in[2].Value.Data()
 	}
-	place(yn, dst, bias, g)
+	switch {
+	case op.ep.pool > 0:
+		poolReLU(yn, op.ep.arg[n*out:(n+1)*out], dst, bias, g, &op.ep, op.layout())
+	case op.ep.relu:
+		placeReLU(yn, dst, bias, g, op.layout())
+	default:
+		place(yn, dst, bias, g)
+	}
+}
+
+// transposed reports whether the forward and jet rules compute each
+// image's product transposed, Zᵀ = Pᵀ·Wᵀ (colWidth × OC): for a fused
+// epilogue (which reads the product once more anyway) with at least 16
+// channels. The GEMM kernel then reads P in place instead of packing all
+// of it, and packs only the small W. Every element is the same chain of
+// fused multiply-adds either way, so the result does not change (with
+// this module's kernels; under the openblas build tag OpenBLAS may sum a
+// product and its transpose in different orders).
+func (op *conv2DOp[T]) transposed() bool { return op.ep.relu && op.g.oc >= 16 }
+
+// layout is the layout of the products of transposed.
+func (op *conv2DOp[T]) layout() prodLayout {
+	if op.transposed() {
+		return prodLayout{so: 1, sc: op.g.oc}
+	}
+	return prodLayout{so: op.g.colWidth(), sc: 1}
+}
+
+// product computes out = alpha·Wm·P + beta·out for one image, with Wm
+// (OC×CKK) a weight or one of its tangents and P = cols (CKK × colWidth)
+// the unfolded input or one of its tangents, in the layout of op.layout.
+func (op *conv2DOp[T]) product(alpha T, wm, cols []T, beta T, out []T) {
+	g := &op.g
+	cw := g.colWidth()
+	if op.transposed() {
+		kernel.GemmOneThread(true, true, cw, g.oc, g.ckk, alpha, cols, cw, wm, g.ckk, beta, out, g.oc)
+		return
+	}
+	kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, alpha, wm, g.ckk, cols, cw, beta, out, cw)
+}
+
+// outLen is the number of output elements per image: OC·L, or OC·PH·PW
+// after pooling.
+func (op *conv2DOp[T]) outLen() int {
+	if op.ep.pool > 0 {
+		return op.g.oc * op.ep.ph * op.ep.pw
+	}
+	return op.g.oc * op.g.l
 }
 
 // addRowBias adds bias[o] to row o of the matrix m (rows of length l).
@@ -224,7 +287,7 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 	g, y := &op.g, op.y
 	x, w := y.in[0], y.in[1]
 	hasB := len(y.in) == 3 && y.in[2].needsGrad
-	in, out, wsz, cw := g.c*g.h*g.w, g.oc*g.l, g.oc*g.ckk, g.colWidth()
+	in, out, wsz, cw := g.c*g.h*g.w, op.outLen(), g.oc*g.ckk, g.colWidth()
 	var wp, bp []T
 	if w.needsGrad {
 		wp = op.wpart[grp*wsz : (grp+1)*wsz]
@@ -240,8 +303,21 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 	lo, hi := grp*convGroup, min((grp+1)*convGroup, g.n)
 	for n := lo; n < hi; n++ {
 		yn := y.Grad.Data()[n*out : (n+1)*out]
-		yw := yn // Ȳ_n in the layout of the unfolded input, OC×cw
-		if cw != g.l {
+		yw := yn    // Ȳ_n (of the product) in the layout of the unfolded input, OC×cw
+		var ywT []T // Ȳ_nᵀ (cw×OC), when the pooling writes it too
+		switch {
+		case op.ep.pool > 0:
+			s.wide = resize(s.wide, 2*g.oc*cw)
+			yw = s.wide[:g.oc*cw]
+			if w.needsGrad && op.transposed() {
+				ywT = s.wide[g.oc*cw:]
+			}
+			unpoolReLU(yw, ywT, bp, yn, y.Value.Data()[n*out:(n+1)*out], op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, cw)
+		case op.ep.relu:
+			s.wide = resize(s.wide, g.oc*cw)
+			yw = s.wide
+			widenReLU(yw, bp, yn, y.Value.Data()[n*out:(n+1)*out], g)
+		case cw != g.l:
 			s.wide = resize(s.wide, g.oc*cw)
 			yw = s.wide
 			widen(yw, yn, g)
@@ -250,9 +326,14 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 			// W̄ᵀ = P·Ȳᵀ (CKK×OC): the kernel reads P in place and packs
 			// only the smaller Ȳ.
 			unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
-			kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
+			if ywT != nil {
+				// The same product from Ȳᵀ, whose packing is one copy.
+				kernel.GemmOneThread(false, false, g.ckk, g.oc, cw, 1, s.cols, cw, ywT, g.oc, b2f[T](n > lo), wp, g.oc)
+			} else {
+				kernel.GemmOneThread(false, true, g.ckk, g.oc, cw, 1, s.cols, cw, yw, cw, b2f[T](n > lo), wp, g.oc)
+			}
 		}
-		if hasB {
+		if hasB && !op.ep.relu { // the epilogues above add their own
 			for o := range g.oc {
 				bp[o] += T(kernel.Sum(yn[o*g.l : (o+1)*g.l]))
 			}
@@ -280,14 +361,14 @@ func (op *conv2DOp[T]) Jet(y *Var[T], curv bool) bool {
 func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	g, y, curv := &op.g, op.y, op.curv
 	x, w := y.in[0], y.in[1]
-	in, out, cw := g.c*g.h*g.w, g.oc*g.l, g.colWidth()
-	top := y.d1.Data()[n*out : (n+1)*out] // Ẏ_n and Ÿ_n, OC×L each
+	in, out, cw := g.c*g.h*g.w, op.outLen(), g.colWidth()
+	top := y.d1.Data()[n*out : (n+1)*out] // Ẏ_n and Ÿ_n, OC×L (or OC×PH×PW) each
 	var bot []T
 	if y.d2 != nil {
 		bot = y.d2.Data()[n*out : (n+1)*out]
 	}
 	wtop, wbot := top, bot // the products, OC×cw each
-	if cw != g.l {
+	if cw != g.l || op.ep.relu {
 		s.wide = resize(s.wide, 2*g.oc*cw)
 		wtop, wbot = s.wide[:g.oc*cw], s.wide[g.oc*cw:]
 	}
@@ -296,17 +377,17 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	if x.hasD1 {
 		s.tcols = resize(s.tcols, g.ckk*cw)
 		unfold(s.tcols, x.d1.Data()[n*in:(n+1)*in], g)
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, 0, wtop, cw)
+		op.product(1, wv, s.tcols, 0, wtop)
 		wrote1 = true
 		if curv && w.hasD1 {
-			kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 2, w.d1.Data(), g.ckk, s.tcols, cw, 0, wbot, cw)
+			op.product(2, w.d1.Data(), s.tcols, 0, wbot)
 			wrote2 = true
 		}
 	}
 	if x.hasD2 {
 		s.tcols = resize(s.tcols, g.ckk*cw)
 		unfold(s.tcols, x.d2.Data()[n*in:(n+1)*in], g)
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, wv, g.ckk, s.tcols, cw, b2f[T](wrote2), wbot, cw)
+		op.product(1, wv, s.tcols, b2f[T](wrote2), wbot)
 		wrote2 = true
 	}
 	if w.hasD1 || w.hasD2 {
@@ -314,11 +395,11 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 		unfold(s.cols, x.Value.Data()[n*in:(n+1)*in], g)
 	}
 	if w.hasD1 {
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d1.Data(), g.ckk, s.cols, cw, b2f[T](wrote1), wtop, cw)
+		op.product(1, w.d1.Data(), s.cols, b2f[T](wrote1), wtop)
 		wrote1 = true
 	}
 	if w.hasD2 {
-		kernel.GemmOneThread(false, false, g.oc, cw, g.ckk, 1, w.d2.Data(), g.ckk, s.cols, cw, b2f[T](wrote2), wbot, cw)
+		op.product(1, w.d2.Data(), s.cols, b2f[T](wrote2), wbot)
 		wrote2 = true
 	}
 	var c1, c2 []T
@@ -331,14 +412,32 @@ func (op *conv2DOp[T]) jetImage(s *convScratch[T], n int) {
 	if !wrote1 {
 		clear(wtop)
 	}
-	place(top, wtop, c1, g)
+	yv := y.Value.Data()[n*out : (n+1)*out]
+	op.placeTangent(top, wtop, c1, yv, n)
 	if !wrote2 && c2 == nil {
 		return
 	}
 	if !wrote2 {
 		clear(wbot)
 	}
-	place(bot, wbot, c2, g)
+	op.placeTangent(bot, wbot, c2, yv, n)
+}
+
+// placeTangent writes a tangent of image n's product, src (OC × colWidth,
+// or transposed: op.layout), plus the bias tangent c (nil for none) into
+// dst, through the epilogue:
+// ReLU passes it where the output yv is positive, pooling takes it at the
+// window's maximum.
+func (op *conv2DOp[T]) placeTangent(dst, src, c, yv []T, n int) {
+	switch {
+	case op.ep.pool > 0:
+		out := len(dst)
+		gatherReLU(dst, src, c, yv, op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, op.layout())
+	case op.ep.relu:
+		placeMasked(dst, src, c, yv, &op.g, op.layout())
+	default:
+		place(dst, src, c, &op.g)
+	}
 }
 
 // colWidth is the number of columns of one image's unfolded input: L, or,

@@ -2,6 +2,7 @@ package ad
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/genopt/gen/tensor"
 )
@@ -48,9 +49,10 @@ func Dropout[T Float](t *Tape[T], x *Var[T], p float64) *Var[T] {
 			// conditional move: a branch on a random draw mispredicts
 			// at a rate of up to one half.
 			lut := [2]T{T(1 / (1 - p)), 0}
+			thr := dropThreshold(p)
 			for i := range op.mask {
 				k := 0
-				if t.Rand.Float64() < p {
+				if t.Rand.Uint64()&(1<<53-1) < thr { // t.Rand.Float64() < p
 					k = 1
 				}
 				op.mask[i] = lut[k&1]
@@ -60,6 +62,13 @@ func Dropout[T Float](t *Tape[T], x *Var[T], p float64) *Var[T] {
 	}
 	return run(y)
 }
+
+// dropThreshold returns the integer form of the test Float64() < p on a
+// draw u of Rand.Uint64: Float64 returns v/2⁵³ for v = u mod 2⁵³, so the
+// test holds exactly when v < ⌈p·2⁵³⌉ (the scaling by 2⁵³ is exact). The
+// same draws give the same mask as the float test, without converting or
+// dividing.
+func dropThreshold(p float64) uint64 { return uint64(math.Ceil(p * (1 << 53))) }
 
 // dropoutOp keeps the mask m (values 0 or 1/(1−p)) it drew last, reused by
 // position for ReplayRandom. active is false in evaluation mode (y = x).

@@ -14,6 +14,16 @@ import (
 // output is quadratic in t, and such a node is recomputed.)
 type affineInLeaves interface{ affineInLeaves() (fixed int) }
 
+// reluOfAffine marks primitives y = max(z, 0) whose pre-activation z is
+// affine in their inputs as for affineInLeaves (Conv2DReLU without
+// pooling): LineCache keeps z and ż and replays y(t) = max(z + t·ż, 0).
+// ok is false for a recording that is not of that form (pooled).
+type reluOfAffine[T Float] interface {
+	reluOfAffine() (fixed int, ok bool)
+	// preActivation writes z and its first tangent ż, each of y's shape.
+	preActivation(y *Var[T], z, zdot *tensor.Tensor[T])
+}
+
 func (*linearOp[T]) affineInLeaves() int    { return 0 }
 func (*conv2DOp[T]) affineInLeaves() int    { return 0 }
 func (*embeddingOp[T]) affineInLeaves() int { return -1 }
@@ -24,7 +34,8 @@ func (*embeddingOp[T]) affineInLeaves() int { return -1 }
 // affine along the line — a Linear or Conv2D whose input is data (or a
 // parameter that does not move) and whose weights are parameters, or an
 // Embedding — which are updated as y(t) = y(0) + t·ẏ from their value and
-// first tangent at θ. For a network whose first layer reads the
+// first tangent at θ (a Conv2DReLU without pooling on such an input as
+// max(z(0) + t·ż, 0) from its pre-activation z). For a network whose first layer reads the
 // data, that layer (usually the most expensive one) then costs one GEMM for
 // the whole line instead of one per point, and stochastic primitives
 // (dropout) reuse their recorded masks.
@@ -40,9 +51,12 @@ type LineCache[T Float] struct {
 	// node k, or -1 when several parameters move it (AtEach then
 	// recomputes it unless they share one step).
 	moving [][]int
-	v0     []*tensor.Tensor[T]
-	dot    []*tensor.Tensor[T]
-	ready  bool
+	// v0[k] and dot[k] are the value and first tangent of affine node k,
+	// or, where relu[k] is set, of its pre-activation (reluOfAffine).
+	v0    []*tensor.Tensor[T]
+	dot   []*tensor.Tensor[T]
+	relu  []bool
+	ready bool
 }
 
 // Prepare caches, for the scalar out recorded on t with the parameters at
@@ -69,12 +83,19 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 		}
 	}()
 	k := 0
+	c.relu = c.relu[:0]
 	for i, v := range t.nodes[:c.last+1] {
 		if v.op == nil {
 			continue
 		}
-		a, ok := v.op.(affineInLeaves)
-		if !ok {
+		fixed, relu := 0, false
+		if a, ok := v.op.(affineInLeaves); ok {
+			fixed = a.affineInLeaves()
+		} else if a, ok := v.op.(reluOfAffine[T]); ok {
+			if fixed, relu = a.reluOfAffine(); !relu {
+				continue
+			}
+		} else {
 			continue
 		}
 		leaves, moving := true, false
@@ -82,23 +103,28 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 			leaves = leaves && x.op == nil
 			moving = moving || x.hasD1
 		}
-		if fixed := a.affineInLeaves(); !leaves || !moving || (fixed >= 0 && v.in[fixed].hasD1) {
+		if !leaves || !moving || (fixed >= 0 && v.in[fixed].hasD1) {
 			continue
 		}
-		if v.d1 == nil {
-			v.d1, v.d2 = &tensor.Tensor[T]{}, &tensor.Tensor[T]{}
-		}
-		v.d1.Resize(v.Value.Shape()...)
-		v.d2.Resize(v.Value.Shape()...)
-		v.op.Jet(v, false) // first tangent only: the inputs carry no second tangents
-		v.hasD1, v.hasD2 = false, false
 		if k == len(c.v0) {
 			c.v0, c.dot = append(c.v0, &tensor.Tensor[T]{}), append(c.dot, &tensor.Tensor[T]{})
 		}
 		c.v0[k].Resize(v.Value.Shape()...)
 		c.dot[k].Resize(v.Value.Shape()...)
-		tensor.Copy(c.v0[k], v.Value)
-		tensor.Copy(c.dot[k], v.d1)
+		if relu {
+			v.op.(reluOfAffine[T]).preActivation(v, c.v0[k], c.dot[k])
+		} else {
+			if v.d1 == nil {
+				v.d1, v.d2 = &tensor.Tensor[T]{}, &tensor.Tensor[T]{}
+			}
+			v.d1.Resize(v.Value.Shape()...)
+			v.d2.Resize(v.Value.Shape()...)
+			v.op.Jet(v, false) // first tangent only: the inputs carry no second tangents
+			v.hasD1, v.hasD2 = false, false
+			tensor.Copy(c.v0[k], v.Value)
+			tensor.Copy(c.dot[k], v.d1)
+		}
+		c.relu = append(c.relu, relu)
 		c.pos = append(c.pos, i)
 		if k == len(c.moving) {
 			c.moving = append(c.moving, nil)
@@ -157,6 +183,12 @@ func (c *LineCache[T]) replay(t float64, ts []float64) float64 {
 				tensor.Copy(v.Value, c.v0[k-1])
 				if t != 0 {
 					tensor.Axpy(v.Value, T(t), c.dot[k-1])
+				}
+				if c.relu[k-1] {
+					y := v.Value.Data()
+					for j, z := range y {
+						y[j] = max(z, 0)
+					}
 				}
 				continue
 			}

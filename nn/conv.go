@@ -72,6 +72,34 @@ func (c *Conv2D[T]) Params() []*ad.Var[T] {
 	return []*ad.Var[T]{c.Weight, c.Bias}
 }
 
+// fuseConv records the layers that layers starts with, when they are a
+// Conv2D, a ReLU Activation and optionally a MaxPool2D whose stride is its
+// window, as one ad.Conv2DReLU, and returns its output and the number of
+// layers it stands for; otherwise it records nothing and returns 0. The
+// fused primitive gives the same values, gradients and tangents in one
+// pass over each image's product. A convolution whose input is a leaf (the
+// data) is fused with its ReLU but not with the pooling: ad.LineCache moves
+// such a layer's pre-activation along a line from one tangent product,
+// which it cannot do through a max-pool.
+func fuseConv[T ad.Float](t *ad.Tape[T], x *ad.Var[T], layers []Module[T]) (*ad.Var[T], int) {
+	if len(layers) < 2 {
+		return nil, 0
+	}
+	c, ok := layers[0].(*Conv2D[T])
+	if !ok {
+		return nil, 0
+	}
+	if a, ok := layers[1].(Activation[T]); !ok || a.Act.Kind != ad.ReLU {
+		return nil, 0
+	}
+	if len(layers) > 2 && x.Op() != nil {
+		if p, ok := layers[2].(MaxPool2D[T]); ok && (p.Stride == 0 || p.Stride == p.Kernel) && p.Kernel >= 1 {
+			return ad.Conv2DReLU(t, x, c.Weight, c.Bias, c.Stride, c.Padding, p.Kernel), 3
+		}
+	}
+	return ad.Conv2DReLU(t, x, c.Weight, c.Bias, c.Stride, c.Padding, 0), 2
+}
+
 // MaxPool2D takes the maximum over Kernel×Kernel windows moved by Stride
 // (0 means Stride = Kernel, PyTorch's default); see ad.MaxPool2D for the
 // definition and the convention at ties. It has no parameters.

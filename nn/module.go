@@ -34,10 +34,16 @@ func NewSequential[T ad.Float](layers ...Module[T]) *Sequential[T] {
 	return &Sequential[T]{Layers: layers}
 }
 
-// Forward applies the layers in order.
+// Forward applies the layers in order. A convolution followed by ReLU (and
+// max pooling) is recorded as one fused primitive (see fuseConv): the
+// same values, gradients and tangents.
 func (s *Sequential[T]) Forward(t *ad.Tape[T], x *ad.Var[T]) *ad.Var[T] {
-	for _, l := range s.Layers {
-		x = l.Forward(t, x)
+	for i := 0; i < len(s.Layers); i++ {
+		if y, used := fuseConv(t, x, s.Layers[i:]); used > 0 {
+			x, i = y, i+used-1
+			continue
+		}
+		x = s.Layers[i].Forward(t, x)
 	}
 	return x
 }

@@ -1,7 +1,7 @@
 //go:build ignore
 
 // asmgen writes ukernel_amd64.s, the GEMM micro-kernels in Go assembly.
-// The four kernels differ only in register width, element size and tile
+// The seven kernels differ only in register width, element size and tile
 // shape, so they are generated from one template rather than written four
 // times by hand. Regenerate with
 //
@@ -17,8 +17,9 @@ import (
 )
 
 // spec describes one micro-kernel. Every kernel keeps an MR×NR tile of C in
-// 2·MR vector registers (two registers per row of the tile), so NR is twice
-// the number of lanes.
+// MR·R vector registers (R = 2 or 1 registers per row of the tile), so NR is
+// R times the number of lanes. Rows of A are addressed from one base
+// register per four rows (SI, R11, R12, AX), so MR ≤ 16.
 type spec struct {
 	name   string // Go name of the function
 	goType string // float32 or float64
@@ -31,18 +32,30 @@ type spec struct {
 	zero   string // instruction that zeroes a register with itself
 	nbc    int    // broadcast registers rotated through
 	isa    string // text for the comment
+	regs   int    // vector registers per row of the tile (0 means 2)
 }
 
-func (s spec) nr() int { return 2 * s.vbytes / s.elem }
+// perRow is the number of vector registers that hold one row of the tile.
+func (s spec) perRow() int {
+	if s.regs == 0 {
+		return 2
+	}
+	return s.regs
+}
+
+func (s spec) nr() int { return s.perRow() * s.vbytes / s.elem }
 func (s spec) acc(i int) string {
 	return fmt.Sprintf("%s%d", s.reg, i)
 }
 
 var specs = []spec{
-	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F"},
-	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F"},
-	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3"},
-	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3"},
+	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
+	{"sgemmKernel8x32AVX512", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
+	{"sgemmKernel16x16AVX512", "float32", 4, "Z", 64, 16, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
+	{"sgemmKernel12x16AVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
+	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F", 0},
+	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3", 0},
+	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3", 0},
 }
 
 const unroll = 4
@@ -62,13 +75,17 @@ func main() {
 }
 
 func gen(w *strings.Builder, s spec) {
-	nr := s.nr()
+	nr, rp := s.nr(), s.perRow()
 	lanes := s.vbytes / s.elem
-	nacc := 2 * s.mr
-	b0 := fmt.Sprintf("%s%d", s.reg, nacc)
-	b1 := fmt.Sprintf("%s%d", s.reg, nacc+1)
+	nacc := rp * s.mr
+	breg := func(j int) string { return fmt.Sprintf("%s%d", s.reg, nacc+j) }
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
 	ins := func(instr, comment string) { p("\t%-44s // %s\n", instr, comment) }
+	// Row i of A is read from bases[i/4] (rows 4g to 4g+3) plus index[i%4].
+	bases := []string{"SI", "R11", "R12", "AX"}[:(s.mr+3)/4]
+	index := []string{"", "(R9*1)", "(R9*2)", "(R10*1)"}
+	// part names the lanes of register r of a row: "0:16" or "16:32".
+	part := func(r int) string { return fmt.Sprintf("%d:%d", r*lanes, (r+1)*lanes) }
 
 	p("\n// func %s(kc int, a *%s, rsA, csA int, b, c *%s, ldc int, accumulate bool)\n", s.name, s.goType, s.goType)
 	p("//\n// %s micro-kernel, %d×%d tile of %s. a points at op(A)[0,0] of a %d×kc\n", s.isa, s.mr, nr, s.goType, s.mr)
@@ -80,9 +97,14 @@ func gen(w *strings.Builder, s spec) {
 	p("//\tfor i < %d, j < %d:\n", s.mr, nr)
 	p("//\t\tacc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*%d+j], acc)\n", nr)
 	p("//\t\tif accumulate { C[i,j] += acc } else { C[i,j] = acc }\n//\n")
-	p("// Registers: %s0–%s%d accumulate the tile (row i in %s(2i), %s(2i+1));\n", s.reg, s.reg, nacc-1, s.reg, s.reg)
-	p("// %s, %s hold the current row of the B micro-panel; %s%d–%s%d receive\n", b0, b1, s.reg, nacc+2, s.reg, nacc+1+s.nbc)
-	p("// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current\n")
+	if rp == 2 {
+		p("// Registers: %s0–%s%d accumulate the tile (row i in %s(2i), %s(2i+1));\n", s.reg, s.reg, nacc-1, s.reg, s.reg)
+		p("// %s, %s hold the current row of the B micro-panel; %s%d–%s%d receive\n", breg(0), breg(1), s.reg, nacc+2, s.reg, nacc+1+s.nbc)
+	} else {
+		p("// Registers: %s0–%s%d accumulate the tile (row i in %s(i));\n", s.reg, s.reg, nacc-1, s.reg)
+		p("// %s holds the current row of the B micro-panel; %s%d–%s%d receive\n", breg(0), s.reg, nacc+1, s.reg, nacc+s.nbc)
+	}
+	p("// broadcasts of A. %s point at A's rows %s in the current\n", strings.Join(bases, ", "), []string{"0", "0, 4", "0, 4, 8", "0, 4, 8, 12"}[len(bases)-1])
 	p("// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX\n")
 	p("// counts k, DX walks C rows, R8 = ldc in bytes.\n")
 	p("TEXT ·%s(SB), NOSPLIT, $0-57\n", s.name)
@@ -92,9 +114,8 @@ func gen(w *strings.Builder, s spec) {
 	ins("MOVQ rsA+16(FP), R9", "R9 = rsA in elements")
 	ins(fmt.Sprintf("SHLQ $%d, R9", sh), fmt.Sprintf("R9 = rsA in bytes (×%d)", s.elem))
 	ins("LEAQ (R9)(R9*2), R10", "R10 = 3·rsA")
-	ins("LEAQ (SI)(R9*4), R11", "R11 = &A[4,0]")
-	if s.mr > 8 {
-		ins("LEAQ (R11)(R9*4), R12", "R12 = &A[8,0]")
+	for g := 1; g < len(bases); g++ {
+		ins(fmt.Sprintf("LEAQ (%s)(R9*4), %s", bases[g-1], bases[g]), fmt.Sprintf("%s = &A[%d,0]", bases[g], 4*g))
 	}
 	ins("MOVQ csA+24(FP), R13", "R13 = csA in elements")
 	ins(fmt.Sprintf("SHLQ $%d, R13", sh), fmt.Sprintf("R13 = csA in bytes (×%d)", s.elem))
@@ -102,30 +123,38 @@ func gen(w *strings.Builder, s spec) {
 	ins("MOVQ c+40(FP), DX", "DX = &C[0,0]")
 	ins("MOVQ ldc+48(FP), R8", "R8 = ldc in elements")
 	ins(fmt.Sprintf("SHLQ $%d, R8", sh), fmt.Sprintf("R8 = ldc in bytes (×%d)", s.elem))
-	for i := range nacc {
-		ins(fmt.Sprintf("%s %s, %s, %s", s.zero, s.acc(i), s.acc(i), s.acc(i)), fmt.Sprintf("acc[%d][%d] = 0", i/2, i%2))
+	acc := func(i, r int) string { return s.acc(rp*i + r) }
+	// cAt addresses register r's part of the current row of C.
+	cAt := func(r int) string {
+		if r == 0 {
+			return "(DX)"
+		}
+		return fmt.Sprintf("%d(DX)", r*s.vbytes)
+	}
+	for i := range s.mr {
+		for r := range rp {
+			ins(fmt.Sprintf("%s %s, %s, %s", s.zero, acc(i, r), acc(i, r), acc(i, r)), fmt.Sprintf("acc[%d][%d] = 0", i, r))
+		}
 	}
 	// Main loop, unrolled.
 	ins(fmt.Sprintf("CMPQ CX, $%d", unroll), fmt.Sprintf("fewer than %d steps left?", unroll))
 	ins("JB tail", "then go to the one-step loop")
 	p("loop%d:\n", unroll)
 	bc := 0
-	bases := []string{"SI", "R11", "R12"}
-	index := []string{"", "(R9*1)", "(R9*2)", "(R10*1)"}
 	step := func(pb int) {
-		ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb, b0), fmt.Sprintf("%s = b[p, 0:%d]", b0, lanes))
-		ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb+s.vbytes, b1), fmt.Sprintf("%s = b[p, %d:%d]", b1, lanes, nr))
-		for i := range s.mr {
-			r := fmt.Sprintf("%s%d", s.reg, nacc+2+bc)
-			bc = (bc + 1) % s.nbc
-			ins(fmt.Sprintf("%s (%s)%s, %s", s.bcast, bases[i/4], index[i%4], r), fmt.Sprintf("%s = A[%d,p] in every lane", r, i))
-			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b0, r, s.acc(2*i)), fmt.Sprintf("acc[%d][0] += A[%d,p]·b[p,0:%d]", i, i, lanes))
-			ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, b1, r, s.acc(2*i+1)), fmt.Sprintf("acc[%d][1] += A[%d,p]·b[p,%d:%d]", i, i, lanes, nr))
+		for r := range rp {
+			ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb+r*s.vbytes, breg(r)), fmt.Sprintf("%s = b[p, %s]", breg(r), part(r)))
 		}
-		ins("ADDQ R13, SI", "rows 0-3: next column p of A")
-		ins("ADDQ R13, R11", "rows 4-7: next column p of A")
-		if s.mr > 8 {
-			ins("ADDQ R13, R12", "rows 8-11: next column p of A")
+		for i := range s.mr {
+			bx := fmt.Sprintf("%s%d", s.reg, nacc+rp+bc)
+			bc = (bc + 1) % s.nbc
+			ins(fmt.Sprintf("%s (%s)%s, %s", s.bcast, bases[i/4], index[i%4], bx), fmt.Sprintf("%s = A[%d,p] in every lane", bx, i))
+			for r := range rp {
+				ins(fmt.Sprintf("VFMADD231%s %s, %s, %s", s.suffix, breg(r), bx, acc(i, r)), fmt.Sprintf("acc[%d][%d] += A[%d,p]·b[p,%s]", i, r, i, part(r)))
+			}
+		}
+		for g, b := range bases {
+			ins(fmt.Sprintf("ADDQ R13, %s", b), fmt.Sprintf("rows %d-%d: next column p of A", 4*g, 4*g+3))
 		}
 	}
 	for u := range unroll {
@@ -149,10 +178,12 @@ func gen(w *strings.Builder, s spec) {
 	ins("TESTL AX, AX", "accumulate into C?")
 	ins("JE overwrite", "no: plain stores")
 	for i := range s.mr {
-		ins(fmt.Sprintf("VADD%s (DX), %s, %s", s.suffix, s.acc(2*i), s.acc(2*i)), fmt.Sprintf("acc[%d][0] += C[%d, 0:%d]", i, i, lanes))
-		ins(fmt.Sprintf("VADD%s %d(DX), %s, %s", s.suffix, s.vbytes, s.acc(2*i+1), s.acc(2*i+1)), fmt.Sprintf("acc[%d][1] += C[%d, %d:%d]", i, i, lanes, nr))
-		ins(fmt.Sprintf("VMOVUP%s %s, (DX)", s.suffix[1:], s.acc(2*i)), fmt.Sprintf("C[%d, 0:%d] = acc[%d][0]", i, lanes, i))
-		ins(fmt.Sprintf("VMOVUP%s %s, %d(DX)", s.suffix[1:], s.acc(2*i+1), s.vbytes), fmt.Sprintf("C[%d, %d:%d] = acc[%d][1]", i, lanes, nr, i))
+		for r := range rp {
+			ins(fmt.Sprintf("VADD%s %s, %s, %s", s.suffix, cAt(r), acc(i, r), acc(i, r)), fmt.Sprintf("acc[%d][%d] += C[%d, %s]", i, r, i, part(r)))
+		}
+		for r := range rp {
+			ins(fmt.Sprintf("VMOVUP%s %s, %s", s.suffix[1:], acc(i, r), cAt(r)), fmt.Sprintf("C[%d, %s] = acc[%d][%d]", i, part(r), i, r))
+		}
 		if i < s.mr-1 {
 			ins("ADDQ R8, DX", "next row of C")
 		}
@@ -161,8 +192,9 @@ func gen(w *strings.Builder, s spec) {
 	ins("RET", "")
 	p("overwrite:\n")
 	for i := range s.mr {
-		ins(fmt.Sprintf("VMOVUP%s %s, (DX)", s.suffix[1:], s.acc(2*i)), fmt.Sprintf("C[%d, 0:%d] = acc[%d][0]", i, lanes, i))
-		ins(fmt.Sprintf("VMOVUP%s %s, %d(DX)", s.suffix[1:], s.acc(2*i+1), s.vbytes), fmt.Sprintf("C[%d, %d:%d] = acc[%d][1]", i, lanes, nr, i))
+		for r := range rp {
+			ins(fmt.Sprintf("VMOVUP%s %s, %s", s.suffix[1:], acc(i, r), cAt(r)), fmt.Sprintf("C[%d, %s] = acc[%d][%d]", i, part(r), i, r))
+		}
 		if i < s.mr-1 {
 			ins("ADDQ R8, DX", "next row of C")
 		}

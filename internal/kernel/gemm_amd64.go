@@ -16,6 +16,15 @@ import (
 func sgemmKernelAVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
 
 //go:noescape
+func sgemmKernel8x32AVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func sgemmKernel16x16AVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func sgemmKernel12x16AVX512(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, accumulate bool)
+
+//go:noescape
 func dgemmKernelAVX512(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 
 //go:noescape
@@ -29,15 +38,24 @@ func dgemmKernelAVX2(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, a
 // (kc×nc) in L3.
 var (
 	sgemmAVX512 = &gemmArch[float32]{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernelAVX512}
-	dgemmAVX512 = &gemmArch[float64]{name: "avx512-12x16", mr: 12, nr: 16, kc: 192, mc: 144, nc: 1024, kern: dgemmKernelAVX512}
-	sgemmAVX2   = &gemmArch[float32]{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 96, nc: 2048, kern: sgemmKernelAVX2}
-	dgemmAVX2   = &gemmArch[float64]{name: "avx2-6x8", mr: 6, nr: 8, kc: 256, mc: 96, nc: 1024, kern: dgemmKernelAVX2}
+	// The 8-row twin for products with few rows (see rows8): the same
+	// blocking, so every element is the same sum in the same order.
+	sgemmAVX512x8 = &gemmArch[float32]{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernel8x32AVX512}
+	// The 16-column twin for products with at most 16 columns.
+	sgemmAVX512n16    = &gemmArch[float32]{name: "avx512-16x16", mr: 16, nr: 16, kc: 256, mc: 192, nc: 2048, kern: sgemmKernel16x16AVX512}
+	sgemmAVX512n16r12 = &gemmArch[float32]{name: "avx512-12x16", mr: 12, nr: 16, kc: 256, mc: 192, nc: 2048, kern: sgemmKernel12x16AVX512}
+	dgemmAVX512       = &gemmArch[float64]{name: "avx512-12x16", mr: 12, nr: 16, kc: 192, mc: 144, nc: 1024, kern: dgemmKernelAVX512}
+	sgemmAVX2         = &gemmArch[float32]{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, mc: 96, nc: 2048, kern: sgemmKernelAVX2}
+	dgemmAVX2         = &gemmArch[float64]{name: "avx2-6x8", mr: 6, nr: 8, kc: 256, mc: 96, nc: 1024, kern: dgemmKernelAVX2}
 )
 
 // Free lists of packing buffers, one per arch this CPU can run; nil where
 // the CPU lacks the features. gemmF32 and gemmF64 are the ones Gemm uses.
 var (
 	freeF32AVX512, freeF32AVX2 *gemmFree[float32]
+	freeF32AVX512x8            *gemmFree[float32]
+	freeF32AVX512n16           *gemmFree[float32]
+	freeF32AVX512n16r12        *gemmFree[float32]
 	freeF64AVX512, freeF64AVX2 *gemmFree[float64]
 	gemmF32                    *gemmFree[float32]
 	gemmF64                    *gemmFree[float64]
@@ -50,6 +68,8 @@ func init() {
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		freeF32AVX512, freeF64AVX512 = newGemmFree(sgemmAVX512), newGemmFree(dgemmAVX512)
+		freeF32AVX512x8, freeF32AVX512n16 = newGemmFree(sgemmAVX512x8), newGemmFree(sgemmAVX512n16)
+		freeF32AVX512n16r12 = newGemmFree(sgemmAVX512n16r12)
 		gemmF32, gemmF64 = freeF32AVX512, freeF64AVX512
 	}
 }
@@ -60,7 +80,11 @@ func gemm[T Float](threads int, transA, transB bool, m, n, k int, alpha T, a []T
 	switch unsafe.Sizeof(alpha) {
 	case 4:
 		if gemmF32 != nil {
-			gemmPacked(gemmF32, threads, parallelMinFlops, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
+			free := gemmF32
+			if free == freeF32AVX512 {
+				free = narrowF32(m, n)
+			}
+			gemmPacked(free, threads, parallelMinFlops, transA, transB, m, n, k, float32(alpha), asF32(a), lda, asF32(b), ldb, float32(beta), asF32(c), ldc)
 			return
 		}
 	case 8:
@@ -72,9 +96,42 @@ func gemm[T Float](threads int, transA, transB bool, m, n, k int, alpha T, a []T
 	gemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+// narrowF32 picks the AVX-512 float32 kernel for an m×n product: when
+// n ≤ 16 (the 12×32 tile would be at least half empty) the 16×16 one, or
+// the 12×16 one where 12-row tiles pad fewer rows (m = 72, the 3×3×8
+// weight gradient); the 8×32 one when rows8(m); else the 12×32 one. All of
+// them block k the same way and sum every element in the same order, so
+// the choice, which depends on the shape alone, never changes a result.
+func narrowF32(m, n int) *gemmFree[float32] {
+	pad := func(mr int) int { return (m+mr-1)/mr*mr - m }
+	switch {
+	case n <= 16 && pad(12) < pad(16):
+		return freeF32AVX512n16r12
+	case n <= 16:
+		return freeF32AVX512n16
+	case rows8(m):
+		return freeF32AVX512x8
+	}
+	return freeF32AVX512
+}
+
+// rows8 reports whether a float32 product with m rows runs on the 8×32
+// AVX-512 kernel instead of the 12×32 one: when m ≤ 64 and 8-row tiles pad
+// fewer rows than 12-row ones (m = 16: none against 8 of 24, a third of
+// the 12-row kernel's work wasted). The choice depends on m alone and both
+// kernels sum every element in the same order, so the result is the same
+// bits either way. Larger products keep the 12-row kernel, which moves
+// fewer bytes per multiply-add.
+func rows8(m int) bool {
+	pad := func(mr int) int { return (m+mr-1)/mr*mr - m }
+	return m <= 64 && pad(8) < pad(12)
+}
+
 // gemmArches lists every packed implementation this CPU can run, for tests
 // and benchmarks.
-func gemmArches32() []*gemmFree[float32] { return nonNil(freeF32AVX512, freeF32AVX2) }
+func gemmArches32() []*gemmFree[float32] {
+	return nonNil(freeF32AVX512, freeF32AVX512x8, freeF32AVX512n16, freeF32AVX512n16r12, freeF32AVX2)
+}
 func gemmArches64() []*gemmFree[float64] { return nonNil(freeF64AVX512, freeF64AVX2) }
 
 func nonNil[P any](ps ...*P) []*P {

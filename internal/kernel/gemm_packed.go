@@ -350,6 +350,11 @@ func packB[T Float](pb []T, nr, kc, nc int, transB bool, b []T, ldb, pc, jc int)
 			}
 			continue
 		}
+		if cols == nr && ldb == nr {
+			// B is one panel wide: its rows are the packed panel already.
+			copy(dst, b[pc*ldb:][:kc*nr])
+			continue
+		}
 		for p := range kc {
 			copy(dst[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
 		}
