@@ -1,0 +1,135 @@
+// GELU32's float32 kernel in AVX2 (vec_gelu_amd64.go calls it when the CPU
+// has AVX2). It handles n elements, n a positive multiple of 8; the Go
+// caller runs the pure-Go twin geluGo on the remaining tail.
+
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Row offsets of geluTable (vec_gelu.go's geluConsts, 32 bytes a row).
+#define CLAMP 0
+#define NCLAMP 32
+#define NHALF 64
+#define EXPMIN 96
+#define LOG2E 128
+#define LN2HI 160
+#define LN2LO 192
+#define C7 224
+#define C6 256
+#define C5 288
+#define C4 320
+#define C3 352
+#define C2 384
+#define ONE 416
+#define ERFP 448
+#define A5 480
+#define A4 512
+#define A3 544
+#define A2 576
+#define A1 608
+#define INVSQRT2PI 640
+#define TWO 672
+
+// geluInts holds, in eight lanes each, the mask that clears the sign bit
+// (offset 0) and the exponent bias 127 (offset 32).
+DATA geluInts<>+0(SB)/8, $0x7fffffff7fffffff
+DATA geluInts<>+8(SB)/8, $0x7fffffff7fffffff
+DATA geluInts<>+16(SB)/8, $0x7fffffff7fffffff
+DATA geluInts<>+24(SB)/8, $0x7fffffff7fffffff
+DATA geluInts<>+32(SB)/8, $0x0000007f0000007f
+DATA geluInts<>+40(SB)/8, $0x0000007f0000007f
+DATA geluInts<>+48(SB)/8, $0x0000007f0000007f
+DATA geluInts<>+56(SB)/8, $0x0000007f0000007f
+GLOBL geluInts<>(SB), RODATA|NOPTR, $64
+
+// func geluAVX2(n int, f, d1, d2, x *float32, table *[22][8]float32)
+//
+// For every block of 8 elements, the steps of geluGo (vec_gelu.go) in the
+// same order, each product rounded before its sum (no fused multiply-add):
+//
+//	xc = min(max(x, −16), 16); z = xc²; y = −z/2; keep = y ≥ −87; y = max(y, −87)
+//	n = round(y·log₂e); r = (y − n·ln2hi) − n·ln2lo; p = Taylor₇(r); e = p·2ⁿ, 0 where !keep
+//	t = 1/(1 + p_erf·|xc|); q = t·(a₁ + t·(a₂ + t·(a₃ + t·(a₄ + t·a₅)))); h = q·e·½
+//	cdf = h where x's sign bit is set, else 1 − h; φ = e/√(2π)
+//	f = x·cdf; d1 = cdf + xc·φ; d2 = (2 − z)·φ
+//
+// Registers: Y0 = x, Y1 = xc, Y2 = z, Y3 = y then r, Y4 = keep mask,
+// Y5 = n then 2ⁿ, Y6 = n as float, Y7 = p then e then φ, Y8 = 1 + p_erf·|xc|,
+// Y9 = t, Y10 = q then h, Y11 = 1 − h, Y12 = cdf, Y13, Y14 = results,
+// Y15 = 1 in every lane; SI = x, DI = f, R8 = d1, R9 = d2, DX = table,
+// AX = byte offset of the block, CX = n in bytes.
+TEXT ·geluAVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ f+8(FP), DI                             // DI = &f[0]
+	MOVQ d1+16(FP), R8                           // R8 = &d1[0]
+	MOVQ d2+24(FP), R9                           // R9 = &d2[0]
+	MOVQ x+32(FP), SI                            // SI = &x[0]
+	MOVQ table+40(FP), DX                        // DX = &table[0][0]
+	VMOVUPS ONE(DX), Y15                         // Y15 = 1
+	XORQ AX, AX                                  // AX = 0, byte offset
+gelu_loop:
+	VMOVUPS (SI)(AX*1), Y0                       // Y0 = x
+	VMAXPS NCLAMP(DX), Y0, Y1                    // Y1 = max(x, −16)
+	VMINPS CLAMP(DX), Y1, Y1                     // Y1 = xc = min(·, 16)
+	VMULPS Y1, Y1, Y2                            // Y2 = z = xc²
+	VMULPS NHALF(DX), Y2, Y3                     // Y3 = y = −z/2
+	VCMPPS $0x0D, EXPMIN(DX), Y3, Y4             // Y4 = keep = (y ≥ −87), all ones or zeros
+	VMAXPS EXPMIN(DX), Y3, Y3                    // Y3 = y = max(y, −87)
+	VMULPS LOG2E(DX), Y3, Y5                     // Y5 = y·log₂e
+	VCVTPS2DQ Y5, Y5                             // Y5 = n = round to nearest even, int32
+	VCVTDQ2PS Y5, Y6                             // Y6 = n as float32
+	VMULPS LN2HI(DX), Y6, Y7                     // Y7 = n·ln2hi (exact)
+	VSUBPS Y7, Y3, Y3                            // Y3 = y − n·ln2hi
+	VMULPS LN2LO(DX), Y6, Y7                     // Y7 = n·ln2lo
+	VSUBPS Y7, Y3, Y3                            // Y3 = r
+	VMULPS C7(DX), Y3, Y7                        // Y7 = r/5040
+	VADDPS C6(DX), Y7, Y7                        // Y7 = · + 1/720
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS C5(DX), Y7, Y7                        // Y7 = · + 1/120
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS C4(DX), Y7, Y7                        // Y7 = · + 1/24
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS C3(DX), Y7, Y7                        // Y7 = · + 1/6
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS C2(DX), Y7, Y7                        // Y7 = · + 1/2
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS Y15, Y7, Y7                           // Y7 = · + 1
+	VMULPS Y3, Y7, Y7                            // Y7 = ·r
+	VADDPS Y15, Y7, Y7                           // Y7 = p = · + 1 ≈ e^r
+	VPADDD geluInts<>+32(SB), Y5, Y5             // Y5 = n + 127, the biased exponent
+	VPSLLD $23, Y5, Y5                           // Y5 = 2ⁿ as float32 bits
+	VMULPS Y5, Y7, Y7                            // Y7 = e = p·2ⁿ
+	VANDPS Y4, Y7, Y7                            // Y7 = e, 0 where !keep
+	VANDPS geluInts<>+0(SB), Y1, Y8                 // Y8 = |xc|
+	VMULPS ERFP(DX), Y8, Y8                      // Y8 = p_erf·|xc|
+	VADDPS Y15, Y8, Y8                           // Y8 = 1 + p_erf·|xc|
+	VDIVPS Y8, Y15, Y9                           // Y9 = t = 1/Y8
+	VMULPS A5(DX), Y9, Y10                       // Y10 = t·a₅
+	VADDPS A4(DX), Y10, Y10                      // Y10 = · + a₄
+	VMULPS Y9, Y10, Y10                          // Y10 = ·t
+	VADDPS A3(DX), Y10, Y10                      // Y10 = · + a₃
+	VMULPS Y9, Y10, Y10                          // Y10 = ·t
+	VADDPS A2(DX), Y10, Y10                      // Y10 = · + a₂
+	VMULPS Y9, Y10, Y10                          // Y10 = ·t
+	VADDPS A1(DX), Y10, Y10                      // Y10 = · + a₁
+	VMULPS Y9, Y10, Y10                          // Y10 = q = ·t
+	VMULPS Y7, Y10, Y10                          // Y10 = q·e = erfc(|x|/√2)
+	VMULPS C2(DX), Y10, Y10                      // Y10 = h = Φ(−|x|)
+	VSUBPS Y10, Y15, Y11                         // Y11 = 1 − h
+	VBLENDVPS Y0, Y10, Y11, Y12                  // Y12 = cdf = h where x's sign bit is set, else 1 − h
+	VMULPS Y12, Y0, Y13                          // Y13 = f = x·cdf
+	VMOVUPS Y13, (DI)(AX*1)                      // store f
+	VMULPS INVSQRT2PI(DX), Y7, Y7                // Y7 = φ = e/√(2π)
+	VMULPS Y7, Y1, Y14                           // Y14 = xc·φ
+	VADDPS Y14, Y12, Y14                         // Y14 = d1 = cdf + xc·φ
+	VMOVUPS Y14, (R8)(AX*1)                      // store d1
+	VMOVUPS TWO(DX), Y13                         // Y13 = 2
+	VSUBPS Y2, Y13, Y13                          // Y13 = 2 − z
+	VMULPS Y7, Y13, Y13                          // Y13 = d2 = (2 − z)·φ
+	VMOVUPS Y13, (R9)(AX*1)                      // store d2
+	ADDQ $32, AX                                 // i += 8
+	CMPQ AX, CX                                  // more blocks?
+	JB gelu_loop                                 // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package kernel
+
+// geluHasAVX2 is false without the assembly kernels.
+var geluHasAVX2 = false
+
+// gelu32 does no work without the assembly kernels (the purego tag, or not
+// amd64): every element goes to geluGo.
+func gelu32(f, d1, d2, x []float32) int { return 0 }

@@ -1,0 +1,119 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// geluExact returns GELU's σ, σ', σ″ at x in float64 from math.Erfc and
+// math.Exp: the oracle of GELU32.
+func geluExact(x float64) (f, d1, d2 float64) {
+	phi := math.Exp(-x*x/2) / math.Sqrt(2*math.Pi)
+	cdf := 0.5 * math.Erfc(-x/math.Sqrt2)
+	return x * cdf, cdf + x*phi, phi * (2 - x*x)
+}
+
+// GELU32 agrees with the exact GELU within its stated bounds: Φ within
+// 3e-7 (7.5e-8 from A&S 7.1.26, the rest float32 rounding of the
+// exponential and the polynomial), so σ within 3e-7·|x| plus half an ulp
+// of σ, σ' within 3e-7 plus the rounding of x·φ, σ″ within 3e-7 of φ's
+// scale times (2 + x²), where φ below flush is taken as 0. Covers both signs, zero, the clamp at |x| = 16 and
+// values far beyond it.
+func TestGELU32Oracle(t *testing.T) {
+	flush := math.Exp(geluExpMin) / math.Sqrt(2*math.Pi)
+	var xs []float32
+	for x := -20.0; x <= 20; x += 1.0 / 64 {
+		xs = append(xs, float32(x))
+	}
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 1e20, -1e20, 3e38, -3e38)
+	n := len(xs)
+	f, d1, d2 := make([]float32, n), make([]float32, n), make([]float32, n)
+	GELU32(f, d1, d2, xs)
+	for i, x32 := range xs {
+		x := float64(x32)
+		ef, e1, e2 := geluExact(x)
+		ax := math.Abs(x)
+		phiScale := math.Exp(-min(x*x, 1e4)/2) / math.Sqrt(2*math.Pi)
+		if math.Abs(float64(f[i])-ef) > 3e-7*ax+6e-8*math.Abs(ef) ||
+			math.Abs(float64(d1[i])-e1) > 3e-7+3e-7*ax*phiScale+flush*ax ||
+			math.Abs(float64(d2[i])-e2) > 3e-7*phiScale*(2+x*x)+flush*(2+x*x) {
+			t.Fatalf("x = %v: GELU32 (%v, %v, %v), exact (%v, %v, %v)", x32, f[i], d1[i], d2[i], ef, e1, e2)
+		}
+	}
+}
+
+// The assembly kernel gives the same bits as its pure-Go twin on random
+// lengths with odd tails (so both run), inside NaN guard bands; a NaN input
+// gives a NaN σ in both.
+func TestGELU32Twin(t *testing.T) {
+	if !geluHasAVX2 {
+		t.Skip("no assembly GELU kernel on this CPU or build")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	specials := []float32{0, float32(math.Copysign(0, -1)), 16, -16, 17, -17, 13.19, -13.19, 1e20, -1e20, 1e-40, -1e-40}
+	for trial := range 200 {
+		n := r.IntN(300)
+		if trial < len(specials) {
+			n = 8 + r.IntN(8)
+		}
+		x, _ := guarded(r, n, func(i int) float32 {
+			if trial < len(specials) && i < 8 {
+				return specials[(trial+i)%len(specials)]
+			}
+			return float32(r.NormFloat64() * 4)
+		})
+		var outs [2][3][]float32
+		var bufs [2][3][]float32
+		for k := range outs {
+			for j := range outs[k] {
+				outs[k][j], bufs[k][j] = guarded(r, n, func(int) float32 { return math.Float32frombits(sentinelBits) })
+			}
+		}
+		GELU32(outs[0][0], outs[0][1], outs[0][2], x)
+		geluGo(outs[1][0], outs[1][1], outs[1][2], x)
+		for k := range outs {
+			for j := range outs[k] {
+				checkGuards(t, "GELU32", outs[k][j], bufs[k][j])
+			}
+		}
+		for j, name := range []string{"σ", "σ'", "σ″"} {
+			for i := range x {
+				if a, b := outs[0][j][i], outs[1][j][i]; math.Float32bits(a) != math.Float32bits(b) {
+					t.Fatalf("n = %d, x[%d] = %v: %s assembly %v, pure Go %v", n, i, x[i], name, a, b)
+				}
+			}
+		}
+	}
+	x := make([]float32, 16)
+	x[3] = float32(math.NaN())
+	f, d1, d2 := make([]float32, 16), make([]float32, 16), make([]float32, 16)
+	GELU32(f, d1, d2, x)
+	g := make([]float32, 1)
+	geluGo(g, make([]float32, 1), make([]float32, 1), x[3:4])
+	if !math.IsNaN(float64(f[3])) || !math.IsNaN(float64(g[0])) {
+		t.Fatalf("σ(NaN): assembly %v, pure Go %v; want NaN", f[3], g[0])
+	}
+}
+
+// BenchmarkGELU32 times GELU32 on one GPT step's MLP activations of one
+// layer (768 tokens × 512), the assembly against the pure-Go loop.
+func BenchmarkGELU32(b *testing.B) {
+	const n = 768 * 512
+	r := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	f, d1, d2 := make([]float32, n), make([]float32, n), make([]float32, n)
+	b.Run("kernel", func(b *testing.B) {
+		for b.Loop() {
+			GELU32(f, d1, d2, x)
+		}
+	})
+	b.Run("go", func(b *testing.B) {
+		for b.Loop() {
+			geluGo(f, d1, d2, x)
+		}
+	})
+}
