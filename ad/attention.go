@@ -145,7 +145,8 @@ func (op *batchMatMulOp[T]) Jet(y *Var[T], curv bool) bool {
 // "Attention is all you need", NeurIPS 2017, §3.2.3), with Q < K the last
 // Q positions of K, as when new queries attend to cached keys. A masked
 // entry is the additive mask −∞: its output, gradient and tangents are
-// exactly 0 whatever x holds there. Sums are accumulated in float64.
+// exactly 0 whatever x holds there. Sums are accumulated in float64; in
+// float32 the exponentials are float32's (kernel.ExpScaled32).
 func Softmax[T Float](t *Tape[T], x *Var[T], scale float64, causal bool) *Var[T] {
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -185,6 +186,10 @@ func (op *softmaxOp[T]) visible(r int) int {
 func (op *softmaxOp[T]) Forward(y *Var[T]) {
 	x, out := y.in[0].Value.Data(), y.Value.Data()
 	k := op.k
+	if x32, ok := any(x).([]float32); ok {
+		op.forward32(any(out).([]float32), x32)
+		return
+	}
 	for r := range len(x) / max(k, 1) {
 		row, o := x[r*k:(r+1)*k], out[r*k:(r+1)*k]
 		v := op.visible(r)
@@ -201,6 +206,32 @@ func (op *softmaxOp[T]) Forward(y *Var[T]) {
 		inv := 1 / s
 		for j := range o[:v] {
 			o[j] = T(float64(o[j]) * inv)
+		}
+		clear(o[v:])
+	}
+}
+
+// forward32 is Forward in float32: the row's largest scale·x in float32,
+// the exponentials eight at a time (kernel.ExpScaled32, a few ulps from
+// math.Exp), their sum in float64. Only the visible entries are computed.
+func (op *softmaxOp[T]) forward32(out, x []float32) {
+	k := op.k
+	scale := float32(op.scale)
+	for r := range len(x) / max(k, 1) {
+		v := op.visible(r)
+		row, o := x[r*k:r*k+v], out[r*k:(r+1)*k]
+		mx := float32(math.Inf(-1))
+		for _, e := range row {
+			mx = max(mx, scale*e)
+		}
+		kernel.ExpScaled32(o[:v], row, scale, mx)
+		var s float64
+		for _, p := range o[:v] {
+			s += float64(p)
+		}
+		inv := float32(1 / s)
+		for j := range o[:v] {
+			o[j] *= inv
 		}
 		clear(o[v:])
 	}

@@ -76,23 +76,7 @@ func geluGo(f, d1, d2, x []float32) {
 		xc := clamp32(v, -geluClamp, geluClamp)
 		z := xc * xc
 		y := z * -0.5
-		keep := y >= geluExpMin
-		y = max32(y, geluExpMin)
-		// e^y = 2ⁿ·e^r, n = round(y/ln 2), r = y − n·ln 2 in two parts.
-		n := float32(math.RoundToEven(float64(float32(y * geluLog2E))))
-		r := y - float32(n*geluLn2Hi)
-		r -= float32(n * geluLn2Lo)
-		p := float32(r*(1.0/5040)) + 1.0/720
-		p = float32(p*r) + 1.0/120
-		p = float32(p*r) + 1.0/24
-		p = float32(p*r) + 1.0/6
-		p = float32(p*r) + 0.5
-		p = float32(p*r) + 1
-		p = float32(p*r) + 1
-		e := p * math.Float32frombits(uint32(int32(n)+127)<<23)
-		if !keep {
-			e = 0
-		}
+		e := expNeg32(y)
 		// erfc(|x|/√2) = t·(a₁ + t·(a₂ + … + t·a₅))·e^{−x²/2}, t = 1/(1 + p|x|/√2).
 		t := 1 / (float32(abs32(xc)*geluErfP) + 1)
 		q := float32(t*geluA5) + geluA4
@@ -109,6 +93,53 @@ func geluGo(f, d1, d2, x []float32) {
 		f[i] = v * cdf
 		d1[i] = cdf + float32(xc*phi)
 		d2[i] = (2 - z) * phi
+	}
+}
+
+// expNeg32 returns e^y in float32 for y ≤ 0, the exponential of GELU32 and
+// ExpScaled32, operation by operation as the assembly computes it: below
+// geluExpMin (and for NaN) the result is 0; otherwise y = n·ln 2 + r with n
+// = round(y/ln 2) and r computed with ln 2 in two parts (Cody–Waite), e^r
+// from its Taylor polynomial of degree 7 (|r| ≤ ln 2/2: truncation below
+// 6e-9 relative) and 2ⁿ put into the exponent bits.
+func expNeg32(y float32) float32 {
+	keep := y >= geluExpMin
+	y = max32(y, geluExpMin)
+	n := float32(math.RoundToEven(float64(float32(y * geluLog2E))))
+	r := y - float32(n*geluLn2Hi)
+	r -= float32(n * geluLn2Lo)
+	p := float32(r*(1.0/5040)) + 1.0/720
+	p = float32(p*r) + 1.0/120
+	p = float32(p*r) + 1.0/24
+	p = float32(p*r) + 1.0/6
+	p = float32(p*r) + 0.5
+	p = float32(p*r) + 1
+	p = float32(p*r) + 1
+	if !keep {
+		return 0
+	}
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// ExpScaled32 writes e^{scale·x_i − shift} into dst for every element of x
+// (same length, else it panics), for arguments ≤ 0: softmax's exponentials
+// with shift the row's largest scale·x_i. The product scale·x_i is rounded
+// to float32 before shift is subtracted, so with shift = max_i scale·x_i
+// (computed in float32) every argument is ≤ 0 exactly. Arguments below −87
+// (and NaN) give 0; otherwise the relative error is a few float32 ulps (see
+// expNeg32). On amd64 with AVX2 the elements are computed eight at a time,
+// with the same bits as the pure-Go loop.
+func ExpScaled32(dst, x []float32, scale, shift float32) {
+	checkLen("ExpScaled32", len(x), len(dst))
+	done := expScaled32(dst, x, scale, shift)
+	expScaledGo(dst[done:], x[done:], scale, shift)
+}
+
+// expScaledGo is ExpScaled32's pure-Go loop.
+func expScaledGo(dst, x []float32, scale, shift float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = expNeg32(float32(scale*v) - shift)
 	}
 }
 

@@ -25,3 +25,22 @@ func gelu32(f, d1, d2, x []float32) int {
 	geluAVX2(n, &f[0], &d1[0], &d2[0], &x[0], &geluTable)
 	return n
 }
+
+// expScaledAVX2 is ExpScaled32's kernel in vec_gelu_amd64.s: n elements, n
+// a positive multiple of 8.
+//
+//go:noescape
+func expScaledAVX2(n int, dst, x *float32, scale, shift float32, table *[len(geluConsts)][8]float32)
+
+// expScaled32 runs the assembly kernel on the longest prefix of whole
+// blocks of 8 elements and returns its length, leaving the tail to
+// expScaledGo.
+func expScaled32(dst, x []float32, scale, shift float32) int {
+	n := len(x) &^ 7
+	if n == 0 || !geluHasAVX2 {
+		return 0
+	}
+	dst = dst[:n]
+	expScaledAVX2(n, &dst[0], &x[0], scale, shift, &geluTable)
+	return n
+}

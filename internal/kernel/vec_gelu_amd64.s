@@ -1,6 +1,7 @@
-// GELU32's float32 kernel in AVX2 (vec_gelu_amd64.go calls it when the CPU
-// has AVX2). It handles n elements, n a positive multiple of 8; the Go
-// caller runs the pure-Go twin geluGo on the remaining tail.
+// The float32 kernels of GELU32 and ExpScaled32 in AVX2 (vec_gelu_amd64.go
+// calls them when the CPU has AVX2). Each handles n elements, n a positive
+// multiple of 8; the Go caller runs the pure-Go twin (geluGo, expScaledGo)
+// on the remaining tail.
 
 //go:build amd64 && !purego
 
@@ -131,5 +132,63 @@ gelu_loop:
 	ADDQ $32, AX                                 // i += 8
 	CMPQ AX, CX                                  // more blocks?
 	JB gelu_loop                                 // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func expScaledAVX2(n int, dst, x *float32, scale, shift float32, table *[22][8]float32)
+//
+// dst ← e^{scale·x − shift} on n elements (n a multiple of 8): expScaledGo
+// and expNeg32 (vec_gelu.go) step by step, no fused multiply-add:
+//
+//	y = scale·x − shift; keep = y ≥ −87; y = max(y, −87)
+//	n = round(y·log₂e); r = (y − n·ln2hi) − n·ln2lo; e = Taylor₇(r)·2ⁿ, 0 where !keep
+//
+// Registers: Y0 = y then r, Y4 = keep mask, Y5 = n then 2ⁿ, Y6 = n as
+// float, Y7 = the polynomial, Y13 = scale, Y14 = shift, Y15 = 1 in every
+// lane; SI = x, DI = dst, DX = table, AX = byte offset, CX = n in bytes.
+TEXT ·expScaledAVX2(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ x+16(FP), SI                            // SI = &x[0]
+	VBROADCASTSS scale+24(FP), Y13               // Y13 = scale in every lane
+	VBROADCASTSS shift+28(FP), Y14               // Y14 = shift in every lane
+	MOVQ table+32(FP), DX                        // DX = &table[0][0]
+	VMOVUPS ONE(DX), Y15                         // Y15 = 1
+	XORQ AX, AX                                  // AX = 0, byte offset
+exp_loop:
+	VMULPS (SI)(AX*1), Y13, Y0                   // Y0 = scale·x
+	VSUBPS Y14, Y0, Y0                           // Y0 = y = scale·x − shift
+	VCMPPS $0x0D, EXPMIN(DX), Y0, Y4             // Y4 = keep = (y ≥ −87)
+	VMAXPS EXPMIN(DX), Y0, Y0                    // Y0 = max(y, −87)
+	VMULPS LOG2E(DX), Y0, Y5                     // Y5 = y·log₂e
+	VCVTPS2DQ Y5, Y5                             // Y5 = n, rounded to nearest even
+	VCVTDQ2PS Y5, Y6                             // Y6 = n as float32
+	VMULPS LN2HI(DX), Y6, Y7                     // Y7 = n·ln2hi (exact)
+	VSUBPS Y7, Y0, Y0                            // Y0 = y − n·ln2hi
+	VMULPS LN2LO(DX), Y6, Y7                     // Y7 = n·ln2lo
+	VSUBPS Y7, Y0, Y0                            // Y0 = r
+	VMULPS C7(DX), Y0, Y7                        // Y7 = r/5040
+	VADDPS C6(DX), Y7, Y7                        // Y7 = · + 1/720
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS C5(DX), Y7, Y7                        // Y7 = · + 1/120
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS C4(DX), Y7, Y7                        // Y7 = · + 1/24
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS C3(DX), Y7, Y7                        // Y7 = · + 1/6
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS C2(DX), Y7, Y7                        // Y7 = · + 1/2
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS Y15, Y7, Y7                           // Y7 = · + 1
+	VMULPS Y0, Y7, Y7                            // Y7 = ·r
+	VADDPS Y15, Y7, Y7                           // Y7 = p ≈ e^r
+	VPADDD geluInts<>+32(SB), Y5, Y5             // Y5 = n + 127
+	VPSLLD $23, Y5, Y5                           // Y5 = 2ⁿ as float32 bits
+	VMULPS Y5, Y7, Y7                            // Y7 = p·2ⁿ
+	VANDPS Y4, Y7, Y7                            // Y7 = e, 0 where !keep
+	VMOVUPS Y7, (DI)(AX*1)                       // store dst
+	ADDQ $32, AX                                 // i += 8
+	CMPQ AX, CX                                  // more blocks?
+	JB exp_loop                                  // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return

@@ -8,3 +8,7 @@ var geluHasAVX2 = false
 // gelu32 does no work without the assembly kernels (the purego tag, or not
 // amd64): every element goes to geluGo.
 func gelu32(f, d1, d2, x []float32) int { return 0 }
+
+// expScaled32 does no work without the assembly kernels: every element
+// goes to expScaledGo.
+func expScaled32(dst, x []float32, scale, shift float32) int { return 0 }

@@ -96,6 +96,49 @@ func TestGELU32Twin(t *testing.T) {
 	}
 }
 
+// ExpScaled32 agrees with math.Exp to a few float32 ulps (8e-7 relative,
+// counting the rounding of scale·x in float32, which moves the argument by
+// up to 6e-8·|scale·x|) on arguments in [−87, 0], is 0 below, and matches
+// its pure-Go twin bit for bit on random lengths inside guard bands.
+func TestExpScaled32(t *testing.T) {
+	var xs []float32
+	for x := -100.0; x <= 10; x += 1.0 / 128 {
+		xs = append(xs, float32(x))
+	}
+	const scale, shift = 0.5, 5
+	dst := make([]float32, len(xs))
+	ExpScaled32(dst, xs, scale, shift)
+	for i, x := range xs {
+		y := float64(float32(scale*x)) - shift
+		want := math.Exp(y)
+		if y < geluExpMin {
+			want = 0
+		}
+		if math.Abs(float64(dst[i])-want) > 8e-7*want {
+			t.Fatalf("exp(%v·%v − %v) = %v, math.Exp %v", scale, x, shift, dst[i], want)
+		}
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 200 {
+		n := r.IntN(100)
+		x, _ := guarded(r, n, func(int) float32 { return float32(r.NormFloat64() * 10) })
+		got, gbuf := guarded(r, n, func(int) float32 { return 0 })
+		want := make([]float32, n)
+		mx := float32(math.Inf(-1))
+		for _, v := range x {
+			mx = max(mx, float32(1.5*v))
+		}
+		ExpScaled32(got, x, 1.5, mx)
+		expScaledGo(want, x, 1.5, mx)
+		checkGuards(t, "ExpScaled32", got, gbuf)
+		for i := range x {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("n = %d, x[%d] = %v: assembly %v, pure Go %v", n, i, x[i], got[i], want[i])
+			}
+		}
+	}
+}
+
 // BenchmarkGELU32 times GELU32 on one GPT step's MLP activations of one
 // layer (768 tokens × 512), the assembly against the pure-Go loop.
 func BenchmarkGELU32(b *testing.B) {
