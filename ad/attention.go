@@ -183,8 +183,11 @@ func (op *softmaxOp[T]) visible(r int) int {
 	return r%op.q + op.k - op.q + 1
 }
 
-func (op *softmaxOp[T]) Forward(y *Var[T]) {
-	x, out := y.in[0].Value.Data(), y.Value.Data()
+func (op *softmaxOp[T]) Forward(y *Var[T]) { op.forwardRows(y.Value.Data(), y.in[0].Value.Data()) }
+
+// forwardRows writes the softmax of every row of x into out (the layout of
+// Forward; the fused attention calls it on one head's scores).
+func (op *softmaxOp[T]) forwardRows(out, x []T) {
 	k := op.k
 	if x32, ok := any(x).([]float32); ok {
 		op.forward32(any(out).([]float32), x32)
@@ -240,10 +243,14 @@ func (op *softmaxOp[T]) forward32(out, x []float32) {
 // VJP: x̄_j += scale·y_j·(ȳ_j − Σ_l ȳ_l·y_l) on the visible entries.
 func (op *softmaxOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
-	if !x.needsGrad {
-		return
+	if x.needsGrad {
+		op.vjpRows(x.Grad.Data(), y.Value.Data(), y.Grad.Data())
 	}
-	p, g, xg := y.Value.Data(), y.Grad.Data(), x.Grad.Data()
+}
+
+// vjpRows adds the VJP of outputs p with output gradient g into xg, row by
+// row; masked entries of xg are left as they are.
+func (op *softmaxOp[T]) vjpRows(xg, p, g []T) {
 	k := op.k
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
@@ -267,9 +274,23 @@ func (op *softmaxOp[T]) VJP(y *Var[T]) {
 // The bracket is the softmax's own curvature.
 func (op *softmaxOp[T]) Jet(y *Var[T], curv bool) bool {
 	x := y.in[0]
-	p, d1, d2 := y.Value.Data(), y.d1.Data(), y.d2.Data()
-	wrote := x.hasD2 || (curv && x.hasD1)
-	if !x.hasD1 {
+	var xd1, xd2 []T
+	if x.hasD1 {
+		xd1 = x.d1.Data()
+	}
+	if x.hasD2 {
+		xd2 = x.d2.Data()
+	}
+	return op.jetRows(y.d1.Data(), y.d2.Data(), y.Value.Data(), xd1, xd2, curv)
+}
+
+// jetRows writes the tangents of outputs p into d1 and d2 from the input
+// tangents xd1 and xd2 (nil when zero), row by row, and reports whether it
+// wrote d2 (else d2 is zero and untouched); d1 is always written.
+func (op *softmaxOp[T]) jetRows(d1, d2, p, xd1, xd2 []T, curv bool) bool {
+	hasD1, hasD2 := xd1 != nil, xd2 != nil
+	wrote := hasD2 || (curv && hasD1)
+	if !hasD1 {
 		clear(d1)
 	}
 	if wrote {
@@ -279,8 +300,8 @@ func (op *softmaxOp[T]) Jet(y *Var[T], curv bool) bool {
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
 		pr := p[r*k : r*k+v]
-		if x.hasD1 {
-			xd, o := x.d1.Data()[r*k:r*k+v], d1[r*k:(r+1)*k]
+		if hasD1 {
+			xd, o := xd1[r*k:r*k+v], d1[r*k:(r+1)*k]
 			var m float64
 			for j, e := range pr {
 				m += float64(e) * sc * float64(xd[j])
@@ -301,8 +322,8 @@ func (op *softmaxOp[T]) Jet(y *Var[T], curv bool) bool {
 				}
 			}
 		}
-		if x.hasD2 {
-			xdd, o2 := x.d2.Data()[r*k:r*k+v], d2[r*k:r*k+v]
+		if hasD2 {
+			xdd, o2 := xd2[r*k:r*k+v], d2[r*k:r*k+v]
 			var m float64
 			for j, e := range pr {
 				m += float64(e) * sc * float64(xdd[j])

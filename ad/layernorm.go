@@ -68,28 +68,56 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 	out := y.Value.Data()
 	for i := range rows {
 		row := x[i*d : (i+1)*d]
-		var s float64
-		for _, v := range row {
-			s += float64(v)
-		}
-		mu := s / float64(d)
-		var q float64
-		for _, v := range row {
-			e := float64(v) - mu
-			q += e * e
-		}
-		r := 1 / math.Sqrt(q/float64(d)+op.eps)
+		mu := rowSum(row) / float64(d)
+		r := 1 / math.Sqrt(rowSqDev(row, mu)/float64(d)+op.eps)
 		op.mean[i], op.r[i] = mu, r
 		o := out[i*d : (i+1)*d]
-		for j, v := range row {
-			h := T((float64(v) - mu) * r)
-			if b != nil {
-				o[j] = g[j]*h + b[j]
-			} else {
-				o[j] = g[j] * h
+		if b == nil {
+			for j, v := range row {
+				o[j] = g[j] * T((float64(v)-mu)*r)
 			}
+			continue
+		}
+		for j, v := range row {
+			o[j] = g[j]*T((float64(v)-mu)*r) + b[j]
 		}
 	}
+}
+
+// rowSum returns Σ_j x_j in float64, in four interleaved partial sums so
+// that the additions do not wait on each other.
+func rowSum[T Float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		s0 += float64(x[j])
+		s1 += float64(x[j+1])
+		s2 += float64(x[j+2])
+		s3 += float64(x[j+3])
+	}
+	for ; j < len(x); j++ {
+		s0 += float64(x[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// rowSqDev returns Σ_j (x_j − mu)² in float64, in four partial sums.
+func rowSqDev[T Float](x []T, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		e0, e1 := float64(x[j])-mu, float64(x[j+1])-mu
+		e2, e3 := float64(x[j+2])-mu, float64(x[j+3])-mu
+		s0 += e0 * e0
+		s1 += e1 * e1
+		s2 += e2 * e2
+		s3 += e3 * e3
+	}
+	for ; j < len(x); j++ {
+		e := float64(x[j]) - mu
+		s0 += e * e
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // VJP, with h = ȳ ⊙ g per row:
@@ -100,37 +128,80 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 	xv, gv, gy := x.Value.Data(), g.Value.Data(), y.Grad.Data()
 	d := op.d
 	df := float64(d)
+	var gg, bg []T
+	if g.needsGrad {
+		gg = g.Grad.Data()
+	}
+	if len(y.in) == 3 && y.in[2].needsGrad {
+		bg = y.in[2].Grad.Data()
+	}
 	for i := range len(xv) / d {
 		row, gr := xv[i*d:(i+1)*d], gy[i*d:(i+1)*d]
 		mu, r := op.mean[i], op.r[i]
-		if x.needsGrad {
-			var sh, shx float64
-			for j, v := range row {
-				h := float64(gr[j]) * float64(gv[j])
-				sh += h
-				shx += h * (float64(v) - mu) * r
-			}
-			sh, shx = sh/df, shx/df
-			xg := x.Grad.Data()[i*d : (i+1)*d]
+		if !x.needsGrad {
+			op.paramGrads(gg, bg, row, gr, mu, r)
+			continue
+		}
+		sh, shx := gainedSums(gr, gv, row, mu, r)
+		sh, shx = sh/df, shx/df
+		xg := x.Grad.Data()[i*d : (i+1)*d]
+		xg, gv := xg[:len(row)], gv[:len(row)]
+		if gg == nil || bg == nil {
 			for j, v := range row {
 				h := float64(gr[j]) * float64(gv[j])
 				xh := (float64(v) - mu) * r
 				xg[j] += T(r * (h - sh - xh*shx))
 			}
+			op.paramGrads(gg, bg, row, gr, mu, r)
+			continue
 		}
-		if g.needsGrad {
-			gg := g.Grad.Data()
-			for j, v := range row {
-				gg[j] += gr[j] * T((float64(v)-mu)*r)
-			}
-		}
-		if len(y.in) == 3 && y.in[2].needsGrad {
-			bg := y.in[2].Grad.Data()
-			for j, v := range gr {
-				bg[j] += v
-			}
+		// All three gradients in one pass over the row.
+		gg, bg := gg[:len(row)], bg[:len(row)]
+		for j, v := range row {
+			gj := gr[j]
+			h := float64(gj) * float64(gv[j])
+			xh := (float64(v) - mu) * r
+			xg[j] += T(r * (h - sh - xh*shx))
+			gg[j] += gj * T(xh)
+			bg[j] += gj
 		}
 	}
+}
+
+// paramGrads adds one row's gain and shift gradients, ḡ += ȳ ⊙ x̂ and
+// b̄ += ȳ, into gg and bg (each skipped when nil).
+func (op *layerNormOp[T]) paramGrads(gg, bg, row, gr []T, mu, r float64) {
+	if gg != nil {
+		for j, v := range row {
+			gg[j] += gr[j] * T((float64(v)-mu)*r)
+		}
+	}
+	if bg != nil {
+		for j, v := range gr {
+			bg[j] += v
+		}
+	}
+}
+
+// gainedSums returns Σ_j h_j and Σ_j h_j·x̂_j with h = ȳ ⊙ g and x̂_j =
+// (x_j − mu)·r, in float64, in two interleaved partial sums each.
+func gainedSums[T Float](gy, g, x []T, mu, r float64) (sh, shx float64) {
+	var a0, a1, b0, b1 float64
+	j := 0
+	for ; j+2 <= len(x); j += 2 {
+		h0 := float64(gy[j]) * float64(g[j])
+		h1 := float64(gy[j+1]) * float64(g[j+1])
+		a0 += h0
+		a1 += h1
+		b0 += h0 * ((float64(x[j]) - mu) * r)
+		b1 += h1 * ((float64(x[j+1]) - mu) * r)
+	}
+	for ; j < len(x); j++ {
+		h := float64(gy[j]) * float64(g[j])
+		a0 += h
+		b0 += h * ((float64(x[j]) - mu) * r)
+	}
+	return a0 + a1, b0 + b1
 }
 
 // Jet. Per row, with c = x − μ, s = mean(c²) + eps and r = s^{−1/2}, the
