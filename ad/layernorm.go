@@ -71,15 +71,19 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 		mu := rowSum(row) / float64(d)
 		r := 1 / math.Sqrt(rowSqDev(row, mu)/float64(d)+op.eps)
 		op.mean[i], op.r[i] = mu, r
-		o := out[i*d : (i+1)*d]
+		// The row is normalized in T's precision: (x − μ)·r with μ and r
+		// rounded to T (in float64 exactly the statistics).
+		o, gg := out[i*d:(i+1)*d], g[:d]
+		m, rt := T(mu), T(r)
 		if b == nil {
 			for j, v := range row {
-				o[j] = g[j] * T((float64(v)-mu)*r)
+				o[j] = gg[j] * ((v - m) * rt)
 			}
 			continue
 		}
+		bb := b[:d]
 		for j, v := range row {
-			o[j] = g[j]*T((float64(v)-mu)*r) + b[j]
+			o[j] = gg[j]*((v-m)*rt) + bb[j]
 		}
 	}
 }
@@ -146,11 +150,13 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 		sh, shx = sh/df, shx/df
 		xg := x.Grad.Data()[i*d : (i+1)*d]
 		xg, gv := xg[:len(row)], gv[:len(row)]
+		// The elementwise terms in T's precision, the row sums above in
+		// float64 (in float64 this is exactly the formula).
+		m, rt, sht, shxt := T(mu), T(r), T(sh), T(shx)
 		if gg == nil || bg == nil {
 			for j, v := range row {
-				h := float64(gr[j]) * float64(gv[j])
-				xh := (float64(v) - mu) * r
-				xg[j] += T(r * (h - sh - xh*shx))
+				xh := (v - m) * rt
+				xg[j] += rt * (gr[j]*gv[j] - sht - xh*shxt)
 			}
 			op.paramGrads(gg, bg, row, gr, mu, r)
 			continue
@@ -159,10 +165,9 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 		gg, bg := gg[:len(row)], bg[:len(row)]
 		for j, v := range row {
 			gj := gr[j]
-			h := float64(gj) * float64(gv[j])
-			xh := (float64(v) - mu) * r
-			xg[j] += T(r * (h - sh - xh*shx))
-			gg[j] += gj * T(xh)
+			xh := (v - m) * rt
+			xg[j] += rt * (gj*gv[j] - sht - xh*shxt)
+			gg[j] += gj * xh
 			bg[j] += gj
 		}
 	}
@@ -172,8 +177,9 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 // b̄ += ȳ, into gg and bg (each skipped when nil).
 func (op *layerNormOp[T]) paramGrads(gg, bg, row, gr []T, mu, r float64) {
 	if gg != nil {
+		m, rt := T(mu), T(r)
 		for j, v := range row {
-			gg[j] += gr[j] * T((float64(v)-mu)*r)
+			gg[j] += gr[j] * ((v - m) * rt)
 		}
 	}
 	if bg != nil {
