@@ -165,6 +165,7 @@ type softmaxOp[T Float] struct {
 	scale  float64
 	causal bool
 	q, k   int
+	ones   []float32 // k ones for forward32's vector sum
 }
 
 func (op *softmaxOp[T]) Name() string {
@@ -220,24 +221,41 @@ func (op *softmaxOp[T]) forwardRows(out, x []T) {
 func (op *softmaxOp[T]) forward32(out, x []float32) {
 	k := op.k
 	scale := float32(op.scale)
+	if len(op.ones) != k {
+		op.ones = make([]float32, k)
+		for j := range op.ones {
+			op.ones[j] = 1
+		}
+	}
 	for r := range len(x) / max(k, 1) {
 		v := op.visible(r)
 		row, o := x[r*k:r*k+v], out[r*k:(r+1)*k]
-		mx := float32(math.Inf(-1))
-		for _, e := range row {
-			mx = max(mx, scale*e)
-		}
+		mx := scaledMax32(row, scale)
 		kernel.ExpScaled32(o[:v], row, scale, mx)
-		var s float64
-		for _, p := range o[:v] {
-			s += float64(p)
-		}
-		inv := float32(1 / s)
+		inv := float32(1 / kernel.Dot(o[:v], op.ones[:v]))
 		for j := range o[:v] {
 			o[j] *= inv
 		}
 		clear(o[v:])
 	}
+}
+
+// scaledMax32 returns max_j scale·x_j in float32 (NaN if any is NaN), in
+// four independent running maxima.
+func scaledMax32(x []float32, scale float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		m0 = max(m0, scale*x[j])
+		m1 = max(m1, scale*x[j+1])
+		m2 = max(m2, scale*x[j+2])
+		m3 = max(m3, scale*x[j+3])
+	}
+	for ; j < len(x); j++ {
+		m0 = max(m0, scale*x[j])
+	}
+	return max(max(m0, m1), max(m2, m3))
 }
 
 // VJP: x̄_j += scale·y_j·(ȳ_j − Σ_l ȳ_l·y_l) on the visible entries.
@@ -255,12 +273,11 @@ func (op *softmaxOp[T]) vjpRows(xg, p, g []T) {
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
 		pr, gr, xr := p[r*k:r*k+v], g[r*k:r*k+v], xg[r*k:r*k+v]
-		var s float64
+		// Σ y·ȳ in float64 (a vector dot product in float32), the
+		// elementwise terms in T's precision.
+		s, sc := T(kernel.Dot(pr, gr)), T(op.scale)
 		for j, e := range pr {
-			s += float64(e) * float64(gr[j])
-		}
-		for j, e := range pr {
-			xr[j] += T(op.scale * float64(e) * (float64(gr[j]) - s))
+			xr[j] += sc * e * (gr[j] - s)
 		}
 	}
 }

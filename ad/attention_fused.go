@@ -31,7 +31,7 @@ func CausalSelfAttention[T Float](t *Tape[T], qkv *Var[T], batch, heads int, sca
 	n, d := xs[0]/batch, xs[1]/3
 	y, op := record[attentionOp[T]](t, []int{xs[0], d}, qkv)
 	op.b, op.h, op.t, op.e, op.d = batch, heads, n, d/heads, d
-	op.sm = softmaxOp[T]{scale: scale, causal: true, q: n, k: n}
+	op.sm.scale, op.sm.causal, op.sm.q, op.sm.k = scale, true, n, n // field by field: its scratch stays
 	return run(y)
 }
 

@@ -3,6 +3,8 @@ package ad
 import (
 	"fmt"
 	"math"
+
+	"github.com/genopt/gen/internal/kernel"
 )
 
 // Shapes in this file: x has any shape whose last axis has D elements (N
@@ -52,6 +54,8 @@ type layerNormOp[T Float] struct {
 	d       int
 	mean, r []float64
 	scratch []float64
+	ones    []T // D ones, float32 only (onesRow)
+	h       []T // one row of ȳ ⊙ g, float32 only
 }
 
 func (*layerNormOp[T]) Name() string { return "LayerNorm" }
@@ -66,10 +70,11 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 	rows := len(x) / d
 	op.mean, op.r = resize(op.mean, rows), resize(op.r, rows)
 	out := y.Value.Data()
+	ones := op.onesRow()
 	for i := range rows {
 		row := x[i*d : (i+1)*d]
-		mu := rowSum(row) / float64(d)
-		r := 1 / math.Sqrt(rowSqDev(row, mu)/float64(d)+op.eps)
+		mu, sq := rowStats(row, ones)
+		r := 1 / math.Sqrt(sq/float64(d)+op.eps)
 		op.mean[i], op.r[i] = mu, r
 		// The row is normalized in T's precision: (x − μ)·r with μ and r
 		// rounded to T (in float64 exactly the statistics).
@@ -86,6 +91,37 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 			o[j] = gg[j]*((v-m)*rt) + bb[j]
 		}
 	}
+}
+
+// onesRow returns D ones in float32 (for the vector sums of rowStats and
+// the VJP), nil in float64.
+func (op *layerNormOp[T]) onesRow() []T {
+	if _, f32 := any(T(0)).(float32); !f32 {
+		return nil
+	}
+	if len(op.ones) != op.d {
+		op.ones = make([]T, op.d)
+		for j := range op.ones {
+			op.ones[j] = 1
+		}
+	}
+	return op.ones
+}
+
+// rowStats returns the mean μ of a row and Σ_j (x_j − μ)², in float64. In
+// float32 (ones given) both come from vector dot products whose float32
+// products are exact in float64: Σx = x·1 and Σ(x − μ)² = x·x − μ·Σx,
+// which loses about log₁₀(1 + μ²/var) of float64's 16 digits, far from
+// float32's 7; in float64 from two passes.
+func rowStats[T Float](row, ones []T) (mu, sq float64) {
+	d := float64(len(row))
+	if ones != nil {
+		s := kernel.Dot(row, ones)
+		mu = s / d
+		return mu, max(kernel.Dot(row, row)-mu*s, 0)
+	}
+	mu = rowSum(row) / d
+	return mu, rowSqDev(row, mu)
 }
 
 // rowSum returns Σ_j x_j in float64, in four interleaved partial sums so
@@ -146,7 +182,7 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 			op.paramGrads(gg, bg, row, gr, mu, r)
 			continue
 		}
-		sh, shx := gainedSums(gr, gv, row, mu, r)
+		sh, shx := op.gainedSums(gr, gv, row, mu, r)
 		sh, shx = sh/df, shx/df
 		xg := x.Grad.Data()[i*d : (i+1)*d]
 		xg, gv := xg[:len(row)], gv[:len(row)]
@@ -190,8 +226,20 @@ func (op *layerNormOp[T]) paramGrads(gg, bg, row, gr []T, mu, r float64) {
 }
 
 // gainedSums returns Σ_j h_j and Σ_j h_j·x̂_j with h = ȳ ⊙ g and x̂_j =
-// (x_j − mu)·r, in float64, in two interleaved partial sums each.
-func gainedSums[T Float](gy, g, x []T, mu, r float64) (sh, shx float64) {
+// (x_j − mu)·r, in float64. In float32 h is rounded to float32 and the
+// sums are vector dot products, Σh = h·1 and Σh·x̂ = r·(h·x − μ·Σh) (exact
+// float32 products summed in float64); in float64 two interleaved partial
+// sums each.
+func (op *layerNormOp[T]) gainedSums(gy, g, x []T, mu, r float64) (sh, shx float64) {
+	if ones := op.onesRow(); ones != nil {
+		op.h = resize(op.h, len(x))
+		h, g := op.h, g[:len(x)]
+		for j, v := range gy[:len(x)] {
+			h[j] = v * g[j]
+		}
+		sh = kernel.Dot(h, ones)
+		return sh, r * (kernel.Dot(h, x) - mu*sh)
+	}
 	var a0, a1, b0, b1 float64
 	j := 0
 	for ; j+2 <= len(x); j += 2 {
