@@ -231,7 +231,14 @@ func (op *softmaxOp[T]) forward32(out, x []float32) {
 		v := op.visible(r)
 		row, o := x[r*k:r*k+v], out[r*k:(r+1)*k]
 		mx := scaledMax32(row, scale)
-		kernel.ExpScaled32(o[:v], row, scale, mx)
+		// The exponentials run on whole blocks of 8 where the row has
+		// room: the masked entries among them are computed (whatever
+		// they hold) and cleared below.
+		vv := (v + 7) &^ 7
+		if vv > k {
+			vv = v
+		}
+		kernel.ExpScaled32(o[:vv], x[r*k:r*k+vv], scale, mx)
 		inv := float32(1 / kernel.Dot(o[:v], op.ones[:v]))
 		for j := range o[:v] {
 			o[j] *= inv
