@@ -231,12 +231,12 @@ func (op *softmaxOp[T]) forward32(out, x []float32) {
 		v := op.visible(r)
 		row, o := x[r*k:r*k+v], out[r*k:(r+1)*k]
 		mx := scaledMax32(row, scale)
-		// The exponentials run on whole blocks of 8 where the row has
-		// room: the masked entries among them are computed (whatever
+		// The exponentials run on whole blocks of 16 or 8 where the row
+		// has room: the masked entries among them are computed (whatever
 		// they hold) and cleared below.
-		vv := (v + 7) &^ 7
+		vv := (v + 15) &^ 15
 		if vv > k {
-			vv = v
+			vv = min((v+7)&^7, k)
 		}
 		kernel.ExpScaled32(o[:vv], x[r*k:r*k+vv], scale, mx)
 		inv := float32(1 / kernel.Dot(o[:v], op.ones[:v]))

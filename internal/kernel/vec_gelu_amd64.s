@@ -192,3 +192,135 @@ exp_loop:
 	JB exp_loop                                  // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func geluAVX512(n int, f, d1, d2, x *float32, table *[22][8]float32)
+//
+// geluAVX2 on 16 elements at a time (n a multiple of 16), the same
+// operations in the same order: constants are broadcast from the first
+// lane of each table row, the keep mask and the sign select use opmask
+// registers (K1 = keep, K2 = x's sign bits).
+TEXT ·geluAVX512(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ f+8(FP), DI                             // DI = &f[0]
+	MOVQ d1+16(FP), R8                           // R8 = &d1[0]
+	MOVQ d2+24(FP), R9                           // R9 = &d2[0]
+	MOVQ x+32(FP), SI                            // SI = &x[0]
+	MOVQ table+40(FP), DX                        // DX = &table[0][0]
+	VBROADCASTSS ONE(DX), Z15                    // Z15 = 1
+	XORQ AX, AX                                  // AX = 0, byte offset
+gelu512_loop:
+	VMOVUPS (SI)(AX*1), Z0                       // Z0 = x
+	VMAXPS.BCST NCLAMP(DX), Z0, Z1               // Z1 = max(x, −16)
+	VMINPS.BCST CLAMP(DX), Z1, Z1                // Z1 = xc = min(·, 16)
+	VMULPS Z1, Z1, Z2                            // Z2 = z = xc²
+	VMULPS.BCST NHALF(DX), Z2, Z3                // Z3 = y = −z/2
+	VCMPPS.BCST $0x0D, EXPMIN(DX), Z3, K1        // K1 = keep = (y ≥ −87)
+	VMAXPS.BCST EXPMIN(DX), Z3, Z3               // Z3 = y = max(y, −87)
+	VMULPS.BCST LOG2E(DX), Z3, Z5                // Z5 = y·log₂e
+	VCVTPS2DQ Z5, Z5                             // Z5 = n, rounded to nearest even
+	VCVTDQ2PS Z5, Z6                             // Z6 = n as float32
+	VMULPS.BCST LN2HI(DX), Z6, Z7                // Z7 = n·ln2hi (exact)
+	VSUBPS Z7, Z3, Z3                            // Z3 = y − n·ln2hi
+	VMULPS.BCST LN2LO(DX), Z6, Z7                // Z7 = n·ln2lo
+	VSUBPS Z7, Z3, Z3                            // Z3 = r
+	VMULPS.BCST C7(DX), Z3, Z7                   // Z7 = r/5040
+	VADDPS.BCST C6(DX), Z7, Z7                   // Z7 = · + 1/720
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C5(DX), Z7, Z7                   // Z7 = · + 1/120
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C4(DX), Z7, Z7                   // Z7 = · + 1/24
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C3(DX), Z7, Z7                   // Z7 = · + 1/6
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C2(DX), Z7, Z7                   // Z7 = · + 1/2
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS Z15, Z7, Z7                           // Z7 = · + 1
+	VMULPS Z3, Z7, Z7                            // Z7 = ·r
+	VADDPS Z15, Z7, Z7                           // Z7 = p ≈ e^r
+	VPADDD.BCST geluInts<>+32(SB), Z5, Z5        // Z5 = n + 127
+	VPSLLD $23, Z5, Z5                           // Z5 = 2ⁿ as float32 bits
+	VMULPS.Z Z5, Z7, K1, Z7                      // Z7 = e = p·2ⁿ, 0 where !keep
+	VPANDD.BCST geluInts<>+0(SB), Z1, Z8         // Z8 = |xc|
+	VMULPS.BCST ERFP(DX), Z8, Z8                 // Z8 = p_erf·|xc|
+	VADDPS Z15, Z8, Z8                           // Z8 = 1 + p_erf·|xc|
+	VDIVPS Z8, Z15, Z9                           // Z9 = t = 1/Z8
+	VMULPS.BCST A5(DX), Z9, Z10                  // Z10 = t·a₅
+	VADDPS.BCST A4(DX), Z10, Z10                 // Z10 = · + a₄
+	VMULPS Z9, Z10, Z10                          // Z10 = ·t
+	VADDPS.BCST A3(DX), Z10, Z10                 // Z10 = · + a₃
+	VMULPS Z9, Z10, Z10                          // Z10 = ·t
+	VADDPS.BCST A2(DX), Z10, Z10                 // Z10 = · + a₂
+	VMULPS Z9, Z10, Z10                          // Z10 = ·t
+	VADDPS.BCST A1(DX), Z10, Z10                 // Z10 = · + a₁
+	VMULPS Z9, Z10, Z10                          // Z10 = q = ·t
+	VMULPS Z7, Z10, Z10                          // Z10 = q·e = erfc(|x|/√2)
+	VMULPS.BCST C2(DX), Z10, Z10                 // Z10 = h = Φ(−|x|)
+	VSUBPS Z10, Z15, Z11                         // Z11 = 1 − h
+	VPMOVD2M Z0, K2                              // K2 = x's sign bits
+	VBLENDMPS Z10, Z11, K2, Z12                  // Z12 = cdf = h where the sign bit is set, else 1 − h
+	VMULPS Z12, Z0, Z13                          // Z13 = f = x·cdf
+	VMOVUPS Z13, (DI)(AX*1)                      // store f
+	VMULPS.BCST INVSQRT2PI(DX), Z7, Z7           // Z7 = φ = e/√(2π)
+	VMULPS Z7, Z1, Z14                           // Z14 = xc·φ
+	VADDPS Z14, Z12, Z14                         // Z14 = d1 = cdf + xc·φ
+	VMOVUPS Z14, (R8)(AX*1)                      // store d1
+	VBROADCASTSS TWO(DX), Z13                    // Z13 = 2
+	VSUBPS Z2, Z13, Z13                          // Z13 = 2 − z
+	VMULPS Z7, Z13, Z13                          // Z13 = d2 = (2 − z)·φ
+	VMOVUPS Z13, (R9)(AX*1)                      // store d2
+	ADDQ $64, AX                                 // i += 16
+	CMPQ AX, CX                                  // more blocks?
+	JB gelu512_loop                              // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func expScaledAVX512(n int, dst, x *float32, scale, shift float32, table *[22][8]float32)
+//
+// expScaledAVX2 on 16 elements at a time (n a multiple of 16), the same
+// operations in the same order; K1 = keep.
+TEXT ·expScaledAVX512(SB), NOSPLIT, $0-40
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ x+16(FP), SI                            // SI = &x[0]
+	VBROADCASTSS scale+24(FP), Z13               // Z13 = scale in every lane
+	VBROADCASTSS shift+28(FP), Z14               // Z14 = shift in every lane
+	MOVQ table+32(FP), DX                        // DX = &table[0][0]
+	VBROADCASTSS ONE(DX), Z15                    // Z15 = 1
+	XORQ AX, AX                                  // AX = 0, byte offset
+exp512_loop:
+	VMULPS (SI)(AX*1), Z13, Z0                   // Z0 = scale·x
+	VSUBPS Z14, Z0, Z0                           // Z0 = y = scale·x − shift
+	VCMPPS.BCST $0x0D, EXPMIN(DX), Z0, K1        // K1 = keep = (y ≥ −87)
+	VMAXPS.BCST EXPMIN(DX), Z0, Z0               // Z0 = max(y, −87)
+	VMULPS.BCST LOG2E(DX), Z0, Z5                // Z5 = y·log₂e
+	VCVTPS2DQ Z5, Z5                             // Z5 = n, rounded to nearest even
+	VCVTDQ2PS Z5, Z6                             // Z6 = n as float32
+	VMULPS.BCST LN2HI(DX), Z6, Z7                // Z7 = n·ln2hi (exact)
+	VSUBPS Z7, Z0, Z0                            // Z0 = y − n·ln2hi
+	VMULPS.BCST LN2LO(DX), Z6, Z7                // Z7 = n·ln2lo
+	VSUBPS Z7, Z0, Z0                            // Z0 = r
+	VMULPS.BCST C7(DX), Z0, Z7                   // Z7 = r/5040
+	VADDPS.BCST C6(DX), Z7, Z7                   // Z7 = · + 1/720
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C5(DX), Z7, Z7                   // Z7 = · + 1/120
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C4(DX), Z7, Z7                   // Z7 = · + 1/24
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C3(DX), Z7, Z7                   // Z7 = · + 1/6
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS.BCST C2(DX), Z7, Z7                   // Z7 = · + 1/2
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS Z15, Z7, Z7                           // Z7 = · + 1
+	VMULPS Z0, Z7, Z7                            // Z7 = ·r
+	VADDPS Z15, Z7, Z7                           // Z7 = p ≈ e^r
+	VPADDD.BCST geluInts<>+32(SB), Z5, Z5        // Z5 = n + 127
+	VPSLLD $23, Z5, Z5                           // Z5 = 2ⁿ as float32 bits
+	VMULPS.Z Z5, Z7, K1, Z7                      // Z7 = e = p·2ⁿ, 0 where !keep
+	VMOVUPS Z7, (DI)(AX*1)                       // store dst
+	ADDQ $64, AX                                 // i += 16
+	CMPQ AX, CX                                  // more blocks?
+	JB exp512_loop                               // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

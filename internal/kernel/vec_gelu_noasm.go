@@ -2,8 +2,8 @@
 
 package kernel
 
-// geluHasAVX2 is false without the assembly kernels.
-var geluHasAVX2 = false
+// geluHasAVX2 and geluHasAVX512 are false without the assembly kernels.
+var geluHasAVX2, geluHasAVX512 = false, false
 
 // gelu32 does no work without the assembly kernels (the purego tag, or not
 // amd64): every element goes to geluGo.

@@ -43,22 +43,37 @@ func TestGELU32Oracle(t *testing.T) {
 	}
 }
 
-// The assembly kernel gives the same bits as its pure-Go twin on random
-// lengths with odd tails (so both run), inside NaN guard bands; a NaN input
-// gives a NaN σ in both.
-func TestGELU32Twin(t *testing.T) {
+// kernelSets runs f once for every set of GELU/exponential kernels this CPU
+// runs (AVX-512 with AVX2 for the last block of 8, AVX2 alone), and skips
+// when there is none.
+func kernelSets(t *testing.T, f func(t *testing.T)) {
 	if !geluHasAVX2 {
-		t.Skip("no assembly GELU kernel on this CPU or build")
+		t.Skip("no assembly GELU kernels on this CPU or build")
 	}
+	has512 := geluHasAVX512
+	defer func() { geluHasAVX512 = has512 }()
+	if has512 {
+		t.Run("avx512", f)
+	}
+	geluHasAVX512 = false
+	t.Run("avx2", f)
+}
+
+// The assembly kernels give the same bits as their pure-Go twin on random
+// lengths with odd tails (so every kernel and the twin run), inside NaN
+// guard bands; a NaN input gives a NaN σ in both.
+func TestGELU32Twin(t *testing.T) { kernelSets(t, testGELU32Twin) }
+
+func testGELU32Twin(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	specials := []float32{0, float32(math.Copysign(0, -1)), 16, -16, 17, -17, 13.19, -13.19, 1e20, -1e20, 1e-40, -1e-40}
 	for trial := range 200 {
 		n := r.IntN(300)
 		if trial < len(specials) {
-			n = 8 + r.IntN(8)
+			n = 16 + r.IntN(16)
 		}
 		x, _ := guarded(r, n, func(i int) float32 {
-			if trial < len(specials) && i < 8 {
+			if trial < len(specials) && i < 16 {
 				return specials[(trial+i)%len(specials)]
 			}
 			return float32(r.NormFloat64() * 4)
@@ -99,8 +114,11 @@ func TestGELU32Twin(t *testing.T) {
 // ExpScaled32 agrees with math.Exp to a few float32 ulps (8e-7 relative,
 // counting the rounding of scale·x in float32, which moves the argument by
 // up to 6e-8·|scale·x|) on arguments in [−87, 0], is 0 below, and matches
-// its pure-Go twin bit for bit on random lengths inside guard bands.
-func TestExpScaled32(t *testing.T) {
+// its pure-Go twin bit for bit on random lengths inside guard bands, with
+// every set of kernels.
+func TestExpScaled32(t *testing.T) { kernelSets(t, testExpScaled32) }
+
+func testExpScaled32(t *testing.T) {
 	var xs []float32
 	for x := -100.0; x <= 10; x += 1.0 / 128 {
 		xs = append(xs, float32(x))
