@@ -270,6 +270,11 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 		}
 	default:
 		s1 := op.s1[:len(x)]
+		if d32, f32 := any(dst).([]float32); f32 && acc {
+			// The same products and sums, 16 or 8 at a time.
+			kernel.MulAdd32(d32, any(s1).([]float32), any(g).([]float32))
+			return
+		}
 		if acc {
 			for i, d := range s1 {
 				dst[i] += d * g[i]

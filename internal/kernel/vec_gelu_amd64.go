@@ -65,3 +65,27 @@ func expScaled32(dst, x []float32, scale, shift float32) int {
 	}
 	return done
 }
+
+//go:noescape
+func mulAddAVX512(n int, dst, a, b *float32)
+
+//go:noescape
+func mulAddAVX2(n int, dst, a, b *float32)
+
+// mulAdd32 runs the assembly kernels like gelu32 and returns how many
+// leading elements they computed, leaving the tail to mulAddGo.
+func mulAdd32(dst, a, b []float32) int {
+	if !geluHasAVX2 {
+		return 0
+	}
+	done := 0
+	if n := len(a) &^ 15; n > 0 && geluHasAVX512 {
+		mulAddAVX512(n, &dst[0], &a[0], &b[0])
+		done = n
+	}
+	if n := (len(a) - done) &^ 7; n > 0 {
+		mulAddAVX2(n, &dst[done], &a[done], &b[done])
+		done += n
+	}
+	return done
+}

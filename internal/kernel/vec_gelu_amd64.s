@@ -324,3 +324,47 @@ exp512_loop:
 	JB exp512_loop                               // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func mulAddAVX512(n int, dst, a, b *float32)
+//
+// dst ← dst + a⊙b on n elements (n a multiple of 16): a product, then a
+// sum (no fused multiply-add), as mulAddGo. Z0 = a·b, Z1 = the result;
+// SI = a, BX = b, DI = dst, AX = byte offset, CX = n in bytes.
+TEXT ·mulAddAVX512(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ a+16(FP), SI                            // SI = &a[0]
+	MOVQ b+24(FP), BX                            // BX = &b[0]
+	XORQ AX, AX                                  // AX = 0, byte offset
+muladd512_loop:
+	VMOVUPS (SI)(AX*1), Z0                       // Z0 = a
+	VMULPS (BX)(AX*1), Z0, Z0                    // Z0 = a·b
+	VADDPS (DI)(AX*1), Z0, Z1                    // Z1 = dst + a·b
+	VMOVUPS Z1, (DI)(AX*1)                       // store dst
+	ADDQ $64, AX                                 // i += 16
+	CMPQ AX, CX                                  // more blocks?
+	JB muladd512_loop                            // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func mulAddAVX2(n int, dst, a, b *float32)
+//
+// mulAddAVX512 on 8 elements at a time (n a multiple of 8).
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ a+16(FP), SI                            // SI = &a[0]
+	MOVQ b+24(FP), BX                            // BX = &b[0]
+	XORQ AX, AX                                  // AX = 0, byte offset
+muladd2_loop:
+	VMOVUPS (SI)(AX*1), Y0                       // Y0 = a
+	VMULPS (BX)(AX*1), Y0, Y0                    // Y0 = a·b
+	VADDPS (DI)(AX*1), Y0, Y1                    // Y1 = dst + a·b
+	VMOVUPS Y1, (DI)(AX*1)                       // store dst
+	ADDQ $32, AX                                 // i += 8
+	CMPQ AX, CX                                  // more blocks?
+	JB muladd2_loop                              // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

@@ -12,3 +12,7 @@ func gelu32(f, d1, d2, x []float32) int { return 0 }
 // expScaled32 does no work without the assembly kernels: every element
 // goes to expScaledGo.
 func expScaled32(dst, x []float32, scale, shift float32) int { return 0 }
+
+// mulAdd32 does no work without the assembly kernels: every element goes
+// to mulAddGo.
+func mulAdd32(dst, a, b []float32) int { return 0 }
