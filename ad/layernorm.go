@@ -285,6 +285,20 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 	cd, h1, h2 := op.scratch[:d], op.scratch[d:2*d], op.scratch[2*d:]
 	d1, d2 := y.d1.Data(), y.d2.Data()
 	wrote := x.hasD2 || (curv && x.hasD1) || g.hasD2 || (b != nil && b.hasD2)
+	// The parameters' tangents, nil where absent.
+	var gd1, gd2, bd1, bd2 []T
+	if g.hasD1 {
+		gd1 = g.d1.Data()
+	}
+	if g.hasD2 {
+		gd2 = g.d2.Data()
+	}
+	if b != nil && b.hasD1 {
+		bd1 = b.d1.Data()
+	}
+	if b != nil && b.hasD2 {
+		bd2 = b.d2.Data()
+	}
 	for i := range len(xv) / d {
 		row := xv[i*d : (i+1)*d]
 		mu, r := op.mean[i], op.r[i]
@@ -293,11 +307,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		clear(h2)
 		if x.hasD1 {
 			xd := x.d1.Data()[i*d : (i+1)*d]
-			var m float64
-			for _, v := range xd {
-				m += float64(v)
-			}
-			m /= df
+			m := rowSum(xd) / df
 			var sc, sq float64
 			for j, v := range xd {
 				cd[j] = float64(v) - m
@@ -318,11 +328,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		}
 		if x.hasD2 {
 			xdd := x.d2.Data()[i*d : (i+1)*d]
-			var m float64
-			for _, v := range xdd {
-				m += float64(v)
-			}
-			m /= df
+			m := rowSum(xdd) / df
 			var sc float64
 			for j, v := range xdd {
 				sc += (float64(row[j]) - mu) * (float64(v) - m)
@@ -333,25 +339,41 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 			}
 		}
 		o1, o2 := d1[i*d:(i+1)*d], d2[i*d:(i+1)*d]
+		if gd1 != nil && bd1 != nil && gd2 == nil && bd2 == nil && wrote {
+			// The usual case (parameters with first tangents only), in
+			// one loop without branches; the same sums as below.
+			gd1, bd1, h1, h2 := gd1[:len(row)], bd1[:len(row)], h1[:len(row)], h2[:len(row)]
+			for j, v := range row {
+				xh := (float64(v) - mu) * r
+				gd := float64(gd1[j])
+				o1[j] = T(float64(gv[j])*h1[j] + gd*xh + float64(bd1[j]))
+				t2 := float64(gv[j]) * h2[j]
+				if curv {
+					t2 += 2 * gd * h1[j]
+				}
+				o2[j] = T(t2)
+			}
+			continue
+		}
 		for j, v := range row {
 			xh := (float64(v) - mu) * r
 			t1 := float64(gv[j]) * h1[j]
 			t2 := float64(gv[j]) * h2[j]
-			if g.hasD1 {
-				gd := float64(g.d1.Data()[j])
+			if gd1 != nil {
+				gd := float64(gd1[j])
 				t1 += gd * xh
 				if curv {
 					t2 += 2 * gd * h1[j]
 				}
 			}
-			if g.hasD2 {
-				t2 += float64(g.d2.Data()[j]) * xh
+			if gd2 != nil {
+				t2 += float64(gd2[j]) * xh
 			}
-			if b != nil && b.hasD1 {
-				t1 += float64(b.d1.Data()[j])
+			if bd1 != nil {
+				t1 += float64(bd1[j])
 			}
-			if b != nil && b.hasD2 {
-				t2 += float64(b.d2.Data()[j])
+			if bd2 != nil {
+				t2 += float64(bd2[j])
 			}
 			o1[j] = T(t1)
 			if wrote {
