@@ -321,39 +321,33 @@ func (op *softmaxOp[T]) jetRows(d1, d2, p, xd1, xd2 []T, curv bool) bool {
 		clear(d2)
 	}
 	k, sc := op.k, op.scale
+	st := T(sc)
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
 		pr := p[r*k : r*k+v]
+		// Sums in float64 (vector dot products of float32 values, exact
+		// products), the elementwise terms in T's precision.
 		if hasD1 {
 			xd, o := xd1[r*k:r*k+v], d1[r*k:(r+1)*k]
-			var m float64
+			m := T(sc * kernel.Dot(pr, xd))
 			for j, e := range pr {
-				m += float64(e) * sc * float64(xd[j])
+				o[j] = e * (st*xd[j] - m)
 			}
-			var cross float64
-			for j, e := range pr {
-				zc := sc*float64(xd[j]) - m
-				pd := float64(e) * zc
-				o[j] = T(pd)
-				cross += pd * sc * float64(xd[j])
-			}
+			cross := T(sc * kernel.Dot(o[:v], xd))
 			clear(o[v:])
 			if curv {
 				o2 := d2[r*k : r*k+v]
 				for j, e := range pr {
-					zc := sc*float64(xd[j]) - m
-					o2[j] = T(float64(e) * (zc*zc - cross))
+					zc := st*xd[j] - m
+					o2[j] = e * (zc*zc - cross)
 				}
 			}
 		}
 		if hasD2 {
 			xdd, o2 := xd2[r*k:r*k+v], d2[r*k:r*k+v]
-			var m float64
+			m := T(sc * kernel.Dot(pr, xdd))
 			for j, e := range pr {
-				m += float64(e) * sc * float64(xdd[j])
-			}
-			for j, e := range pr {
-				o2[j] += T(float64(e) * (sc*float64(xdd[j]) - m))
+				o2[j] += e * (st*xdd[j] - m)
 			}
 		}
 	}
