@@ -86,6 +86,11 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 			}
 			continue
 		}
+		if o32, f32 := any(o).([]float32); f32 {
+			// The same operations, 16 at a time.
+			kernel.LayerNormRow32(o32, any(row).([]float32), any(gg).([]float32), any(b[:d]).([]float32), float32(m), float32(rt))
+			continue
+		}
 		bb := b[:d]
 		for j, v := range row {
 			o[j] = gg[j]*((v-m)*rt) + bb[j]
@@ -199,6 +204,12 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 		}
 		// All three gradients in one pass over the row.
 		gg, bg := gg[:len(row)], bg[:len(row)]
+		if xg32, f32 := any(xg).([]float32); f32 {
+			// The same operations, 16 at a time.
+			kernel.LayerNormGradRow32(xg32, any(gg).([]float32), any(bg).([]float32), any(row).([]float32),
+				any(gr).([]float32), any(gv).([]float32), float32(m), float32(rt), float32(sht), float32(shxt))
+			continue
+		}
 		for j, v := range row {
 			gj := gr[j]
 			xh := (v - m) * rt
