@@ -20,9 +20,9 @@ import (
 //
 // with Q, K, V = SplitHeads(qkv, batch, heads, 0|1|2, 3), rule for rule
 // (TestCausalSelfAttentionMatchesComposition). The products read the heads
-// in place (leading dimension 3D) and skip the blocks of the T×T matrices
-// that the mask makes zero. The probabilities P are kept for the reverse
-// and jet rules.
+// in place (leading dimension 3D) and, for T above attnBlock, skip the
+// blocks of the T×T matrices that the mask makes zero. The probabilities P
+// are kept for the reverse and jet rules.
 func CausalSelfAttention[T Float](t *Tape[T], qkv *Var[T], batch, heads int, scale float64) *Var[T] {
 	xs := qkv.Shape()
 	if len(xs) != 2 || batch <= 0 || heads <= 0 || xs[0]%batch != 0 || xs[1]%(3*heads) != 0 {
