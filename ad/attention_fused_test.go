@@ -10,8 +10,9 @@ import (
 
 // Cases of the fused attention for TestPrimitives (central differences of
 // the VJP and the jet): a squared input gives the jet's second-tangent
-// path, parameters alone the cross terms; T = 35 crosses a block boundary
-// (attnBlock), so the blocked products meet the mask on both sides of it.
+// path, parameters alone the cross terms; T = 70 crosses a block boundary
+// (attnBlock = 64), so the blocked products meet the mask on both sides of
+// it.
 func init() {
 	sq := func(t *Tape[float64], x *Var[float64]) *Var[float64] { return Mul(t, x, x) }
 	addCases(
@@ -23,7 +24,7 @@ func init() {
 			// B = 2, T = 4, one head of width 2.
 			return CausalSelfAttention(t, in[0], 2, 1, -1.1)
 		}},
-		primCase{name: "attentionOp/across-blocks", shapes: [][]int{{35, 6}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
+		primCase{name: "attentionOp/across-blocks", shapes: [][]int{{70, 6}}, build: func(t *Tape[float64], in []*Var[float64]) *Var[float64] {
 			return CausalSelfAttention(t, sq(t, in[0]), 1, 1, 0.5)
 		}},
 	)
@@ -50,10 +51,10 @@ func attentionPair[T Float](qkv *Var[T], target *tensor.Tensor[T], batch, heads 
 
 // compareAttention checks that the fused attention gives the composition's
 // output, gradient and jet (both curvature modes) to tol relative to each
-// quantity's scale, with T = 37 rows per sequence (two blocks, the second
+// quantity's scale, with T = 70 rows per sequence (two blocks, the second
 // partial).
 func compareAttention[T Float](t *testing.T, tol float64) {
-	const batch, n, heads, e = 2, 37, 2, 3
+	const batch, n, heads, e = 2, 70, 2, 3
 	r := rand.New(rand.NewPCG(3, 4))
 	mk := func(shape ...int) *tensor.Tensor[T] {
 		x := tensor.New[T](shape...)
@@ -113,6 +114,9 @@ func compareAttention[T Float](t *testing.T, tol float64) {
 // value for value, in float64 to rounding (1e-12) and in float32 to its
 // rounding (the products are summed in other orders: 2e-5).
 func TestCausalSelfAttentionMatchesComposition(t *testing.T) {
+	if attnBlock >= 70 {
+		t.Fatalf("attnBlock %d: the cases of T = 70 no longer cross a block boundary", attnBlock)
+	}
 	t.Run("float64", func(t *testing.T) { compareAttention[float64](t, 1e-12) })
 	t.Run("float32", func(t *testing.T) { compareAttention[float32](t, 2e-5) })
 }
