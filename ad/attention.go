@@ -145,7 +145,8 @@ func (op *batchMatMulOp[T]) Jet(y *Var[T], curv bool) bool {
 // "Attention is all you need", NeurIPS 2017, §3.2.3), with Q < K the last
 // Q positions of K, as when new queries attend to cached keys. A masked
 // entry is the additive mask −∞: its output, gradient and tangents are
-// exactly 0 whatever x holds there. Sums are accumulated in float64.
+// exactly 0 whatever x holds there. Sums are accumulated in float64; in
+// float32 the exponentials are float32's (kernel.ExpScaled32).
 func Softmax[T Float](t *Tape[T], x *Var[T], scale float64, causal bool) *Var[T] {
 	xs := x.Shape()
 	if len(xs) < 2 {
@@ -164,6 +165,7 @@ type softmaxOp[T Float] struct {
 	scale  float64
 	causal bool
 	q, k   int
+	ones   []float32 // k ones for forward32's vector sum
 }
 
 func (op *softmaxOp[T]) Name() string {
@@ -182,9 +184,16 @@ func (op *softmaxOp[T]) visible(r int) int {
 	return r%op.q + op.k - op.q + 1
 }
 
-func (op *softmaxOp[T]) Forward(y *Var[T]) {
-	x, out := y.in[0].Value.Data(), y.Value.Data()
+func (op *softmaxOp[T]) Forward(y *Var[T]) { op.forwardRows(y.Value.Data(), y.in[0].Value.Data()) }
+
+// forwardRows writes the softmax of every row of x into out (the layout of
+// Forward; the fused attention calls it on one head's scores).
+func (op *softmaxOp[T]) forwardRows(out, x []T) {
 	k := op.k
+	if x32, ok := any(x).([]float32); ok {
+		op.forward32(any(out).([]float32), x32)
+		return
+	}
 	for r := range len(x) / max(k, 1) {
 		row, o := x[r*k:(r+1)*k], out[r*k:(r+1)*k]
 		v := op.visible(r)
@@ -206,23 +215,76 @@ func (op *softmaxOp[T]) Forward(y *Var[T]) {
 	}
 }
 
+// forward32 is Forward in float32: the row's largest scale·x in float32,
+// the exponentials eight at a time (kernel.ExpScaled32, a few ulps from
+// math.Exp), their sum in float64. Only the visible entries are computed.
+func (op *softmaxOp[T]) forward32(out, x []float32) {
+	k := op.k
+	scale := float32(op.scale)
+	if len(op.ones) != k {
+		op.ones = make([]float32, k)
+		for j := range op.ones {
+			op.ones[j] = 1
+		}
+	}
+	for r := range len(x) / max(k, 1) {
+		v := op.visible(r)
+		row, o := x[r*k:r*k+v], out[r*k:(r+1)*k]
+		mx := scaledMax32(row, scale)
+		// The exponentials run on whole blocks of 16 or 8 where the row
+		// has room: the masked entries among them are computed (whatever
+		// they hold) and cleared below.
+		vv := (v + 15) &^ 15
+		if vv > k {
+			vv = min((v+7)&^7, k)
+		}
+		kernel.ExpScaled32(o[:vv], x[r*k:r*k+vv], scale, mx)
+		inv := float32(1 / kernel.Dot(o[:v], op.ones[:v]))
+		for j := range o[:v] {
+			o[j] *= inv
+		}
+		clear(o[v:])
+	}
+}
+
+// scaledMax32 returns max_j scale·x_j in float32 (NaN if any is NaN), in
+// four independent running maxima.
+func scaledMax32(x []float32, scale float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		m0 = max(m0, scale*x[j])
+		m1 = max(m1, scale*x[j+1])
+		m2 = max(m2, scale*x[j+2])
+		m3 = max(m3, scale*x[j+3])
+	}
+	for ; j < len(x); j++ {
+		m0 = max(m0, scale*x[j])
+	}
+	return max(max(m0, m1), max(m2, m3))
+}
+
 // VJP: x̄_j += scale·y_j·(ȳ_j − Σ_l ȳ_l·y_l) on the visible entries.
 func (op *softmaxOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
-	if !x.needsGrad {
-		return
+	if x.needsGrad {
+		op.vjpRows(x.Grad.Data(), y.Value.Data(), y.Grad.Data())
 	}
-	p, g, xg := y.Value.Data(), y.Grad.Data(), x.Grad.Data()
+}
+
+// vjpRows adds the VJP of outputs p with output gradient g into xg, row by
+// row; masked entries of xg are left as they are.
+func (op *softmaxOp[T]) vjpRows(xg, p, g []T) {
 	k := op.k
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
 		pr, gr, xr := p[r*k:r*k+v], g[r*k:r*k+v], xg[r*k:r*k+v]
-		var s float64
+		// Σ y·ȳ in float64 (a vector dot product in float32), the
+		// elementwise terms in T's precision.
+		s, sc := T(kernel.Dot(pr, gr)), T(op.scale)
 		for j, e := range pr {
-			s += float64(e) * float64(gr[j])
-		}
-		for j, e := range pr {
-			xr[j] += T(op.scale * float64(e) * (float64(gr[j]) - s))
+			xr[j] += sc * e * (gr[j] - s)
 		}
 	}
 }
@@ -236,48 +298,56 @@ func (op *softmaxOp[T]) VJP(y *Var[T]) {
 // The bracket is the softmax's own curvature.
 func (op *softmaxOp[T]) Jet(y *Var[T], curv bool) bool {
 	x := y.in[0]
-	p, d1, d2 := y.Value.Data(), y.d1.Data(), y.d2.Data()
-	wrote := x.hasD2 || (curv && x.hasD1)
-	if !x.hasD1 {
+	var xd1, xd2 []T
+	if x.hasD1 {
+		xd1 = x.d1.Data()
+	}
+	if x.hasD2 {
+		xd2 = x.d2.Data()
+	}
+	return op.jetRows(y.d1.Data(), y.d2.Data(), y.Value.Data(), xd1, xd2, curv)
+}
+
+// jetRows writes the tangents of outputs p into d1 and d2 from the input
+// tangents xd1 and xd2 (nil when zero), row by row, and reports whether it
+// wrote d2 (else d2 is zero and untouched); d1 is always written.
+func (op *softmaxOp[T]) jetRows(d1, d2, p, xd1, xd2 []T, curv bool) bool {
+	hasD1, hasD2 := xd1 != nil, xd2 != nil
+	wrote := hasD2 || (curv && hasD1)
+	if !hasD1 {
 		clear(d1)
 	}
 	if wrote {
 		clear(d2)
 	}
 	k, sc := op.k, op.scale
+	st := T(sc)
 	for r := range len(p) / max(k, 1) {
 		v := op.visible(r)
 		pr := p[r*k : r*k+v]
-		if x.hasD1 {
-			xd, o := x.d1.Data()[r*k:r*k+v], d1[r*k:(r+1)*k]
-			var m float64
+		// Sums in float64 (vector dot products of float32 values, exact
+		// products), the elementwise terms in T's precision.
+		if hasD1 {
+			xd, o := xd1[r*k:r*k+v], d1[r*k:(r+1)*k]
+			m := T(sc * kernel.Dot(pr, xd))
 			for j, e := range pr {
-				m += float64(e) * sc * float64(xd[j])
+				o[j] = e * (st*xd[j] - m)
 			}
-			var cross float64
-			for j, e := range pr {
-				zc := sc*float64(xd[j]) - m
-				pd := float64(e) * zc
-				o[j] = T(pd)
-				cross += pd * sc * float64(xd[j])
-			}
+			cross := T(sc * kernel.Dot(o[:v], xd))
 			clear(o[v:])
 			if curv {
 				o2 := d2[r*k : r*k+v]
 				for j, e := range pr {
-					zc := sc*float64(xd[j]) - m
-					o2[j] = T(float64(e) * (zc*zc - cross))
+					zc := st*xd[j] - m
+					o2[j] = e * (zc*zc - cross)
 				}
 			}
 		}
-		if x.hasD2 {
-			xdd, o2 := x.d2.Data()[r*k:r*k+v], d2[r*k:r*k+v]
-			var m float64
+		if hasD2 {
+			xdd, o2 := xd2[r*k:r*k+v], d2[r*k:r*k+v]
+			m := T(sc * kernel.Dot(pr, xdd))
 			for j, e := range pr {
-				m += float64(e) * sc * float64(xdd[j])
-			}
-			for j, e := range pr {
-				o2[j] += T(float64(e) * (sc*float64(xdd[j]) - m))
+				o2[j] += e * (st*xdd[j] - m)
 			}
 		}
 	}

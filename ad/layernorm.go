@@ -3,6 +3,8 @@ package ad
 import (
 	"fmt"
 	"math"
+
+	"github.com/genopt/gen/internal/kernel"
 )
 
 // Shapes in this file: x has any shape whose last axis has D elements (N
@@ -52,6 +54,8 @@ type layerNormOp[T Float] struct {
 	d       int
 	mean, r []float64
 	scratch []float64
+	ones    []T // D ones, float32 only (onesRow)
+	h       []T // one row of ȳ ⊙ g, float32 only
 }
 
 func (*layerNormOp[T]) Name() string { return "LayerNorm" }
@@ -66,30 +70,99 @@ func (op *layerNormOp[T]) Forward(y *Var[T]) {
 	rows := len(x) / d
 	op.mean, op.r = resize(op.mean, rows), resize(op.r, rows)
 	out := y.Value.Data()
+	ones := op.onesRow()
 	for i := range rows {
 		row := x[i*d : (i+1)*d]
-		var s float64
-		for _, v := range row {
-			s += float64(v)
-		}
-		mu := s / float64(d)
-		var q float64
-		for _, v := range row {
-			e := float64(v) - mu
-			q += e * e
-		}
-		r := 1 / math.Sqrt(q/float64(d)+op.eps)
+		mu, sq := rowStats(row, ones)
+		r := 1 / math.Sqrt(sq/float64(d)+op.eps)
 		op.mean[i], op.r[i] = mu, r
-		o := out[i*d : (i+1)*d]
-		for j, v := range row {
-			h := T((float64(v) - mu) * r)
-			if b != nil {
-				o[j] = g[j]*h + b[j]
-			} else {
-				o[j] = g[j] * h
+		// The row is normalized in T's precision: (x − μ)·r with μ and r
+		// rounded to T (in float64 exactly the statistics).
+		o, gg := out[i*d:(i+1)*d], g[:d]
+		m, rt := T(mu), T(r)
+		if b == nil {
+			for j, v := range row {
+				o[j] = gg[j] * ((v - m) * rt)
 			}
+			continue
+		}
+		if o32, f32 := any(o).([]float32); f32 {
+			// The same operations, 16 at a time.
+			kernel.LayerNormRow32(o32, any(row).([]float32), any(gg).([]float32), any(b[:d]).([]float32), float32(m), float32(rt))
+			continue
+		}
+		bb := b[:d]
+		for j, v := range row {
+			o[j] = gg[j]*((v-m)*rt) + bb[j]
 		}
 	}
+}
+
+// onesRow returns D ones in float32 (for the vector sums of rowStats and
+// the VJP), nil in float64.
+func (op *layerNormOp[T]) onesRow() []T {
+	if _, f32 := any(T(0)).(float32); !f32 {
+		return nil
+	}
+	if len(op.ones) != op.d {
+		op.ones = make([]T, op.d)
+		for j := range op.ones {
+			op.ones[j] = 1
+		}
+	}
+	return op.ones
+}
+
+// rowStats returns the mean μ of a row and Σ_j (x_j − μ)², in float64. In
+// float32 (ones given) both come from vector dot products whose float32
+// products are exact in float64: Σx = x·1 and Σ(x − μ)² = x·x − μ·Σx,
+// which loses about log₁₀(1 + μ²/var) of float64's 16 digits, far from
+// float32's 7; in float64 from two passes.
+func rowStats[T Float](row, ones []T) (mu, sq float64) {
+	d := float64(len(row))
+	if ones != nil {
+		s := kernel.Dot(row, ones)
+		mu = s / d
+		return mu, max(kernel.Dot(row, row)-mu*s, 0)
+	}
+	mu = rowSum(row) / d
+	return mu, rowSqDev(row, mu)
+}
+
+// rowSum returns Σ_j x_j in float64, in four interleaved partial sums so
+// that the additions do not wait on each other.
+func rowSum[T Float](x []T) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		s0 += float64(x[j])
+		s1 += float64(x[j+1])
+		s2 += float64(x[j+2])
+		s3 += float64(x[j+3])
+	}
+	for ; j < len(x); j++ {
+		s0 += float64(x[j])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// rowSqDev returns Σ_j (x_j − mu)² in float64, in four partial sums.
+func rowSqDev[T Float](x []T, mu float64) float64 {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		e0, e1 := float64(x[j])-mu, float64(x[j+1])-mu
+		e2, e3 := float64(x[j+2])-mu, float64(x[j+3])-mu
+		s0 += e0 * e0
+		s1 += e1 * e1
+		s2 += e2 * e2
+		s3 += e3 * e3
+	}
+	for ; j < len(x); j++ {
+		e := float64(x[j]) - mu
+		s0 += e * e
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // VJP, with h = ȳ ⊙ g per row:
@@ -100,37 +173,100 @@ func (op *layerNormOp[T]) VJP(y *Var[T]) {
 	xv, gv, gy := x.Value.Data(), g.Value.Data(), y.Grad.Data()
 	d := op.d
 	df := float64(d)
+	var gg, bg []T
+	if g.needsGrad {
+		gg = g.Grad.Data()
+	}
+	if len(y.in) == 3 && y.in[2].needsGrad {
+		bg = y.in[2].Grad.Data()
+	}
 	for i := range len(xv) / d {
 		row, gr := xv[i*d:(i+1)*d], gy[i*d:(i+1)*d]
 		mu, r := op.mean[i], op.r[i]
-		if x.needsGrad {
-			var sh, shx float64
-			for j, v := range row {
-				h := float64(gr[j]) * float64(gv[j])
-				sh += h
-				shx += h * (float64(v) - mu) * r
-			}
-			sh, shx = sh/df, shx/df
-			xg := x.Grad.Data()[i*d : (i+1)*d]
-			for j, v := range row {
-				h := float64(gr[j]) * float64(gv[j])
-				xh := (float64(v) - mu) * r
-				xg[j] += T(r * (h - sh - xh*shx))
-			}
+		if !x.needsGrad {
+			op.paramGrads(gg, bg, row, gr, mu, r)
+			continue
 		}
-		if g.needsGrad {
-			gg := g.Grad.Data()
+		sh, shx := op.gainedSums(gr, gv, row, mu, r)
+		sh, shx = sh/df, shx/df
+		xg := x.Grad.Data()[i*d : (i+1)*d]
+		xg, gv := xg[:len(row)], gv[:len(row)]
+		// The elementwise terms in T's precision, the row sums above in
+		// float64 (in float64 this is exactly the formula).
+		m, rt, sht, shxt := T(mu), T(r), T(sh), T(shx)
+		if gg == nil || bg == nil {
 			for j, v := range row {
-				gg[j] += gr[j] * T((float64(v)-mu)*r)
+				xh := (v - m) * rt
+				xg[j] += rt * (gr[j]*gv[j] - sht - xh*shxt)
 			}
+			op.paramGrads(gg, bg, row, gr, mu, r)
+			continue
 		}
-		if len(y.in) == 3 && y.in[2].needsGrad {
-			bg := y.in[2].Grad.Data()
-			for j, v := range gr {
-				bg[j] += v
-			}
+		// All three gradients in one pass over the row.
+		gg, bg := gg[:len(row)], bg[:len(row)]
+		if xg32, f32 := any(xg).([]float32); f32 {
+			// The same operations, 16 at a time.
+			kernel.LayerNormGradRow32(xg32, any(gg).([]float32), any(bg).([]float32), any(row).([]float32),
+				any(gr).([]float32), any(gv).([]float32), float32(m), float32(rt), float32(sht), float32(shxt))
+			continue
+		}
+		for j, v := range row {
+			gj := gr[j]
+			xh := (v - m) * rt
+			xg[j] += rt * (gj*gv[j] - sht - xh*shxt)
+			gg[j] += gj * xh
+			bg[j] += gj
 		}
 	}
+}
+
+// paramGrads adds one row's gain and shift gradients, ḡ += ȳ ⊙ x̂ and
+// b̄ += ȳ, into gg and bg (each skipped when nil).
+func (op *layerNormOp[T]) paramGrads(gg, bg, row, gr []T, mu, r float64) {
+	if gg != nil {
+		m, rt := T(mu), T(r)
+		for j, v := range row {
+			gg[j] += gr[j] * ((v - m) * rt)
+		}
+	}
+	if bg != nil {
+		for j, v := range gr {
+			bg[j] += v
+		}
+	}
+}
+
+// gainedSums returns Σ_j h_j and Σ_j h_j·x̂_j with h = ȳ ⊙ g and x̂_j =
+// (x_j − mu)·r, in float64. In float32 h is rounded to float32 and the
+// sums are vector dot products, Σh = h·1 and Σh·x̂ = r·(h·x − μ·Σh) (exact
+// float32 products summed in float64); in float64 two interleaved partial
+// sums each.
+func (op *layerNormOp[T]) gainedSums(gy, g, x []T, mu, r float64) (sh, shx float64) {
+	if ones := op.onesRow(); ones != nil {
+		op.h = resize(op.h, len(x))
+		h, g := op.h, g[:len(x)]
+		for j, v := range gy[:len(x)] {
+			h[j] = v * g[j]
+		}
+		sh = kernel.Dot(h, ones)
+		return sh, r * (kernel.Dot(h, x) - mu*sh)
+	}
+	var a0, a1, b0, b1 float64
+	j := 0
+	for ; j+2 <= len(x); j += 2 {
+		h0 := float64(gy[j]) * float64(g[j])
+		h1 := float64(gy[j+1]) * float64(g[j+1])
+		a0 += h0
+		a1 += h1
+		b0 += h0 * ((float64(x[j]) - mu) * r)
+		b1 += h1 * ((float64(x[j+1]) - mu) * r)
+	}
+	for ; j < len(x); j++ {
+		h := float64(gy[j]) * float64(g[j])
+		a0 += h
+		b0 += h * ((float64(x[j]) - mu) * r)
+	}
+	return a0 + a1, b0 + b1
 }
 
 // Jet. Per row, with c = x − μ, s = mean(c²) + eps and r = s^{−1/2}, the
@@ -160,6 +296,20 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 	cd, h1, h2 := op.scratch[:d], op.scratch[d:2*d], op.scratch[2*d:]
 	d1, d2 := y.d1.Data(), y.d2.Data()
 	wrote := x.hasD2 || (curv && x.hasD1) || g.hasD2 || (b != nil && b.hasD2)
+	// The parameters' tangents, nil where absent.
+	var gd1, gd2, bd1, bd2 []T
+	if g.hasD1 {
+		gd1 = g.d1.Data()
+	}
+	if g.hasD2 {
+		gd2 = g.d2.Data()
+	}
+	if b != nil && b.hasD1 {
+		bd1 = b.d1.Data()
+	}
+	if b != nil && b.hasD2 {
+		bd2 = b.d2.Data()
+	}
 	for i := range len(xv) / d {
 		row := xv[i*d : (i+1)*d]
 		mu, r := op.mean[i], op.r[i]
@@ -168,11 +318,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		clear(h2)
 		if x.hasD1 {
 			xd := x.d1.Data()[i*d : (i+1)*d]
-			var m float64
-			for _, v := range xd {
-				m += float64(v)
-			}
-			m /= df
+			m := rowSum(xd) / df
 			var sc, sq float64
 			for j, v := range xd {
 				cd[j] = float64(v) - m
@@ -193,11 +339,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		}
 		if x.hasD2 {
 			xdd := x.d2.Data()[i*d : (i+1)*d]
-			var m float64
-			for _, v := range xdd {
-				m += float64(v)
-			}
-			m /= df
+			m := rowSum(xdd) / df
 			var sc float64
 			for j, v := range xdd {
 				sc += (float64(row[j]) - mu) * (float64(v) - m)
@@ -208,25 +350,41 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 			}
 		}
 		o1, o2 := d1[i*d:(i+1)*d], d2[i*d:(i+1)*d]
+		if gd1 != nil && bd1 != nil && gd2 == nil && bd2 == nil && wrote {
+			// The usual case (parameters with first tangents only), in
+			// one loop without branches; the same sums as below.
+			gd1, bd1, h1, h2 := gd1[:len(row)], bd1[:len(row)], h1[:len(row)], h2[:len(row)]
+			for j, v := range row {
+				xh := (float64(v) - mu) * r
+				gd := float64(gd1[j])
+				o1[j] = T(float64(gv[j])*h1[j] + gd*xh + float64(bd1[j]))
+				t2 := float64(gv[j]) * h2[j]
+				if curv {
+					t2 += 2 * gd * h1[j]
+				}
+				o2[j] = T(t2)
+			}
+			continue
+		}
 		for j, v := range row {
 			xh := (float64(v) - mu) * r
 			t1 := float64(gv[j]) * h1[j]
 			t2 := float64(gv[j]) * h2[j]
-			if g.hasD1 {
-				gd := float64(g.d1.Data()[j])
+			if gd1 != nil {
+				gd := float64(gd1[j])
 				t1 += gd * xh
 				if curv {
 					t2 += 2 * gd * h1[j]
 				}
 			}
-			if g.hasD2 {
-				t2 += float64(g.d2.Data()[j]) * xh
+			if gd2 != nil {
+				t2 += float64(gd2[j]) * xh
 			}
-			if b != nil && b.hasD1 {
-				t1 += float64(b.d1.Data()[j])
+			if bd1 != nil {
+				t1 += float64(bd1[j])
 			}
-			if b != nil && b.hasD2 {
-				t2 += float64(b.d2.Data()[j])
+			if bd2 != nil {
+				t2 += float64(bd2[j])
 			}
 			o1[j] = T(t1)
 			if wrote {

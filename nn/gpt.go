@@ -228,6 +228,30 @@ func (g *GPT[T]) block(t *ad.Tape[T], blk *GPTBlock[T], h *ad.Var[T], batch int,
 	e := g.Config.Embed / heads
 	a := ad.LayerNorm(t, h, blk.LN1Weight, blk.LN1Bias, gptLayerNormEps)
 	qkv := ad.Linear(t, a, blk.AttnWeight, blk.AttnBias)
+	scale := 1 / math.Sqrt(float64(e))
+	var o *ad.Var[T]
+	if cache == nil && g.Config.Dropout == 0 {
+		// Without a cache or dropout on the attention weights, one fused
+		// primitive reads the heads in place.
+		o = ad.CausalSelfAttention(t, qkv, batch, heads, scale)
+	} else {
+		o = g.attention(t, qkv, batch, cache)
+	}
+	o = g.dropout(t, ad.Linear(t, o, blk.ProjWeight, blk.ProjBias))
+	h = ad.Add(t, h, o)
+	m := ad.LayerNorm(t, h, blk.LN2Weight, blk.LN2Bias, gptLayerNormEps)
+	m = ad.Activate(t, ad.Linear(t, m, blk.FCWeight, blk.FCBias), ad.Act{Kind: ad.GELU})
+	m = g.dropout(t, ad.Linear(t, m, blk.MLPWeight, blk.MLPBias))
+	return ad.Add(t, h, m)
+}
+
+// attention records causal multi-head attention on qkv ((B·T)×3D) from its
+// parts: the heads split out, dropout on the attention weights, and with a
+// cache the new keys and values appended to it. It computes what
+// ad.CausalSelfAttention does.
+func (g *GPT[T]) attention(t *ad.Tape[T], qkv *ad.Var[T], batch int, cache *kvLayer[T]) *ad.Var[T] {
+	heads := g.Config.Heads
+	e := g.Config.Embed / heads
 	q := ad.SplitHeads(t, qkv, batch, heads, 0, 3)
 	k := ad.SplitHeads(t, qkv, batch, heads, 1, 3)
 	v := ad.SplitHeads(t, qkv, batch, heads, 2, 3)
@@ -236,11 +260,5 @@ func (g *GPT[T]) block(t *ad.Tape[T], blk *GPTBlock[T], h *ad.Var[T], batch int,
 	}
 	s := ad.BatchMatMul(t, q, k, true)
 	p := g.dropout(t, ad.Softmax(t, s, 1/math.Sqrt(float64(e)), true))
-	o := ad.MergeHeads(t, ad.BatchMatMul(t, p, v, false))
-	o = g.dropout(t, ad.Linear(t, o, blk.ProjWeight, blk.ProjBias))
-	h = ad.Add(t, h, o)
-	m := ad.LayerNorm(t, h, blk.LN2Weight, blk.LN2Bias, gptLayerNormEps)
-	m = ad.Activate(t, ad.Linear(t, m, blk.FCWeight, blk.FCBias), ad.Act{Kind: ad.GELU})
-	m = g.dropout(t, ad.Linear(t, m, blk.MLPWeight, blk.MLPBias))
-	return ad.Add(t, h, m)
+	return ad.MergeHeads(t, ad.BatchMatMul(t, p, v, false))
 }

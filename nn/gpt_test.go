@@ -212,11 +212,17 @@ func TestGPTGenerateDeterministic(t *testing.T) {
 	}
 }
 
-// ad.LineCache replays a GPT with dropout (masks replayed) and the
-// embeddings moved along their tangents: the line equals fresh
-// recordings at θ + s·u.
+// ad.LineCache replays a GPT with dropout (masks replayed) and without
+// (the fused attention), the embeddings moved along their tangents: the
+// line equals fresh recordings at θ + s·u.
 func TestGPTLineCache(t *testing.T) {
-	g := randomGPT[float64](nn.GPTConfig{Vocab: 5, Context: 4, Layers: 2, Heads: 2, Embed: 8, Dropout: 0.2}, 8)
+	for _, dropout := range []float64{0.2, 0} {
+		testGPTLineCache(t, dropout)
+	}
+}
+
+func testGPTLineCache(t *testing.T, dropout float64) {
+	g := randomGPT[float64](nn.GPTConfig{Vocab: 5, Context: 4, Layers: 2, Heads: 2, Embed: 8, Dropout: dropout}, 8)
 	r := rand.New(rand.NewPCG(9, 9))
 	x := gptTokens(r)
 	labels := []int{1, 4, 0, 2, 3, 3, 0, 1}
@@ -248,7 +254,7 @@ func TestGPTLineCache(t *testing.T) {
 			tensor.Axpy(p.Value, -s, dir[i])
 		}
 		if numcheck.Rel(got, want, 1e-12) > 1e-12 {
-			t.Fatalf("s = %g: replay %v, recording %v", s, got, want)
+			t.Fatalf("dropout %g, s = %g: replay %v, recording %v", dropout, s, got, want)
 		}
 		tape.ReplayRandom = true
 		out = record()
