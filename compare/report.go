@@ -58,7 +58,21 @@ func Report(dir string, res *Results, opt ReportOptions) error {
 		train += r.Seconds
 	}
 	w("`%s` — %d runs, %.0f s of training in all (the last invocation's wall time was %.0f s; runs already in the work directory are reused), %s, Go %s on %s/%s with %d CPUs. ", opt.Command, len(res.Runs), train, res.Seconds, res.Date, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())
-	w("Seeds %v for every main method; the constant-rate grids (7 log-spaced rates each for SGD and Adam) run on seed %d, and the best rate of each grid is rerun on the other seeds and used as the peak of cosine decay. ", res.Seeds, res.Seeds[0])
+	w("Seeds %v for every main method. ", res.Seeds)
+	var standard []string
+	for _, ti := range res.Tasks {
+		if ti.Metric != Validation {
+			standard = append(standard, ti.Name)
+		}
+	}
+	if len(standard) > 0 {
+		w("On %s the constant-rate grids (7 log-spaced rates each for SGD and Adam) run on seed %d, and the best rate of each grid is rerun on the other seeds and used as the peak of cosine decay. ", strings.Join(standard, ", "), res.Seeds[0])
+	}
+	for _, ti := range res.Tasks {
+		if ti.Metric == Validation {
+			w("On %s the grid (seed %d) is AdamW at the constant rates %v and nanoGPT's schedule (a linear warm-up, then cosine decay to a tenth) peaking at each; the best of each is rerun on the other seeds, and the methods are ranked by the final validation loss. ", ti.Name, res.Seeds[0], ti.AdamGrid)
+		}
+	}
 	w("Every command below is for seed %d; change `--seed` for the others. Numbers are means ± sample standard deviations over the seeds that finished.\n\n", res.Seeds[0])
 	w("- *final loss*: the training loss averaged over the last *window* steps (a trailing mean of the batch losses).\n")
 	w("- *target*: 1.05 × the best final loss of either grid; *steps/seconds to target*: when the trailing mean first reaches it (mean over the seeds that reached it, k/n = how many did).\n")
