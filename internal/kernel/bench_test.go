@@ -28,6 +28,36 @@ var benchShapes = []struct {
 	{"im2col-25088x288x64", 25088, 288, 64, false, false},
 }
 
+// BenchmarkGemmThreads times the float32 GEMM of the MLP's and the
+// squares' shapes on 1 and 2 threads (GOMAXPROCS ≥ 2), reporting GFLOP/s:
+// the second thread should nearly double the rate on products of 0.1 ms and
+// more, which it did not while the pool's threads parked between shares.
+//
+//	go test -run NONE -bench GemmThreads -cpu 2 ./internal/kernel/
+func BenchmarkGemmThreads(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	defer SetThreads(0)
+	for _, s := range benchShapes[1:7] {
+		a, bm, c := randF32(r, s.m*s.k), randF32(r, s.k*s.n), make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		for _, th := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", s.name, th), func(b *testing.B) {
+				SetThreads(th)
+				for range b.N {
+					Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n)
+				}
+				b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
 // BenchmarkGemmShapes compares, on one thread, the packed assembly GEMM
 // (GemmGo), the pure-Go reference (gemmGeneric) and gonum's pure-Go Sgemm on
 // the PERF.md shapes, reporting GFLOP/s.
@@ -38,13 +68,7 @@ func BenchmarkGemmShapes(b *testing.B) {
 	SetThreads(1)
 	defer SetThreads(0)
 	for _, s := range benchShapes {
-		a, bb, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
-		for i := range a {
-			a[i] = r.Float32()
-		}
-		for i := range bb {
-			bb[i] = r.Float32()
-		}
+		a, bb, c := randF32(r, s.m*s.k), randF32(r, s.k*s.n), make([]float32, s.m*s.n)
 		lda, ldb := s.k, s.n
 		if s.transA {
 			lda = s.m
@@ -113,4 +137,13 @@ func BenchmarkElementwise(b *testing.B) {
 			AdamDirection(u, m, v, g, th, AdamStep{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, T: 3, GradScale: 1, Mult: 1})
 		}
 	})
+}
+
+// randF32 returns n uniform values in [0, 1).
+func randF32(r *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = r.Float32()
+	}
+	return x
 }

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -62,7 +61,7 @@ func microKernelRef[T Float](mr, nr, kc int, a []T, rsA, csA int, b, c []T, ldc 
 type gemmBuffers[T Float] struct {
 	pa, pb, tile []T
 	job          gemmJob[T]
-	wg           sync.WaitGroup // used when this thread hands out shares
+	wg           latch // used when this thread hands out shares
 }
 
 // gemmFree is a bounded free list of packing buffers for one arch.
@@ -174,13 +173,13 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 			}
 		}
 		if t > 0 {
-			wg.Add(1)
+			wg.add(1)
 			submit(j, parts-1)
 		}
 	}
 	bufs[0].job.wg = nil // the caller's own share: nothing to signal
 	bufs[0].job.run()
-	wg.Wait()
+	wg.wait()
 	for t := range parts {
 		bufs[t].job = gemmJob[T]{} // drop references to the caller's slices
 		free.put(bufs[t])
@@ -191,7 +190,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 type gemmJob[T Float] struct {
 	arch           *gemmArch[T]
 	buf            *gemmBuffers[T]
-	wg             *sync.WaitGroup
+	wg             *latch
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    T
@@ -202,7 +201,7 @@ type gemmJob[T Float] struct {
 func (j *gemmJob[T]) run() {
 	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
 	if j.wg != nil {
-		j.wg.Done()
+		j.wg.done()
 	}
 }
 

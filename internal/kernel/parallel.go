@@ -1,7 +1,5 @@
 package kernel
 
-import "sync"
-
 // Ranger is work over the indices [0, n) that can be cut into contiguous
 // parts run on different threads; see ParallelFor.
 type Ranger interface {
@@ -41,12 +39,12 @@ func ParallelFor(n, maxParts int, r Ranger) {
 		set.jobs[t] = rangeJob{r: r, part: t, lo: lo, hi: lo + cnt, wg: &set.wg}
 		lo += cnt
 		if t > 0 {
-			set.wg.Add(1)
+			set.wg.add(1)
 			submit(&set.jobs[t], parts-1)
 		}
 	}
 	r.Range(0, set.jobs[0].lo, set.jobs[0].hi)
-	set.wg.Wait()
+	set.wg.wait()
 	set.jobs = [maxThreads]rangeJob{} // drop the references to r
 	rangeFree.put(set)
 }
@@ -55,19 +53,19 @@ func ParallelFor(n, maxParts int, r Ranger) {
 type rangeJob struct {
 	r            Ranger
 	part, lo, hi int
-	wg           *sync.WaitGroup
+	wg           *latch
 }
 
 func (j *rangeJob) run() {
 	j.r.Range(j.part, j.lo, j.hi)
-	j.wg.Done()
+	j.wg.done()
 }
 
 // rangeSet holds the jobs of one ParallelFor call; sets are recycled so
 // that a call allocates nothing in steady state.
 type rangeSet struct {
 	jobs [maxThreads]rangeJob
-	wg   sync.WaitGroup
+	wg   latch
 }
 
 var rangeFree = rangeSets{list: make(chan *rangeSet, 4)}
