@@ -47,12 +47,16 @@ const idxTypeUbyte = 0x08
 // elements follow, and that nothing follows them. Allocation grows with the
 // bytes actually read, not with the sizes a header claims.
 func ReadIDX(r io.Reader, name string) (*IDX, error) {
-	return readIDX(r, name, MaxIDXBytes)
+	return readIDX(r, name, MaxIDXBytes, 0)
 }
 
 // readIDX is ReadIDX with the element limit as a parameter (the fuzz test
-// lowers it, so that a gzip bomb announcing a gigabyte stays cheap).
-func readIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
+// lowers it, so that a gzip bomb announcing a gigabyte stays cheap), and
+// most, the most bytes the source can hold (0: unknown): when the header's
+// size fits in it, the buffer is sized once instead of grown by doubling,
+// which cleared and copied ~90 MB for the MNIST training images (0.4 s).
+// A header larger than what the file can hold still costs only what is read.
+func readIDX(r io.Reader, name string, limit uint64, most int64) (*IDX, error) {
 	var head [4]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return nil, idxErr(name, "truncated header: %v", err)
@@ -86,6 +90,9 @@ func readIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
 	}
 	// Read one byte beyond what the header announces to detect trailing data.
 	var buf bytes.Buffer
+	if int64(total) < most {
+		buf.Grow(total + 1)
+	}
 	if _, err := io.Copy(&buf, io.LimitReader(r, int64(total)+1)); err != nil {
 		return nil, idxErr(name, "reading the %d bytes of shape %v: %v (truncated or corrupt file?)", total, a.Dims, err)
 	}
@@ -114,23 +121,31 @@ func readIDXFile(path string, limit uint64) (*IDX, error) {
 		return nil, fmt.Errorf("data: idx: %w", err)
 	}
 	defer f.Close()
-	return readMaybeGzipIDX(f, filepath.Base(path), limit)
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	return readMaybeGzipIDX(f, filepath.Base(path), limit, size)
 }
 
+// maxDeflateRatio bounds how many bytes deflate can expand one byte into
+// (258-byte matches coded in about two bits: 1032:1, RFC 1951).
+const maxDeflateRatio = 1032
+
 // readMaybeGzipIDX parses r as IDX, gunzipping it first when it starts with
-// the gzip magic 0x1f 0x8b.
-func readMaybeGzipIDX(r io.Reader, name string, limit uint64) (*IDX, error) {
+// the gzip magic 0x1f 0x8b. size is r's length in bytes (0: unknown).
+func readMaybeGzipIDX(r io.Reader, name string, limit uint64, size int64) (*IDX, error) {
 	br := bufio.NewReader(r)
 	magic, _ := br.Peek(2)
 	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return readIDX(br, name, limit)
+		return readIDX(br, name, limit, size)
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		return nil, idxErr(name, "bad gzip header: %v", err)
 	}
 	zr.Multistream(false)
-	a, err := readIDX(zr, name, limit)
+	a, err := readIDX(zr, name, limit, maxDeflateRatio*size)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -153,7 +154,7 @@ func FuzzReadIDX(f *testing.F) {
 		if zip {
 			b = gzipBytes(t, b)
 		}
-		a, err := readMaybeGzipIDX(bytes.NewReader(b), "fuzz", 1<<16)
+		a, err := readMaybeGzipIDX(bytes.NewReader(b), "fuzz", 1<<16, int64(len(b)))
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "data: idx: fuzz: ") {
 				t.Fatalf("error %q lacks the prefix naming the file", err)
@@ -171,4 +172,43 @@ func FuzzReadIDX(f *testing.F) {
 			t.Fatalf("dims %v hold %d elements, data has %d", a.Dims, n, len(a.Data))
 		}
 	})
+}
+
+// TestReadIDXFileSizesItsBufferByTheFile: a header announcing 500 MB in a
+// file of a few bytes is refused as truncated without allocating what it
+// announces (the buffer is sized up front only when the file can hold the
+// data), and a real file's data, sized up front, reads back whole.
+func TestReadIDXFileSizesItsBufferByTheFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, gz := range []bool{false, true} {
+		b := idxFile([]uint32{500_000_000}, []byte{1, 2, 3})
+		if gz {
+			b = gzipBytes(t, b)
+		}
+		p := filepath.Join(dir, "huge-header")
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadIDXFile(p)
+		runtime.ReadMemStats(&after)
+		if err == nil || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("gzip %v: got %v, want a truncation error", gz, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+			t.Errorf("gzip %v: reading a %d-byte file allocated %d bytes", gz, len(b), grew)
+		}
+	}
+	data := make([]byte, 100_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	p := filepath.Join(dir, "real.gz")
+	if err := os.WriteFile(p, gzipBytes(t, idxFile([]uint32{100, 1000}, data)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := ReadIDXFile(p); err != nil || !slices.Equal(a.Data, data) {
+		t.Fatalf("real file: %v", err)
+	}
 }
