@@ -68,25 +68,7 @@ type rangeSet struct {
 	wg   latch
 }
 
-var rangeFree = rangeSets{list: make(chan *rangeSet, 4)}
-
-type rangeSets struct{ list chan *rangeSet }
-
-func (f rangeSets) get() *rangeSet {
-	select {
-	case s := <-f.list:
-		return s
-	default:
-		return new(rangeSet)
-	}
-}
-
-func (f rangeSets) put(s *rangeSet) {
-	select {
-	case f.list <- s:
-	default:
-	}
-}
+var rangeFree = freeList[rangeSet]{list: make(chan *rangeSet, 4)}
 
 // GemmOneThread computes the same product as Gemm on the calling goroutine
 // alone, whatever Threads() says, for work that ParallelFor already spreads
