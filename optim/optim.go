@@ -35,10 +35,9 @@ type Optimizer[T tensor.Float] interface {
 // State is the complete, JSON-serializable state of an optimizer.
 //
 // Every element of a float32 or float64 buffer is stored as a float64, which
-// holds either exactly; encoding/json writes float64 values in the shortest
-// form that reads back to the same bits, so a JSON round trip is exact. A
-// non-finite value (a diverged run) cannot be written as JSON: json.Marshal
-// then returns an error.
+// holds either exactly. In JSON (MarshalJSON) each buffer is the base64 of
+// its values' bits, so a round trip is exact for every value, non-finite
+// ones included; the former form, arrays of numbers, still reads.
 type State struct {
 	// Kind is the optimizer's Name.
 	Kind string `json:"kind"`
