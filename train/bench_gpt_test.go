@@ -16,16 +16,7 @@ import (
 func BenchmarkGPTStep(b *testing.B) {
 	for _, threads := range []int{1, 2} {
 		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			r := warmRunner(b, Config{Data: "text", Model: "gpt", LR: "const:0.001", Seed: 1, Threads: threads}, 3)
-			b.ReportAllocs()
-			cpu0, n := processCPU(), 0
-			for b.Loop() {
-				if _, err := r.step(false); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/op")
+			benchSteps(b, Config{Data: "text", Model: "gpt", LR: "const:0.001", Seed: 1, Threads: threads}, 3)
 		})
 	}
 }

@@ -21,17 +21,23 @@ func BenchmarkModelStep(b *testing.B) {
 	for _, model := range []string{"mlp", "cnn"} {
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("model=%s/threads=%d", model, threads), func(b *testing.B) {
-				r := warmRunner(b, Config{Model: model, LR: "const:0.001", Seed: 1, Threads: threads}, 5)
-				b.ReportAllocs()
-				cpu0, n := processCPU(), 0
-				for b.Loop() {
-					if _, err := r.step(false); err != nil {
-						b.Fatal(err)
-					}
-					n++
-				}
-				b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/op")
+				benchSteps(b, Config{Model: model, LR: "const:0.001", Seed: 1, Threads: threads}, 5)
 			})
 		}
 	}
+}
+
+// benchSteps times the training step of cfg after warm steps, reporting
+// allocations and the process's CPU time per step (cpu-ns/op, all threads).
+func benchSteps(b *testing.B, cfg Config, warm int) {
+	r := warmRunner(b, cfg, warm)
+	b.ReportAllocs()
+	cpu0, n := processCPU(), 0
+	for b.Loop() {
+		if _, err := r.step(false); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(n), "cpu-ns/op")
 }
