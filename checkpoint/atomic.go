@@ -32,7 +32,15 @@ func WriteJSON(path string, v any) error {
 }
 
 func marshalJSON(v any) ([]byte, error) {
-	data, err := json.Marshal(v)
+	var data []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		// Its own encoding, unscanned: json.Marshal would validate and
+		// compact every byte again (25 ms for an optimizer's 4.3 MB).
+		data, err = m.MarshalJSON()
+	} else {
+		data, err = json.Marshal(v)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package data
 import (
 	"fmt"
 
+	"github.com/genopt/gen/internal/kernel"
+
 	"github.com/genopt/gen/tensor"
 )
 
@@ -24,7 +26,33 @@ type Batch[T tensor.Float] struct {
 	Tokens []int
 	// Index holds the M example indices in the set that were copied.
 	Index []int
+
+	rows rowCopy // the row gather of fill, spread over threads
 }
+
+// rowCopy copies rows src[idx[k]·f : +f] to dst[k·f : +f] for the rows k a
+// kernel.ParallelFor part is given. It lives in the Batch so that a parallel
+// fill allocates nothing.
+type rowCopy struct {
+	dst, src []float32
+	idx      []int
+	f        int
+}
+
+// Range copies the rows [lo, hi).
+func (c *rowCopy) Range(_, lo, hi int) {
+	f := c.f
+	for k := lo; k < hi; k++ {
+		i := c.idx[k]
+		copy(c.dst[k*f:(k+1)*f], c.src[i*f:(i+1)*f])
+	}
+}
+
+// parallelRows is the size of a float32 batch (elements) from which its
+// rows are gathered on all the GEMM pool's threads: a 128-image MNIST batch
+// (100 352 elements, rows scattered over 188 MB) took 80 µs on one thread,
+// a sixth of a training step on two.
+const parallelRows = 1 << 16
 
 // Len returns M, the number of examples in the batch.
 func (b *Batch[T]) Len() int { return len(b.Index) }
@@ -87,9 +115,13 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 			}
 		} else if x32, ok := any(x).([]float32); ok {
 			// The common case, a float32 batch: one copy per row.
-			for k, i := range dst.Index {
-				copy(x32[k*f:(k+1)*f], s.X[i*f:(i+1)*f])
+			dst.rows = rowCopy{dst: x32, src: s.X, idx: dst.Index, f: f}
+			if m*f >= parallelRows {
+				kernel.ParallelFor(m, m, &dst.rows)
+			} else {
+				dst.rows.Range(0, 0, m)
 			}
+			dst.rows = rowCopy{} // keep no reference to the set
 		} else {
 			for k, i := range dst.Index {
 				row := x[k*f : (k+1)*f]

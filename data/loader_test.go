@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/genopt/gen/internal/kernel"
 )
 
 // tinySet returns a dense classification set of n examples with two
@@ -274,4 +276,33 @@ func BenchmarkNextBatch(b *testing.B) {
 			NextBatch(l, &batch)
 		}
 	})
+}
+
+// TestFillBatchLargeRowsInParallel: a batch large enough to be gathered on
+// several threads holds, row by row, exactly the examples of its index, at
+// 1 and 3 threads.
+func TestFillBatchLargeRowsInParallel(t *testing.T) {
+	const n, f = 300, 1000 // a batch of 100 rows: 100 000 elements ≥ parallelRows
+	set := &Set{Name: "wide", Shape: []int{f}, X: make([]float32, n*f), Labels: make([]int, n), Classes: 2}
+	for i := range set.X {
+		set.X[i] = float32(i)
+	}
+	idx := make([]int, 100)
+	for k := range idx {
+		idx[k] = (k * 37) % n
+	}
+	defer kernel.SetThreads(0)
+	for _, threads := range []int{1, 3} {
+		kernel.SetThreads(threads)
+		var b Batch[float32]
+		FillBatch(&b, set, idx)
+		x := b.X.Data()
+		for k, i := range idx {
+			for j := range f {
+				if x[k*f+j] != float32(i*f+j) {
+					t.Fatalf("%d threads: row %d (example %d), column %d: %v, want %v", threads, k, i, j, x[k*f+j], float32(i*f+j))
+				}
+			}
+		}
+	}
 }

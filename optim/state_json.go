@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // stateJSON is State as it is written: each buffer of a parameter as one
@@ -23,21 +25,54 @@ type stateJSON struct {
 // (RFC 4648, standard alphabet, padded) of its float64 values as IEEE 754
 // little-endian bytes. That is exact for every value, NaN and ±Inf
 // included, and small and fast next to decimal numbers: Adam's moments for
-// the MNIST MLP take 4.3 MB instead of 11.6 MB, written in a few
-// milliseconds instead of ~60 ms, which a checkpoint at every epoch paid.
+// the MNIST MLP take 4.3 MB instead of 11.6 MB. The buffers, in name order,
+// are appended directly, not through encoding/json, which would scan every
+// byte of the base64 again (~25 ms for those 4.3 MB, per scan).
 func (s State) MarshalJSON() ([]byte, error) {
-	j := stateJSON{Kind: s.Kind, Step: s.Step, Shapes: s.Shapes, Scalars: s.Scalars}
-	if s.Buffers != nil {
-		j.Buffers = make(map[string][]float64s, len(s.Buffers))
-		for name, bufs := range s.Buffers {
-			fs := make([]float64s, len(bufs))
-			for i, b := range bufs {
-				fs[i] = b
-			}
-			j.Buffers[name] = fs
+	head, err := json.Marshal(stateJSON{Kind: s.Kind, Step: s.Step, Shapes: s.Shapes, Scalars: s.Scalars})
+	if err != nil || s.Buffers == nil {
+		return head, err
+	}
+	size := len(head) + 16
+	for name, bufs := range s.Buffers {
+		size += len(name) + 8
+		for _, b := range bufs {
+			size += base64.StdEncoding.EncodedLen(8*len(b)) + 3
 		}
 	}
-	return json.Marshal(j)
+	out := make([]byte, 0, size)
+	out = append(out, head[:len(head)-1]...) // without its closing brace
+	out = append(out, `,"buffers":{`...)
+	var raw []byte
+	for i, name := range slices.Sorted(maps.Keys(s.Buffers)) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(out, key...), ':', '[')
+		for k, b := range s.Buffers[name] {
+			if k > 0 {
+				out = append(out, ',')
+			}
+			raw = appendBits(raw[:0], b)
+			out = append(out, '"')
+			out = base64.StdEncoding.AppendEncode(out, raw)
+			out = append(out, '"')
+		}
+		out = append(out, ']')
+	}
+	return append(out, '}', '}'), nil
+}
+
+// appendBits appends the little-endian bytes of xs' float64 bits to dst.
+func appendBits(dst []byte, xs []float64) []byte {
+	for _, v := range xs {
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
+	}
+	return dst
 }
 
 // UnmarshalJSON reads a state written by MarshalJSON, or by earlier
@@ -64,20 +99,8 @@ func (s *State) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// float64s is one buffer in a state's JSON form.
+// float64s is one buffer in a state's JSON form, as UnmarshalJSON reads it.
 type float64s []float64
-
-// MarshalJSON writes the base64 of the values' little-endian bits.
-func (f float64s) MarshalJSON() ([]byte, error) {
-	raw := make([]byte, 8*len(f))
-	for i, v := range f {
-		binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(v))
-	}
-	out := make([]byte, 0, base64.StdEncoding.EncodedLen(len(raw))+2)
-	out = append(out, '"')
-	out = base64.StdEncoding.AppendEncode(out, raw)
-	return append(out, '"'), nil
-}
 
 // UnmarshalJSON reads a base64 string of little-endian float64 bits, or
 // an array of numbers (the former format).

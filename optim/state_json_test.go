@@ -22,6 +22,15 @@ func TestStateJSONRoundTripIsExact(t *testing.T) {
 	if strings.Contains(string(data), "[0,") || !strings.Contains(string(data), `"m":["`) {
 		t.Errorf("buffers not written as base64 strings: %.200s", data)
 	}
+	if !json.Valid(data) {
+		t.Fatalf("not valid JSON: %.200s", data)
+	}
+	for range 5 { // the buffers are written in name order, not map order
+		again, err := json.Marshal(s)
+		if err != nil || string(again) != string(data) {
+			t.Fatalf("a second marshalling differs: %v", err)
+		}
+	}
 	var got State
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
