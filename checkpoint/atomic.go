@@ -36,7 +36,8 @@ func marshalJSON(v any) ([]byte, error) {
 	var err error
 	if m, ok := v.(json.Marshaler); ok {
 		// Its own encoding, unscanned: json.Marshal would validate and
-		// compact every byte again (25 ms for an optimizer's 4.3 MB).
+		// compact every byte again (for an optimizer's 4.3 MB, 19 ms
+		// instead of 5: optim's BenchmarkStateJSON).
 		data, err = m.MarshalJSON()
 	} else {
 		data, err = json.Marshal(v)

@@ -41,8 +41,7 @@ func cosineWarmup(peak float64, warmup int) func(*train.Config) {
 func runGPT(ctx context.Context, s Suite, t Task, do func(Method, uint64) (*Result, error), info *TaskInfo) error {
 	_, grid := t.grids()
 	warmup := min(100, max(t.Base.Steps/20, 1))
-	bestConst, bestPeak := 0.0, 0.0
-	loConst, loPeak := math.Inf(1), math.Inf(1)
+	consts, peaks := newGridBest(), newGridBest()
 	bestTrain := math.Inf(1)
 	for _, lr := range grid {
 		for _, sched := range []bool{false, true} {
@@ -54,23 +53,21 @@ func runGPT(ctx context.Context, s Suite, t Task, do func(Method, uint64) (*Resu
 			if err != nil {
 				return err
 			}
-			l := lossOf(r)
 			bestTrain = min(bestTrain, float64(r.TrainLoss))
-			switch {
-			case !sched && (l < loConst || bestConst == 0):
-				loConst, bestConst = min(l, loConst), lr
-			case sched && (l < loPeak || bestPeak == 0):
-				loPeak, bestPeak = min(l, loPeak), lr
+			if sched {
+				peaks.see(lr, lossOf(r))
+			} else {
+				consts.see(lr, lossOf(r))
 			}
 		}
 	}
-	info.BestAdam, info.Target = bestConst, 1.05*bestTrain
+	info.BestAdam, info.Target = consts.rate, 1.05*bestTrain
 	noDecay := func(c *train.Config) { c.WeightDecay = 0 }
 	main := []Method{
 		{"GeN-AdamW (the gpt default)", "main", func(c *train.Config) { c.Opt, c.LR = "adamw", "" }},
 		{"GeN-exact-AdamW", "main", set("adamw", "gen-exact")},
-		{"AdamW best const", "main", set("adamw", fmt.Sprintf("const:%g", bestConst))},
-		{"AdamW nanoGPT cosine", "main", cosineWarmup(bestPeak, warmup)},
+		{"AdamW best const", "main", set("adamw", fmt.Sprintf("const:%g", consts.rate))},
+		{"AdamW nanoGPT cosine", "main", cosineWarmup(peaks.rate, warmup)},
 	}
 	if s.Peers {
 		main = append(main,

@@ -178,21 +178,17 @@ func runTask(ctx context.Context, s Suite, t Task, opt Options) (TaskInfo, []*Re
 		opt  string
 		grid []float64
 	}{{"sgd", sgdGrid}, {"adam", adamGrid}} {
-		lo := math.Inf(1)
+		gb := newGridBest()
 		for _, lr := range g.grid {
 			m := Method{Name: fmt.Sprintf("%s const:%g", label(g.opt), lr), Group: "grid", Set: set(g.opt, fmt.Sprintf("const:%g", lr))}
 			r, err := do(m, s.Seeds[0])
 			if err != nil {
 				return info, runs, err
 			}
-			if l := float64(r.TrainLoss); l < lo || best[g.opt] == 0 {
-				if l < lo {
-					lo = l
-				}
-				best[g.opt] = lr
-			}
+			gb.see(lr, float64(r.TrainLoss))
 		}
-		bestLoss = min(bestLoss, lo)
+		best[g.opt] = gb.rate
+		bestLoss = min(bestLoss, gb.loss)
 	}
 	info.BestSGD, info.BestAdam = best["sgd"], best["adam"]
 	info.Target = 1.05 * bestLoss
@@ -236,6 +232,19 @@ func runTask(ctx context.Context, s Suite, t Task, opt Options) (TaskInfo, []*Re
 		r.measureTarget(info.Target)
 	}
 	return info, runs, nil
+}
+
+// gridBest is the rate of a grid with the lowest loss seen so far (loss);
+// the first rate stands while every loss is +Inf or NaN (all diverged).
+type gridBest struct{ loss, rate float64 }
+
+func newGridBest() gridBest { return gridBest{loss: math.Inf(1)} }
+
+// see records the loss of one rate of the grid.
+func (g *gridBest) see(rate, loss float64) {
+	if loss < g.loss || g.rate == 0 {
+		g.loss, g.rate = min(loss, g.loss), rate
+	}
 }
 
 func label(opt string) string {

@@ -27,7 +27,8 @@ type stateJSON struct {
 // included, and small and fast next to decimal numbers: Adam's moments for
 // the MNIST MLP take 4.3 MB instead of 11.6 MB. The buffers, in name order,
 // are appended directly, not through encoding/json, which would scan every
-// byte of the base64 again (~25 ms for those 4.3 MB, per scan).
+// byte of the base64 again (BenchmarkStateJSON: 5 ms to write those 4.3 MB
+// here, 19 ms through json.Marshal, which rescans the output once more).
 func (s State) MarshalJSON() ([]byte, error) {
 	head, err := json.Marshal(stateJSON{Kind: s.Kind, Step: s.Step, Shapes: s.Shapes, Scalars: s.Scalars})
 	if err != nil || s.Buffers == nil {

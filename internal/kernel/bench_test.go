@@ -9,12 +9,27 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// benchShapes are the float32 GEMM shapes of PERF.md: C (m×n) = op(A) (m×k)·op(B) (k×n).
-var benchShapes = []struct {
+// benchShape is a GEMM shape: C (m×n) = op(A) (m×k)·op(B) (k×n).
+type benchShape struct {
 	name           string
 	m, k, n        int
 	transA, transB bool
-}{
+}
+
+// leads returns the leading dimensions of A and B stored densely.
+func (s benchShape) leads() (lda, ldb int) {
+	lda, ldb = s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	return lda, ldb
+}
+
+// benchShapes are the float32 GEMM shapes of PERF.md.
+var benchShapes = []benchShape{
 	{"128x128x128", 128, 128, 128, false, false},
 	{"256x256x256", 256, 256, 256, false, false},
 	{"512x512x512", 512, 512, 512, false, false},
@@ -39,13 +54,7 @@ func BenchmarkGemmThreads(b *testing.B) {
 	defer SetThreads(0)
 	for _, s := range benchShapes[1:7] {
 		a, bm, c := randF32(r, s.m*s.k), randF32(r, s.k*s.n), make([]float32, s.m*s.n)
-		lda, ldb := s.k, s.n
-		if s.transA {
-			lda = s.m
-		}
-		if s.transB {
-			ldb = s.k
-		}
+		lda, ldb := s.leads()
 		for _, th := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/threads=%d", s.name, th), func(b *testing.B) {
 				SetThreads(th)
@@ -69,13 +78,7 @@ func BenchmarkGemmShapes(b *testing.B) {
 	defer SetThreads(0)
 	for _, s := range benchShapes {
 		a, bb, c := randF32(r, s.m*s.k), randF32(r, s.k*s.n), make([]float32, s.m*s.n)
-		lda, ldb := s.k, s.n
-		if s.transA {
-			lda = s.m
-		}
-		if s.transB {
-			ldb = s.k
-		}
+		lda, ldb := s.leads()
 		flop := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 		impls := []struct {
 			name string

@@ -61,7 +61,7 @@ func microKernelRef[T Float](mr, nr, kc int, a []T, rsA, csA int, b, c []T, ldc 
 type gemmBuffers[T Float] struct {
 	pa, pb, tile []T
 	job          gemmJob[T]
-	wg           latch // used when this thread hands out shares
+	shares       latch // used when this thread hands out shares
 }
 
 // gemmFree is a bounded free list of packing buffers for one arch.
@@ -139,7 +139,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 	tiles := (total + step - 1) / step
 	var bufs [maxThreads]*gemmBuffers[T]
 	bufs[0] = free.get()
-	wg := &bufs[0].wg // in the pooled buffer, so that it does not escape to a fresh allocation
+	shares := &bufs[0].shares // in the pooled buffer, so that it does not escape to a fresh allocation
 	start := 0
 	for t := range parts {
 		cnt := tiles / parts
@@ -153,7 +153,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 		}
 		buf := bufs[t]
 		j := &buf.job
-		*j = gemmJob[T]{arch: ar, buf: buf, wg: wg, transA: transA, transB: transB, m: m, n: n, k: k,
+		*j = gemmJob[T]{arch: ar, buf: buf, shares: shares, transA: transA, transB: transB, m: m, n: n, k: k,
 			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 		if splitN {
 			j.n = hi - lo
@@ -173,13 +173,13 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 			}
 		}
 		if t > 0 {
-			wg.add(1)
+			shares.add(1)
 			submit(j, parts-1)
 		}
 	}
-	bufs[0].job.wg = nil // the caller's own share: nothing to signal
+	bufs[0].job.shares = nil // the caller's own share: nothing to signal
 	bufs[0].job.run()
-	wg.wait()
+	shares.wait()
 	for t := range parts {
 		bufs[t].job = gemmJob[T]{} // drop references to the caller's slices
 		free.put(bufs[t])
@@ -190,7 +190,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 type gemmJob[T Float] struct {
 	arch           *gemmArch[T]
 	buf            *gemmBuffers[T]
-	wg             *latch
+	shares         *latch
 	transA, transB bool
 	m, n, k        int
 	alpha, beta    T
@@ -200,8 +200,8 @@ type gemmJob[T Float] struct {
 
 func (j *gemmJob[T]) run() {
 	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
-	if j.wg != nil {
-		j.wg.done()
+	if j.shares != nil {
+		j.shares.done()
 	}
 }
 

@@ -36,15 +36,15 @@ func ParallelFor(n, maxParts int, r Ranger) {
 		if t < n%parts {
 			cnt++
 		}
-		set.jobs[t] = rangeJob{r: r, part: t, lo: lo, hi: lo + cnt, wg: &set.wg}
+		set.jobs[t] = rangeJob{r: r, part: t, lo: lo, hi: lo + cnt, shares: &set.shares}
 		lo += cnt
 		if t > 0 {
-			set.wg.add(1)
+			set.shares.add(1)
 			submit(&set.jobs[t], parts-1)
 		}
 	}
 	r.Range(0, set.jobs[0].lo, set.jobs[0].hi)
-	set.wg.wait()
+	set.shares.wait()
 	set.jobs = [maxThreads]rangeJob{} // drop the references to r
 	rangeFree.put(set)
 }
@@ -53,19 +53,19 @@ func ParallelFor(n, maxParts int, r Ranger) {
 type rangeJob struct {
 	r            Ranger
 	part, lo, hi int
-	wg           *latch
+	shares       *latch
 }
 
 func (j *rangeJob) run() {
 	j.r.Range(j.part, j.lo, j.hi)
-	j.wg.done()
+	j.shares.done()
 }
 
 // rangeSet holds the jobs of one ParallelFor call; sets are recycled so
 // that a call allocates nothing in steady state.
 type rangeSet struct {
-	jobs [maxThreads]rangeJob
-	wg   latch
+	jobs   [maxThreads]rangeJob
+	shares latch
 }
 
 var rangeFree = freeList[rangeSet]{list: make(chan *rangeSet, 4)}
