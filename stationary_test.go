@@ -20,7 +20,7 @@ func TestMeanAtStationarityIsHalfTheRate(t *testing.T) {
 	var h, p [n]float64
 	for i := range h {
 		h[i] = math.Pow(10, -1+2*float64(i)/(n-1)) // curvatures 0.1 … 10
-		p[i] = 1 / math.Sqrt(h[i])                  // a fixed preconditioner
+		p[i] = 1 / math.Sqrt(h[i])                 // a fixed preconditioner
 	}
 	for _, tc := range []struct{ alpha, beta float64 }{
 		{0.05, 0}, {0.05, 0.9}, {0.2, 0.9}, {0.02, 0.95},
