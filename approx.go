@@ -34,6 +34,13 @@ type ApproxConfig struct {
 	NoSmoothing bool
 	// Every is Φ: the line is probed on steps t with t mod Φ = 0 (default 4).
 	Every int
+	// Eager probes every one of the first Eager steps, whatever Φ (default
+	// 0: none). While a momentum direction fills (about 1/(1−β₁) steps) it
+	// turns from one step to the next, and a rate held for Φ steps carries
+	// the step past the minimum along the line: on the character model the
+	// loss climbed for ten steps after the start with Φ = 4
+	// (docs/results/adam-horizon.md).
+	Eager int
 	// ProbeFactor multiplies the probe size: a = factor·α_{t−1} (default 1).
 	ProbeFactor float64
 	// MaxChange, when > 1, clips Δ to [α_{t−1}/MaxChange, MaxChange·α_{t−1}]
@@ -203,7 +210,7 @@ func (r *Approx) fitAt(line Line, a float64) fit {
 
 // Next implements Rule.
 func (r *Approx) Next(step int, line Line) Decision {
-	if step%r.cfg.Every != 0 && r.alpha > 0 {
+	if lazy(step, r.cfg.Every, r.cfg.Eager) && r.alpha > 0 {
 		d := newDecision(r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step)))
 		d.Reason, d.Estimated = Lazy, r.estimated
 		return d

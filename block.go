@@ -38,6 +38,8 @@ type BlockConfig struct {
 	NoSmoothing bool
 	// Every is Φ (default 4; exact 1).
 	Every int
+	// Eager probes every one of the first Eager steps (ApproxConfig.Eager).
+	Eager int
 	// MaxChange is r: each group's rate stays within [ᾱ/r, r·ᾱ] of the
 	// single rate ᾱ = 1ᵀs/1ᵀC1 of the same averages (default 2; negative:
 	// no bound but LRMin and LRMax).
@@ -146,7 +148,7 @@ func (b *Block) Next(step int, line Line) Decision {
 	if b.alpha != nil && len(b.alpha) != k {
 		panic(fmt.Sprintf("gen: Block: the line has %d groups, the rule's state %d", k, len(b.alpha)))
 	}
-	if step%b.cfg.Every != 0 && b.alpha != nil {
+	if lazy(step, b.cfg.Every, b.cfg.Eager) && b.alpha != nil {
 		d := b.decision(step)
 		d.Reason = Lazy
 		return d

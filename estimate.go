@@ -147,3 +147,9 @@ func flat(gs ...float64) bool {
 	}
 	return hi-lo <= 16*0x1p-52*big
 }
+
+// lazy reports whether step keeps the last rate without probing: steps
+// t ≥ eager with t mod every ≠ 0.
+func lazy(step, every, eager int) bool {
+	return step >= eager && step%every != 0
+}

@@ -212,3 +212,23 @@ func TestMeanStateRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Eager probes every one of the first steps, then every Φ: the rules
+// update on steps 0, 1, 2 and then 4, 8, … with Every 4 and Eager 3.
+func TestEagerProbesTheFirstSteps(t *testing.T) {
+	quad := func(a float64) float64 { return 1 - a + a*a } // minimizer 0.5
+	want := []bool{true, true, true, false, true, false, false, false, true}
+	rules := map[string]Rule{
+		"approx": NewApprox(ApproxConfig{Estimator: Mean, Every: 4, Eager: 3}),
+		"exact":  NewExact(ExactConfig{Estimator: Mean, Every: 4, Eager: 3}),
+	}
+	for name, r := range rules {
+		for step, w := range want {
+			line := &fakeLine{at: quad, g0: 1, d1: -1, d2: 2}
+			d := r.Next(step, line)
+			if d.Updated != w || (line.calls > 0) != w {
+				t.Errorf("%s, step %d: updated %v after %d line calls, want updated %v", name, step, d.Updated, line.calls, w)
+			}
+		}
+	}
+}

@@ -27,6 +27,13 @@ type ExactConfig struct {
 	// Every is Φ: the estimate is recomputed on steps t with t mod Φ = 0
 	// and kept in between (default 1).
 	Every int
+	// Eager probes every one of the first Eager steps, whatever Φ (default
+	// 0: none). While a momentum direction fills (about 1/(1−β₁) steps) it
+	// turns from one step to the next, and a rate held for Φ steps carries
+	// the step past the minimum along the line: on the character model the
+	// loss climbed for ten steps after the start with Φ = 4 (approximate GeN;
+	// docs/results/adam-horizon.md).
+	Eager int
 }
 
 // Exact is exact GeN: on each update it computes
@@ -74,7 +81,7 @@ func (e *Exact) Name() string {
 
 // Next implements Rule.
 func (e *Exact) Next(step int, line Line) Decision {
-	if step%e.cfg.Every != 0 && e.alpha > 0 {
+	if lazy(step, e.cfg.Every, e.cfg.Eager) && e.alpha > 0 {
 		d := newDecision(e.cfg.clamp(e.alpha * e.cfg.Horizon.Factor(step)))
 		d.Reason, d.Estimated = Lazy, e.estimated
 		return d

@@ -92,6 +92,9 @@ type Config struct {
 	Groups string `json:"groups,omitempty"`
 	// Every is Φ, the GeN recomputation period (default: gen 4, gen-exact 1).
 	Every int `json:"every,omitempty"`
+	// Eager probes every one of the first Eager steps, whatever Every
+	// (gen.ApproxConfig.Eager; default 0).
+	Eager int `json:"eager,omitempty"`
 	// Gamma is γ, the GeN smoothing (default: 0.98 with the Mean
 	// estimator; with Smoothed, gen 0.9 and gen-exact 0). nil
 	// means the default; a pointer so that 0 can be asked for.
@@ -347,6 +350,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:
 		return fmt.Errorf("--every %d: must be positive", c.Every)
+	case c.Eager < 0:
+		return fmt.Errorf("--eager %d: must be 0 or more steps", c.Eager)
+	case c.Eager > 0 && !strings.HasPrefix(c.LR, "gen"):
+		return fmt.Errorf("--eager %d with --lr %s: eager probing applies to the GeN rules only; drop --eager", c.Eager, c.LR)
 	case c.Warmup > 0 && (c.LR == "sps" || c.LR == "sls"):
 		return fmt.Errorf("--warmup %d with --lr %s: the warm-up applies to schedules and GeN rules, and %s sets every step's rate itself; drop --warmup", c.Warmup, c.LR, c.LR)
 	}
@@ -403,12 +410,12 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	switch {
 	case (c.LR == "gen" || c.LR == "gen-exact") && c.Groups == "layer":
 		return gen.NewBlock(gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, MaxChange: c.MaxChange, LR0: c.LR0}), nil
+			Every: c.Every, Eager: c.Eager, MaxChange: c.MaxChange, LR0: c.LR0}), nil
 	case c.LR == "gen":
 		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
+			Every: c.Every, Eager: c.Eager, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
 	case c.LR == "gen-exact":
-		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every}), nil
+		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.Eager}), nil
 	}
 	s, err := gen.ParseSchedule(c.LR, steps)
 	if err != nil {

@@ -285,6 +285,8 @@ func TestValidateNamesTheValidValues(t *testing.T) {
 		"--lr":        {LR: "exp:0.1"},
 		"fresh, same": {Probe: "next"},
 		"--gamma":     {Gamma: func() *float64 { g := 1.5; return &g }()},
+		"--eager -1":  {Eager: -1},
+		"GeN rules":   {Eager: 10, LR: "const:0.01"},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()
