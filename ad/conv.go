@@ -124,8 +124,12 @@ type conv2DOp[T Float] struct {
 }
 
 // convScratch is one thread's scratch; wide holds products in the wide
-// layout (see colWidth), OC×L' or 2·OC×L'.
-type convScratch[T Float] struct{ cols, tcols, gcols, wide []T }
+// layout (see colWidth), OC×L' or 2·OC×L'; pool and poolArg an image's
+// pooled outputs and argmax position by position (poolReLU2T32).
+type convScratch[T Float] struct {
+	cols, tcols, gcols, wide, pool []T
+	poolArg                        []int32
+}
 
 func (*conv2DOp[T]) Name() string { return "Conv2D" }
 
@@ -187,7 +191,7 @@ func (op *conv2DOp[T]) forwardImage(s *convScratch[T], n int) {
 	}
 	switch {
 	case op.ep.pool > 0:
-		poolReLU(yn, op.ep.arg[n*out:(n+1)*out], dst, bias, g, &op.ep, op.layout())
+		poolReLU(yn, op.ep.arg[n*out:(n+1)*out], dst, bias, g, &op.ep, op.layout(), s)
 	case op.ep.relu:
 		placeReLU(yn, dst, bias, g, op.layout())
 	default:

@@ -138,6 +138,11 @@ func placeReLU[T Float](dst, src, bias []T, g *convGeom, lay prodLayout) {
 		if bias != nil {
 			b = bias[o]
 		}
+		if d32, f32 := any(dst).([]float32); f32 && lay.sc == 1 {
+			// The same bits, 16 at a time.
+			kernel.ReLURows32(g.oh, g.ow, d32[o*g.l:], g.ow, any(src).([]float32)[o*lay.so:], rs, float32(b))
+			continue
+		}
 		for i := range g.oh {
 			d := dst[o*g.l+i*g.ow:][:g.ow]
 			if lay.sc == 1 {
@@ -183,6 +188,10 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom, lay prodLayout) {
 // unless bias is nil.
 func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	cw, rs := g.colWidth(), g.productStride()
+	if d32, f32 := any(dst).([]float32); f32 {
+		widenReLU32(d32, any(bias).([]float32), any(gy).([]float32), any(yv).([]float32), g)
+		return
+	}
 	for o := range g.oc {
 		for i := range g.oh {
 			d := dst[o*cw+i*rs:]
@@ -204,13 +213,36 @@ func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	}
 }
 
+// widenReLU32 is widenReLU in float32: the masked rows 16 at a time
+// (kernel.ReLUGradRows32, which also sums them: in another order than
+// widenReLU's kernel.Sum, the same at any thread count).
+func widenReLU32(dst, bias, gy, yv []float32, g *convGeom) {
+	cw, rs := g.colWidth(), g.productStride()
+	for o := range g.oc {
+		d := dst[o*cw : (o+1)*cw]
+		sum := kernel.ReLUGradRows32(g.oh, g.ow, d, rs, gy[o*g.l:], g.ow, yv[o*g.l:], g.ow, false)
+		for i := 0; rs > g.ow && i < g.oh-1; i++ {
+			clear(d[i*rs+g.ow : (i+1)*rs])
+		}
+		if bias != nil {
+			bias[o] += float32(sum)
+		}
+	}
+}
+
 // poolReLU pools one image's product src (layout lay) plus the bias (nil
 // for none) over the windows of ep into dst (OC×PH×PW) through ReLU, and
 // records in arg each window's argmax (the first maximum in row-major
 // order) as its column in the product.
-func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout) {
+func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout, s *convScratch[T]) {
 	rs, k, sc := g.productStride(), ep.pool, lay.sc
 	if k == 2 && lay.so == 1 {
+		if d32, f32 := any(dst).([]float32); f32 && bias != nil {
+			s.pool = resize(s.pool, len(dst))
+			s.poolArg = resize(s.poolArg, len(dst))
+			poolReLU2T32(d32, arg, any(src).([]float32), any(bias).([]float32), g.oc, rs, ep.ph, ep.pw, any(s.pool).([]float32), s.poolArg)
+			return
+		}
 		poolReLU2T(dst, arg, src, bias, g, ep, rs)
 		return
 	}
@@ -274,6 +306,24 @@ func poolReLU2T[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *c
 				best, off := max2x2(ra[o]+b, rb[o]+b, rc[o]+b, rd[o]+b, rs)
 				dst[o*per+d], arg[o*per+d] = max(best, 0), int32(c0+off)
 			}
+		}
+	}
+}
+
+// poolReLU2T32 is poolReLU2T in float32 (oc ≥ 16 channels): the windows
+// 16 channels at a time (kernel.Pool2x2ReLU32; with oc not a multiple of
+// 16 the last block overlaps the one before and recomputes the same
+// values), position by position into tmp and targ (ph·pw × oc), then
+// transposed into dst and arg. The same maxima and argmax as poolReLU2T.
+func poolReLU2T32(dst []float32, arg []int32, src, bias []float32, oc, rs, ph, pw int, tmp []float32, targ []int32) {
+	for o0 := 0; o0 < oc; o0 += 16 {
+		kernel.Pool2x2ReLU32(tmp, targ, src, bias, oc, min(o0, oc-16), rs, ph, pw)
+	}
+	per := ph * pw
+	for d := range per {
+		t, ta := tmp[d*oc:][:oc], targ[d*oc:][:oc]
+		for o, v := range t {
+			dst[o*per+d], arg[o*per+d] = v, ta[o]
 		}
 	}
 }

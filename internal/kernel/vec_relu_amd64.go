@@ -1,0 +1,22 @@
+//go:build amd64 && !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// The kernels of vec_relu_amd64.s (AVX-512 only: rows of any length, the
+// tail of each row under a mask; CPUs without AVX-512 run the Go loops).
+// Leading dimensions are in elements.
+
+//go:noescape
+func reluRowsAVX512(rows, cols int, dst *float32, ldd int, src *float32, lds int, b float32)
+
+//go:noescape
+func reluGradRowsAVX512(rows, cols int, dst *float32, ldd int, grad *float32, ldg int, y *float32, ldy int, acc bool) float64
+
+//go:noescape
+func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32, dst *float32, arg *int32)
+
+// reluHasAVX512 reports whether this CPU runs the kernels; a variable so
+// that tests can turn them off and compare with the Go loops.
+var reluHasAVX512 = cpu.X86.HasAVX512F

@@ -1,0 +1,230 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// ReLU kernels on AVX-512, float32, 16 lanes; the reference loops are the
+// Go twins in vec_relu.go (reluRowsGo, reluGradRowsGo, pool2x2ReLUGo). Each
+// row runs in whole blocks of 16, then its tail under the mask K1.
+//
+// Go's max(x, 0) is 0 for x = −0 and NaN for a NaN x. VMAXPS returns its
+// second source when the two compare equal as zeros or either is NaN, so
+// max(0, x) with x second gives x there, and adding +0 then turns −0 into
+// 0 and leaves every other value (NaN included) as it is.
+
+// func reluRowsAVX512(rows, cols int, dst *float32, ldd int, src *float32, lds int, b float32)
+//
+// dst[r·ldd + j] = max(src[r·lds + j] + b, 0); rows ≥ 1. Z1 = b, Z2 = 0;
+// SI = src row, DI = dst row, AX = byte offset in the row, BX = bytes in
+// whole blocks, R8 = rows left, R9/R10 = ldd/lds in bytes.
+TEXT ·reluRowsAVX512(SB), NOSPLIT, $0-52
+	MOVQ rows+0(FP), R8                          // R8 = rows left
+	MOVQ cols+8(FP), BX                          // BX = cols
+	MOVQ dst+16(FP), DI                          // DI = &dst[0]
+	MOVQ ldd+24(FP), R9                          // R9 = ldd
+	SHLQ $2, R9                                  // in bytes
+	MOVQ src+32(FP), SI                          // SI = &src[0]
+	MOVQ lds+40(FP), R10                         // R10 = lds
+	SHLQ $2, R10                                 // in bytes
+	VBROADCASTSS b+48(FP), Z1                    // Z1 = b in every lane
+	VPXORD Z2, Z2, Z2                            // Z2 = 0
+	MOVQ BX, CX                                  // CX = cols
+	ANDQ $15, CX                                 // CX = cols mod 16, the tail
+	MOVQ $1, DX                                  // DX = 1
+	SHLQ CX, DX                                  // DX = 2^tail
+	DECQ DX                                      // DX = 2^tail − 1
+	KMOVW DX, K1                                 // K1 = the tail's lanes
+	ANDQ $-16, BX                                // BX = cols in whole blocks
+	SHLQ $2, BX                                  // in bytes
+relurows_row:
+	XORQ AX, AX                                  // AX = 0, byte offset in the row
+	TESTQ BX, BX                                 // any whole block?
+	JEQ relurows_tail                            // no: only the tail
+relurows_loop:
+	VADDPS (SI)(AX*1), Z1, Z0                    // Z0 = z = src + b
+	VMAXPS Z0, Z2, Z0                            // Z0 = max(0, z); z where z is NaN or ±0
+	VADDPS Z2, Z0, Z0                            // −0 → 0, the rest unchanged
+	VMOVUPS Z0, (DI)(AX*1)                       // store dst
+	ADDQ $64, AX                                 // j += 16
+	CMPQ AX, BX                                  // more whole blocks?
+	JB relurows_loop                             // then loop
+relurows_tail:
+	KORTESTW K1, K1                              // a tail?
+	JEQ relurows_next                            // no
+	VMOVUPS.Z (SI)(AX*1), K1, Z0                 // Z0 = the tail of src, 0 past it
+	VADDPS Z1, Z0, Z0                            // z = src + b
+	VMAXPS Z0, Z2, Z0                            // max(0, z)
+	VADDPS Z2, Z0, Z0                            // −0 → 0
+	VMOVUPS Z0, K1, (DI)(AX*1)                   // store the tail only
+relurows_next:
+	ADDQ R10, SI                                 // next src row
+	ADDQ R9, DI                                  // next dst row
+	DECQ R8                                      // rows left
+	JNZ relurows_row                             // another row?
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func reluGradRowsAVX512(rows, cols int, dst *float32, ldd int, grad *float32, ldg int, y *float32, ldy int, acc bool) float64
+//
+// t = [y > 0]·g; dst = t (or dst += t when acc); returns Σ t in float64,
+// term j of a row in lane j mod 16: lanes 0–7 in Z7, 8–15 in Z8, then
+// combined as reluGradRowsGo's sumLanes. rows ≥ 1. Z2 = 0, Z3 = 1;
+// SI = g row, R11 = y row, DI = dst row, AX = byte offset in the row,
+// BX = bytes in whole blocks, R8 = rows left, R9/R10/R12 = ldd/ldg/ldy
+// in bytes, R13 = acc.
+TEXT ·reluGradRowsAVX512(SB), NOSPLIT, $0-80
+	MOVQ rows+0(FP), R8                          // R8 = rows left
+	MOVQ cols+8(FP), BX                          // BX = cols
+	MOVQ dst+16(FP), DI                          // DI = &dst[0]
+	MOVQ ldd+24(FP), R9                          // R9 = ldd
+	SHLQ $2, R9                                  // in bytes
+	MOVQ grad+32(FP), SI                         // SI = &grad[0]
+	MOVQ ldg+40(FP), R10                         // R10 = ldg
+	SHLQ $2, R10                                 // in bytes
+	MOVQ y+48(FP), R11                           // R11 = &y[0]
+	MOVQ ldy+56(FP), R12                         // R12 = ldy
+	SHLQ $2, R12                                 // in bytes
+	MOVBQZX acc+64(FP), R13                      // R13 = acc
+	MOVL $0x3f800000, DX                         // DX = 1.0 as float32 bits
+	VPBROADCASTD DX, Z3                          // Z3 = 1 in every lane
+	VPXORD Z2, Z2, Z2                            // Z2 = 0
+	VPXORD Z7, Z7, Z7                            // Z7 = sums of lanes 0–7 (float64)
+	VPXORD Z8, Z8, Z8                            // Z8 = sums of lanes 8–15
+	MOVQ BX, CX                                  // CX = cols
+	ANDQ $15, CX                                 // CX = the tail
+	MOVQ $1, DX                                  // DX = 1
+	SHLQ CX, DX                                  // DX = 2^tail
+	DECQ DX                                      // DX = 2^tail − 1
+	KMOVW DX, K1                                 // K1 = the tail's lanes
+	ANDQ $-16, BX                                // BX = cols in whole blocks
+	SHLQ $2, BX                                  // in bytes
+relugrad_row:
+	XORQ AX, AX                                  // AX = 0, byte offset in the row
+	TESTQ BX, BX                                 // any whole block?
+	JEQ relugrad_tail                            // no: only the tail
+relugrad_loop:
+	VMOVUPS (R11)(AX*1), Z0                      // Z0 = y
+	VCMPPS $0x1e, Z2, Z0, K2                     // K2 = y > 0 (false for NaN)
+	VMOVAPS.Z Z3, K2, Z4                         // Z4 = [y > 0] as 1 or 0
+	VMULPS (SI)(AX*1), Z4, Z4                    // Z4 = t = [y > 0]·g
+	TESTQ R13, R13                               // accumulate?
+	JEQ relugrad_set                             // no
+	VADDPS (DI)(AX*1), Z4, Z5                    // Z5 = dst + t
+	VMOVUPS Z5, (DI)(AX*1)                       // store dst
+	JMP relugrad_sum                             // then sum
+relugrad_set:
+	VMOVUPS Z4, (DI)(AX*1)                       // dst = t
+relugrad_sum:
+	VCVTPS2PD Y4, Z5                             // Z5 = t of lanes 0–7 in float64
+	VADDPD Z5, Z7, Z7                            // add to their sums
+	VEXTRACTF64X4 $1, Z4, Y6                     // Y6 = t of lanes 8–15
+	VCVTPS2PD Y6, Z6                             // in float64
+	VADDPD Z6, Z8, Z8                            // add to their sums
+	ADDQ $64, AX                                 // j += 16
+	CMPQ AX, BX                                  // more whole blocks?
+	JB relugrad_loop                             // then loop
+relugrad_tail:
+	KORTESTW K1, K1                              // a tail?
+	JEQ relugrad_next                            // no
+	VMOVUPS.Z (R11)(AX*1), K1, Z0                // Z0 = the tail of y, 0 past it
+	VCMPPS $0x1e, Z2, Z0, K2                     // K2 = y > 0 (false past the tail)
+	VMOVAPS.Z Z3, K2, Z4                         // Z4 = [y > 0]
+	VMOVUPS.Z (SI)(AX*1), K1, Z5                 // Z5 = the tail of g, 0 past it
+	VMULPS Z5, Z4, Z4                            // Z4 = t (+0 past the tail)
+	TESTQ R13, R13                               // accumulate?
+	JEQ relugrad_settail                         // no
+	VMOVUPS.Z (DI)(AX*1), K1, Z5                 // Z5 = the tail of dst
+	VADDPS Z5, Z4, Z5                            // dst + t
+	VMOVUPS Z5, K1, (DI)(AX*1)                   // store the tail only
+	JMP relugrad_sumtail                         // then sum
+relugrad_settail:
+	VMOVUPS Z4, K1, (DI)(AX*1)                   // dst = t, the tail only
+relugrad_sumtail:
+	VCVTPS2PD Y4, Z5                             // lanes 0–7 (+0 past the tail: sums unchanged)
+	VADDPD Z5, Z7, Z7                            // add to their sums
+	VEXTRACTF64X4 $1, Z4, Y6                     // lanes 8–15
+	VCVTPS2PD Y6, Z6                             // in float64
+	VADDPD Z6, Z8, Z8                            // add to their sums
+relugrad_next:
+	ADDQ R10, SI                                 // next g row
+	ADDQ R12, R11                                // next y row
+	ADDQ R9, DI                                  // next dst row
+	DECQ R8                                      // rows left
+	JNZ relugrad_row                             // another row?
+	VADDPD Z8, Z7, Z7                            // lane i + lane i+8
+	VEXTRACTF64X4 $1, Z7, Y8                     // Y8 = lanes 4–7
+	VADDPD Y8, Y7, Y7                            // lane i + lane i+4
+	VEXTRACTF128 $1, Y7, X8                      // X8 = lanes 2–3
+	VADDPD X8, X7, X7                            // lane i + lane i+2
+	VUNPCKHPD X7, X7, X8                         // X8 = lane 1
+	VADDSD X8, X7, X7                            // lane 0 + lane 1
+	VMOVSD X7, ret+72(FP)                        // return the sum
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32, dst *float32, arg *int32)
+//
+// One row of pw windows of pool2x2ReLUGo, 16 channels: src points at
+// column c0 of the first channel, a column is oc floats, a row of the
+// product rs columns; window pj reads columns c = c0 + 2·pj, c+1, c+rs,
+// c+rs+1 and writes 16 maxima to dst and 16 argmax columns to arg, oc
+// elements after the last window's. pw ≥ 1. Z1 = bias, Z2 = 0, Z9 = c,
+// Z10 = rs, Z11 = 1, Z12 = rs+1, Z13 = 2; Z3–Z6 = za, zb, zc, zd;
+// Z7 = best, Z14 = the argmax offset; R8 = a column in bytes, R9 = a row,
+// R11 = two columns (the next window).
+TEXT ·pool2x2ReLUAVX512(SB), NOSPLIT, $0-64
+	MOVQ pw+0(FP), CX                            // CX = windows left
+	MOVQ src+8(FP), SI                           // SI = &z(c0, o0) before the bias
+	MOVQ oc+16(FP), R8                           // R8 = oc
+	SHLQ $2, R8                                  // R8 = one column in bytes
+	MOVQ rs+24(FP), R9                           // R9 = rs
+	VPBROADCASTD R9, Z10                         // Z10 = rs
+	IMULQ R8, R9                                 // R9 = one row in bytes
+	LEAQ (R8)(R8*1), R11                         // R11 = two columns in bytes
+	MOVQ bias+32(FP), DX                         // DX = &bias[o0]
+	VMOVUPS (DX), Z1                             // Z1 = bias of the 16 channels
+	MOVL c0+40(FP), DX                           // DX = c0
+	VPBROADCASTD DX, Z9                          // Z9 = c, the first window's column
+	MOVL $1, DX                                  // DX = 1
+	VPBROADCASTD DX, Z11                         // Z11 = 1
+	VPADDD Z11, Z10, Z12                         // Z12 = rs + 1
+	MOVL $2, DX                                  // DX = 2
+	VPBROADCASTD DX, Z13                         // Z13 = 2
+	VPXORD Z2, Z2, Z2                            // Z2 = 0 (as float and as int)
+	MOVQ dst+48(FP), DI                          // DI = &dst[o0]
+	MOVQ arg+56(FP), R10                         // R10 = &arg[o0]
+pool_loop:
+	LEAQ (SI)(R9*1), BX                          // BX = the window's second row
+	VADDPS (SI), Z1, Z3                          // Z3 = za = z(c) + bias
+	VADDPS (SI)(R8*1), Z1, Z4                    // Z4 = zb = z(c+1) + bias
+	VADDPS (BX), Z1, Z5                          // Z5 = zc = z(c+rs) + bias
+	VADDPS (BX)(R8*1), Z1, Z6                    // Z6 = zd = z(c+rs+1) + bias
+	VMAXPS Z4, Z3, Z7                            // Z7 = max(za, zb) (NaN: below)
+	VMAXPS Z6, Z5, Z8                            // Z8 = max(zc, zd)
+	VMAXPS Z8, Z7, Z7                            // Z7 = best
+	VCMPPS $3, Z4, Z3, K1                        // K1 = za or zb is NaN
+	VCMPPS $3, Z6, Z5, K2                        // K2 = zc or zd is NaN
+	KORW K2, K1, K1                              // K1 = a NaN in the window
+	VADDPS Z4, Z3, Z8                            // Z8 = za + zb
+	VADDPS Z5, Z8, Z8                            // + zc
+	VADDPS Z6, Z8, Z8                            // + zd: NaN where K1
+	VMOVAPS Z8, K1, Z7                           // best = NaN where the window has one
+	VMOVDQA32 Z12, Z14                           // Z14 = off = rs+1
+	VCMPPS $0, Z7, Z5, K3                        // K3 = zc == best
+	VMOVDQA32 Z10, K3, Z14                       // there off = rs
+	VCMPPS $0, Z7, Z4, K3                        // K3 = zb == best
+	VMOVDQA32 Z11, K3, Z14                       // there off = 1
+	VCMPPS $0, Z7, Z3, K3                        // K3 = za == best
+	VMOVDQA32 Z2, K3, Z14                        // there off = 0
+	VPADDD Z9, Z14, Z14                          // Z14 = c + off
+	VMOVDQU32 Z14, (R10)                         // store arg
+	VMAXPS Z7, Z2, Z7                            // Z7 = max(0, best); best where NaN or ±0
+	VADDPS Z2, Z7, Z7                            // −0 → 0
+	VMOVUPS Z7, (DI)                             // store dst
+	VPADDD Z13, Z9, Z9                           // c += 2
+	ADDQ R11, SI                                 // next window
+	ADDQ R8, DI                                  // next dst position
+	ADDQ R8, R10                                 // next arg position
+	DECQ CX                                      // windows left
+	JNZ pool_loop                                // another?
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

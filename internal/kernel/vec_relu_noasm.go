@@ -1,0 +1,20 @@
+//go:build !amd64 || purego
+
+package kernel
+
+// reluHasAVX512 is false without the assembly kernels (the purego tag, or
+// not amd64): ReLURows32, ReLUGradRows32 and Pool2x2ReLU32 run their Go
+// loops.
+var reluHasAVX512 = false
+
+func reluRowsAVX512(rows, cols int, dst *float32, ldd int, src *float32, lds int, b float32) {
+	panic("kernel: no assembly ReLU kernels in this build")
+}
+
+func reluGradRowsAVX512(rows, cols int, dst *float32, ldd int, grad *float32, ldg int, y *float32, ldy int, acc bool) float64 {
+	panic("kernel: no assembly ReLU kernels in this build")
+}
+
+func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32, dst *float32, arg *int32) {
+	panic("kernel: no assembly ReLU kernels in this build")
+}
