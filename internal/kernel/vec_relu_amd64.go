@@ -20,3 +20,10 @@ func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32
 // reluHasAVX512 reports whether this CPU runs the kernels; a variable so
 // that tests can turn them off and compare with the Go loops.
 var reluHasAVX512 = cpu.X86.HasAVX512F
+
+// rowDotsAVX512 writes out[r·8 + j] = Σ_{t<k} a_r[t]·b_j[t] for the two
+// rows a0, a1 of A and the eight rows of B that rows points at (see
+// RowDots32 for the order of the sums); k ≥ 1.
+//
+//go:noescape
+func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32)

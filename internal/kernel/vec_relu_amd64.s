@@ -228,3 +228,145 @@ pool_loop:
 	JNZ pool_loop                                // another?
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// ROWDOT_REDUCE stores to off(R8) the sum of the 16 lanes of z, combined
+// pairwise (lane l + lane l+8, then l+4, l+2, l+1), with Z16 and Z17 as
+// scratch: zmm-only shuffles, so that AVX512F suffices.
+#define ROWDOT_REDUCE(z, off) \
+	VSHUFF32X4 $0x0E, z, z, Z16 \ // Z16 lanes 0–7 = z lanes 8–15
+	VADDPS Z16, z, Z16          \ // lanes 0–7: l + l+8
+	VSHUFF32X4 $0x01, Z16, Z16, Z17 \ // Z17 lanes 0–3 = Z16 lanes 4–7
+	VADDPS Z17, Z16, Z16        \ // lanes 0–3: l + l+4
+	VPERMILPS $0x0E, Z16, Z17   \ // Z17 lanes 0–1 = Z16 lanes 2–3
+	VADDPS Z17, Z16, Z16        \ // lanes 0–1: l + l+2
+	VPERMILPS $0x01, Z16, Z17   \ // Z17 lane 0 = Z16 lane 1
+	VADDPS Z17, Z16, Z16        \ // lane 0: l0 + l1
+	VMOVSS X16, off(R8)           // store the sum
+
+// func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32)
+//
+// out[r·8 + j] = Σ_t a_r[t]·b_j[t] for two rows a0, a1 of A and eight rows
+// b_j of B, k ≥ 1: sixteen sums in Z0–Z15 (Z(r·8+j)), term t in lane
+// t mod 16, fused multiply-adds; the tail of k under the mask K1 (zeros
+// past it add +0·+0). SI, DI = a0, a1; BX, DX, R8–R13 = the rows of B;
+// AX = byte offset, CX = bytes in whole blocks; Z16, Z17 = a0, a1 at t,
+// Z18 = a row of B at t.
+TEXT ·rowDotsAVX512(SB), NOSPLIT, $0-40
+	MOVQ k+0(FP), CX                             // CX = k
+	ANDQ $15, CX                                 // CX = k mod 16, the tail
+	MOVQ $1, DX                                  // DX = 1
+	SHLQ CX, DX                                  // DX = 2^tail
+	DECQ DX                                      // DX = 2^tail − 1
+	KMOVW DX, K1                                 // K1 = the tail's lanes
+	MOVQ k+0(FP), CX                             // CX = k
+	ANDQ $-16, CX                                // in whole blocks
+	SHLQ $2, CX                                  // in bytes
+	MOVQ a0+8(FP), SI                            // SI = a0
+	MOVQ a1+16(FP), DI                           // DI = a1
+	MOVQ rows+24(FP), AX                         // AX = &rows
+	MOVQ 0(AX), BX                               // BX = b_0
+	MOVQ 8(AX), DX                               // DX = b_1
+	MOVQ 16(AX), R8                              // R8 = b_2
+	MOVQ 24(AX), R9                              // R9 = b_3
+	MOVQ 32(AX), R10                             // R10 = b_4
+	MOVQ 40(AX), R11                             // R11 = b_5
+	MOVQ 48(AX), R12                             // R12 = b_6
+	MOVQ 56(AX), R13                             // R13 = b_7
+	VPXORD Z0, Z0, Z0                            // the sixteen sums = 0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	XORQ AX, AX                                  // AX = 0, byte offset
+	TESTQ CX, CX                                 // any whole block?
+	JEQ rowdots_tail                             // no: only the tail
+rowdots_loop:
+	VMOVUPS (SI)(AX*1), Z16                      // Z16 = a0[t:t+16]
+	VMOVUPS (DI)(AX*1), Z17                      // Z17 = a1[t:t+16]
+	VMOVUPS (BX)(AX*1), Z18                      // Z18 = b_0[t:t+16]
+	VFMADD231PS Z18, Z16, Z0                     // Z0 += a0·b_0
+	VFMADD231PS Z18, Z17, Z8                     // Z8 += a1·b_0
+	VMOVUPS (DX)(AX*1), Z18                      // b_1
+	VFMADD231PS Z18, Z16, Z1                     // Z1 += a0·b_1
+	VFMADD231PS Z18, Z17, Z9                     // Z9 += a1·b_1
+	VMOVUPS (R8)(AX*1), Z18                      // b_2
+	VFMADD231PS Z18, Z16, Z2                     // Z2 += a0·b_2
+	VFMADD231PS Z18, Z17, Z10                    // Z10 += a1·b_2
+	VMOVUPS (R9)(AX*1), Z18                      // b_3
+	VFMADD231PS Z18, Z16, Z3                     // Z3 += a0·b_3
+	VFMADD231PS Z18, Z17, Z11                    // Z11 += a1·b_3
+	VMOVUPS (R10)(AX*1), Z18                     // b_4
+	VFMADD231PS Z18, Z16, Z4                     // Z4 += a0·b_4
+	VFMADD231PS Z18, Z17, Z12                    // Z12 += a1·b_4
+	VMOVUPS (R11)(AX*1), Z18                     // b_5
+	VFMADD231PS Z18, Z16, Z5                     // Z5 += a0·b_5
+	VFMADD231PS Z18, Z17, Z13                    // Z13 += a1·b_5
+	VMOVUPS (R12)(AX*1), Z18                     // b_6
+	VFMADD231PS Z18, Z16, Z6                     // Z6 += a0·b_6
+	VFMADD231PS Z18, Z17, Z14                    // Z14 += a1·b_6
+	VMOVUPS (R13)(AX*1), Z18                     // b_7
+	VFMADD231PS Z18, Z16, Z7                     // Z7 += a0·b_7
+	VFMADD231PS Z18, Z17, Z15                    // Z15 += a1·b_7
+	ADDQ $64, AX                                 // t += 16
+	CMPQ AX, CX                                  // more whole blocks?
+	JB rowdots_loop                              // then loop
+rowdots_tail:
+	KORTESTW K1, K1                              // a tail?
+	JEQ rowdots_reduce                           // no
+	VMOVUPS.Z (SI)(AX*1), K1, Z16                // the same on the tail, zeros past it
+	VMOVUPS.Z (DI)(AX*1), K1, Z17
+	VMOVUPS.Z (BX)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z0
+	VFMADD231PS Z18, Z17, Z8
+	VMOVUPS.Z (DX)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z1
+	VFMADD231PS Z18, Z17, Z9
+	VMOVUPS.Z (R8)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z2
+	VFMADD231PS Z18, Z17, Z10
+	VMOVUPS.Z (R9)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z3
+	VFMADD231PS Z18, Z17, Z11
+	VMOVUPS.Z (R10)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z4
+	VFMADD231PS Z18, Z17, Z12
+	VMOVUPS.Z (R11)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z5
+	VFMADD231PS Z18, Z17, Z13
+	VMOVUPS.Z (R12)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z6
+	VFMADD231PS Z18, Z17, Z14
+	VMOVUPS.Z (R13)(AX*1), K1, Z18
+	VFMADD231PS Z18, Z16, Z7
+	VFMADD231PS Z18, Z17, Z15
+rowdots_reduce:
+	MOVQ out+32(FP), R8                          // R8 = &out
+	ROWDOT_REDUCE(Z0, 0)
+	ROWDOT_REDUCE(Z1, 4)
+	ROWDOT_REDUCE(Z2, 8)
+	ROWDOT_REDUCE(Z3, 12)
+	ROWDOT_REDUCE(Z4, 16)
+	ROWDOT_REDUCE(Z5, 20)
+	ROWDOT_REDUCE(Z6, 24)
+	ROWDOT_REDUCE(Z7, 28)
+	ROWDOT_REDUCE(Z8, 32)
+	ROWDOT_REDUCE(Z9, 36)
+	ROWDOT_REDUCE(Z10, 40)
+	ROWDOT_REDUCE(Z11, 44)
+	ROWDOT_REDUCE(Z12, 48)
+	ROWDOT_REDUCE(Z13, 52)
+	ROWDOT_REDUCE(Z14, 56)
+	ROWDOT_REDUCE(Z15, 60)
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

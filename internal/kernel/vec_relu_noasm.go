@@ -18,3 +18,7 @@ func reluGradRowsAVX512(rows, cols int, dst *float32, ldd int, grad *float32, ld
 func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32, dst *float32, arg *int32) {
 	panic("kernel: no assembly ReLU kernels in this build")
 }
+
+func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32) {
+	panic("kernel: no assembly row-dot kernel in this build")
+}
