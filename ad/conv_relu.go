@@ -320,12 +320,8 @@ func poolReLU2T32(dst []float32, arg []int32, src, bias []float32, oc, rs, ph, p
 		kernel.Pool2x2ReLU32(tmp, targ, src, bias, oc, min(o0, oc-16), rs, ph, pw)
 	}
 	per := ph * pw
-	for d := range per {
-		t, ta := tmp[d*oc:][:oc], targ[d*oc:][:oc]
-		for o, v := range t {
-			dst[o*per+d], arg[o*per+d] = v, ta[o]
-		}
-	}
+	kernel.Transpose32(per, oc, dst, per, tmp, oc)
+	kernel.Transpose32(per, oc, arg, per, targ, oc)
 }
 
 // unpoolReLU writes the gradient of one image's product into dst (OC ×

@@ -27,3 +27,9 @@ var reluHasAVX512 = cpu.X86.HasAVX512F
 //
 //go:noescape
 func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32)
+
+// transpose16AVX512 writes dst[j·ldd + i] = src[i·lds + j] for i, j < 16
+// (any 32-bit elements).
+//
+//go:noescape
+func transpose16AVX512(src *float32, lds int, dst *float32, ldd int)

@@ -370,3 +370,126 @@ rowdots_reduce:
 	ROWDOT_REDUCE(Z15, 60)
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func transpose16AVX512(src *float32, lds int, dst *float32, ldd int)
+//
+// dst[j·ldd + i] = src[i·lds + j] for i, j < 16 (32-bit elements of any
+// type): the rows r0–r15 in Z0–Z15, interleaved in three rounds
+// (VUNPCKLPS/HPS pairs rows, VUNPCKLPD/HPD pairs of pairs, VSHUFF32X4
+// 128-bit blocks twice) into the columns. After round 2, block L of
+// Z(16+4i+k) holds column 4L+k of rows 4i…4i+3.
+TEXT ·transpose16AVX512(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI                           // SI = &src[0]
+	MOVQ lds+8(FP), AX                           // AX = lds
+	SHLQ $2, AX                                  // in bytes
+	MOVQ dst+16(FP), DI                          // DI = &dst[0]
+	MOVQ ldd+24(FP), BX                          // BX = ldd
+	SHLQ $2, BX                                  // in bytes
+	LEAQ (AX)(AX*2), CX                          // CX = 3 rows of src
+	LEAQ (BX)(BX*2), DX                          // DX = 3 rows of dst
+	MOVQ SI, R8                                  // R8 = row 0
+	VMOVUPS (R8), Z0                             // Z0 = row 0
+	VMOVUPS (R8)(AX*1), Z1                       // row 1
+	VMOVUPS (R8)(AX*2), Z2                       // row 2
+	VMOVUPS (R8)(CX*1), Z3                       // row 3
+	LEAQ (R8)(AX*4), R8                          // R8 = 4 rows on
+	VMOVUPS (R8), Z4                             // Z4 = row 4
+	VMOVUPS (R8)(AX*1), Z5                       // row 5
+	VMOVUPS (R8)(AX*2), Z6                       // row 6
+	VMOVUPS (R8)(CX*1), Z7                       // row 7
+	LEAQ (R8)(AX*4), R8                          // R8 = 4 rows on
+	VMOVUPS (R8), Z8                             // Z8 = row 8
+	VMOVUPS (R8)(AX*1), Z9                       // row 9
+	VMOVUPS (R8)(AX*2), Z10                      // row 10
+	VMOVUPS (R8)(CX*1), Z11                      // row 11
+	LEAQ (R8)(AX*4), R8                          // R8 = 4 rows on
+	VMOVUPS (R8), Z12                            // Z12 = row 12
+	VMOVUPS (R8)(AX*1), Z13                      // row 13
+	VMOVUPS (R8)(AX*2), Z14                      // row 14
+	VMOVUPS (R8)(CX*1), Z15                      // row 15
+	VUNPCKLPS Z1, Z0, Z16                        // Z16 = rows 0,1 interleaved, low
+	VUNPCKHPS Z1, Z0, Z17                        // Z17 = the same, high
+	VUNPCKLPS Z3, Z2, Z18                        // Z18 = rows 2,3 interleaved, low
+	VUNPCKHPS Z3, Z2, Z19                        // Z19 = the same, high
+	VUNPCKLPS Z5, Z4, Z20                        // Z20 = rows 4,5 interleaved, low
+	VUNPCKHPS Z5, Z4, Z21                        // Z21 = the same, high
+	VUNPCKLPS Z7, Z6, Z22                        // Z22 = rows 6,7 interleaved, low
+	VUNPCKHPS Z7, Z6, Z23                        // Z23 = the same, high
+	VUNPCKLPS Z9, Z8, Z24                        // Z24 = rows 8,9 interleaved, low
+	VUNPCKHPS Z9, Z8, Z25                        // Z25 = the same, high
+	VUNPCKLPS Z11, Z10, Z26                      // Z26 = rows 10,11 interleaved, low
+	VUNPCKHPS Z11, Z10, Z27                      // Z27 = the same, high
+	VUNPCKLPS Z13, Z12, Z28                      // Z28 = rows 12,13 interleaved, low
+	VUNPCKHPS Z13, Z12, Z29                      // Z29 = the same, high
+	VUNPCKLPS Z15, Z14, Z30                      // Z30 = rows 14,15 interleaved, low
+	VUNPCKHPS Z15, Z14, Z31                      // Z31 = the same, high
+	VUNPCKLPD Z18, Z16, Z0                       // Z0: columns 4L of rows 0…3
+	VUNPCKHPD Z18, Z16, Z1                       // Z1: columns 4L+1
+	VUNPCKLPD Z19, Z17, Z2                       // Z2: columns 4L+2
+	VUNPCKHPD Z19, Z17, Z3                       // Z3: columns 4L+3
+	VUNPCKLPD Z22, Z20, Z4                       // Z4: columns 4L of rows 4…7
+	VUNPCKHPD Z22, Z20, Z5                       // Z5: columns 4L+1
+	VUNPCKLPD Z23, Z21, Z6                       // Z6: columns 4L+2
+	VUNPCKHPD Z23, Z21, Z7                       // Z7: columns 4L+3
+	VUNPCKLPD Z26, Z24, Z8                       // Z8: columns 4L of rows 8…11
+	VUNPCKHPD Z26, Z24, Z9                       // Z9: columns 4L+1
+	VUNPCKLPD Z27, Z25, Z10                      // Z10: columns 4L+2
+	VUNPCKHPD Z27, Z25, Z11                      // Z11: columns 4L+3
+	VUNPCKLPD Z30, Z28, Z12                      // Z12: columns 4L of rows 12…15
+	VUNPCKHPD Z30, Z28, Z13                      // Z13: columns 4L+1
+	VUNPCKLPD Z31, Z29, Z14                      // Z14: columns 4L+2
+	VUNPCKHPD Z31, Z29, Z15                      // Z15: columns 4L+3
+	VSHUFF32X4 $0x88, Z4, Z0, Z16                // blocks 0, 2 of Z0, then of Z4
+	VSHUFF32X4 $0xDD, Z4, Z0, Z20                // blocks 1, 3
+	VSHUFF32X4 $0x88, Z5, Z1, Z17                // blocks 0, 2 of Z1, then of Z5
+	VSHUFF32X4 $0xDD, Z5, Z1, Z21                // blocks 1, 3
+	VSHUFF32X4 $0x88, Z6, Z2, Z18                // blocks 0, 2 of Z2, then of Z6
+	VSHUFF32X4 $0xDD, Z6, Z2, Z22                // blocks 1, 3
+	VSHUFF32X4 $0x88, Z7, Z3, Z19                // blocks 0, 2 of Z3, then of Z7
+	VSHUFF32X4 $0xDD, Z7, Z3, Z23                // blocks 1, 3
+	VSHUFF32X4 $0x88, Z12, Z8, Z24               // blocks 0, 2 of Z8, then of Z12
+	VSHUFF32X4 $0xDD, Z12, Z8, Z28               // blocks 1, 3
+	VSHUFF32X4 $0x88, Z13, Z9, Z25               // blocks 0, 2 of Z9, then of Z13
+	VSHUFF32X4 $0xDD, Z13, Z9, Z29               // blocks 1, 3
+	VSHUFF32X4 $0x88, Z14, Z10, Z26              // blocks 0, 2 of Z10, then of Z14
+	VSHUFF32X4 $0xDD, Z14, Z10, Z30              // blocks 1, 3
+	VSHUFF32X4 $0x88, Z15, Z11, Z27              // blocks 0, 2 of Z11, then of Z15
+	VSHUFF32X4 $0xDD, Z15, Z11, Z31              // blocks 1, 3
+	VSHUFF32X4 $0x88, Z24, Z16, Z0               // Z0 = column 0
+	VSHUFF32X4 $0xDD, Z24, Z16, Z8               // Z8 = column 8
+	VSHUFF32X4 $0x88, Z28, Z20, Z4               // Z4 = column 4
+	VSHUFF32X4 $0xDD, Z28, Z20, Z12              // Z12 = column 12
+	VSHUFF32X4 $0x88, Z25, Z17, Z1               // Z1 = column 1
+	VSHUFF32X4 $0xDD, Z25, Z17, Z9               // Z9 = column 9
+	VSHUFF32X4 $0x88, Z29, Z21, Z5               // Z5 = column 5
+	VSHUFF32X4 $0xDD, Z29, Z21, Z13              // Z13 = column 13
+	VSHUFF32X4 $0x88, Z26, Z18, Z2               // Z2 = column 2
+	VSHUFF32X4 $0xDD, Z26, Z18, Z10              // Z10 = column 10
+	VSHUFF32X4 $0x88, Z30, Z22, Z6               // Z6 = column 6
+	VSHUFF32X4 $0xDD, Z30, Z22, Z14              // Z14 = column 14
+	VSHUFF32X4 $0x88, Z27, Z19, Z3               // Z3 = column 3
+	VSHUFF32X4 $0xDD, Z27, Z19, Z11              // Z11 = column 11
+	VSHUFF32X4 $0x88, Z31, Z23, Z7               // Z7 = column 7
+	VSHUFF32X4 $0xDD, Z31, Z23, Z15              // Z15 = column 15
+	MOVQ DI, R8                                  // R8 = dst row 0
+	VMOVUPS Z0, (R8)                             // dst row 0
+	VMOVUPS Z1, (R8)(BX*1)                       // dst row 1
+	VMOVUPS Z2, (R8)(BX*2)                       // dst row 2
+	VMOVUPS Z3, (R8)(DX*1)                       // dst row 3
+	LEAQ (R8)(BX*4), R8                          // R8 = 4 rows on
+	VMOVUPS Z4, (R8)                             // dst row 4
+	VMOVUPS Z5, (R8)(BX*1)                       // dst row 5
+	VMOVUPS Z6, (R8)(BX*2)                       // dst row 6
+	VMOVUPS Z7, (R8)(DX*1)                       // dst row 7
+	LEAQ (R8)(BX*4), R8                          // R8 = 4 rows on
+	VMOVUPS Z8, (R8)                             // dst row 8
+	VMOVUPS Z9, (R8)(BX*1)                       // dst row 9
+	VMOVUPS Z10, (R8)(BX*2)                      // dst row 10
+	VMOVUPS Z11, (R8)(DX*1)                      // dst row 11
+	LEAQ (R8)(BX*4), R8                          // R8 = 4 rows on
+	VMOVUPS Z12, (R8)                            // dst row 12
+	VMOVUPS Z13, (R8)(BX*1)                      // dst row 13
+	VMOVUPS Z14, (R8)(BX*2)                      // dst row 14
+	VMOVUPS Z15, (R8)(DX*1)                      // dst row 15
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

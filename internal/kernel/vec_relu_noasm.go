@@ -22,3 +22,7 @@ func pool2x2ReLUAVX512(pw int, src *float32, oc, rs int, bias *float32, c0 int32
 func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32) {
 	panic("kernel: no assembly row-dot kernel in this build")
 }
+
+func transpose16AVX512(src *float32, lds int, dst *float32, ldd int) {
+	panic("kernel: no assembly transpose in this build")
+}
