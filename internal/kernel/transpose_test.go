@@ -40,3 +40,23 @@ func TestTranspose32(t *testing.T) {
 		}
 	}
 }
+
+// Prefetch changes nothing and does not fault on slices of any length and
+// alignment, up to the end of their allocation.
+func TestPrefetch(t *testing.T) {
+	buf := make([]float32, 100)
+	for i := range buf {
+		buf[i] = float32(i)
+	}
+	for lo := range 20 {
+		for hi := lo; hi <= len(buf); hi += 7 {
+			Prefetch(buf[lo:hi])
+			Prefetch(buf[lo:len(buf)])
+		}
+	}
+	for i, v := range buf {
+		if v != float32(i) {
+			t.Fatalf("buf[%d] = %v after Prefetch, want %d", i, v, i)
+		}
+	}
+}

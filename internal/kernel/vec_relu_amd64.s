@@ -493,3 +493,20 @@ TEXT ·transpose16AVX512(SB), NOSPLIT, $0-32
 	VMOVUPS Z15, (R8)(DX*1)                      // dst row 15
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func prefetchAVX(p *float32, n int)
+//
+// PREFETCHT0 on every 64-byte line of the n floats at p (n ≥ 1): hints
+// only, they never fault and change no value.
+TEXT ·prefetchAVX(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI                             // SI = p
+	MOVQ n+8(FP), CX                             // CX = n
+	LEAQ -1(SI)(CX*4), CX                        // CX = the last byte
+prefetch_loop:
+	PREFETCHT0 (SI)                              // fetch the line of SI into all cache levels
+	ADDQ $64, SI                                 // next line
+	CMPQ SI, CX                                  // past the last byte?
+	JBE prefetch_loop                            // no: loop
+	ANDQ $-64, CX                                // the last byte's line
+	PREFETCHT0 (CX)                              // (when p was not line-aligned)
+	RET                                          // return

@@ -26,3 +26,6 @@ func rowDotsAVX512(k int, a0, a1 *float32, rows *[8]*float32, out *[16]float32) 
 func transpose16AVX512(src *float32, lds int, dst *float32, ldd int) {
 	panic("kernel: no assembly transpose in this build")
 }
+
+// Prefetch does nothing in this build (see the amd64 version).
+func Prefetch(x []float32) {}
