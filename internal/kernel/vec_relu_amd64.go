@@ -50,3 +50,8 @@ func Prefetch(x []float32) {
 		prefetchAVX(&x[0], len(x))
 	}
 }
+
+// addRowsAVX512 writes dst[r·ldd + j] = a[r·lda + j] + v[j] (rows ≥ 1).
+//
+//go:noescape
+func addRowsAVX512(rows, cols int, dst *float32, ldd int, a *float32, lda int, v *float32)

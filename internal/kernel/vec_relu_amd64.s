@@ -510,3 +510,52 @@ prefetch_loop:
 	ANDQ $-64, CX                                // the last byte's line
 	PREFETCHT0 (CX)                              // (when p was not line-aligned)
 	RET                                          // return
+
+// func addRowsAVX512(rows, cols int, dst *float32, ldd int, a *float32, lda int, v *float32)
+//
+// dst[r·ldd + j] = a[r·lda + j] + v[j]; rows ≥ 1. SI = a row, DI = dst
+// row, DX = v, AX = byte offset, BX = bytes in whole blocks, R8 = rows
+// left, R9/R10 = ldd/lda in bytes; K1 = the tail's lanes.
+TEXT ·addRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ rows+0(FP), R8                          // R8 = rows left
+	MOVQ cols+8(FP), BX                          // BX = cols
+	MOVQ dst+16(FP), DI                          // DI = &dst[0]
+	MOVQ ldd+24(FP), R9                          // R9 = ldd
+	SHLQ $2, R9                                  // in bytes
+	MOVQ a+32(FP), SI                            // SI = &a[0]
+	MOVQ lda+40(FP), R10                         // R10 = lda
+	SHLQ $2, R10                                 // in bytes
+	MOVQ v+48(FP), DX                            // DX = &v[0]
+	MOVQ BX, CX                                  // CX = cols
+	ANDQ $15, CX                                 // CX = the tail
+	MOVQ $1, R11                                 // R11 = 1
+	SHLQ CX, R11                                 // R11 = 2^tail
+	DECQ R11                                     // R11 = 2^tail − 1
+	KMOVW R11, K1                                // K1 = the tail's lanes
+	ANDQ $-16, BX                                // BX = cols in whole blocks
+	SHLQ $2, BX                                  // in bytes
+addrows_row:
+	XORQ AX, AX                                  // AX = 0, byte offset in the row
+	TESTQ BX, BX                                 // any whole block?
+	JEQ addrows_tail                             // no: only the tail
+addrows_loop:
+	VMOVUPS (SI)(AX*1), Z0                       // Z0 = a
+	VADDPS (DX)(AX*1), Z0, Z0                    // Z0 = a + v
+	VMOVUPS Z0, (DI)(AX*1)                       // store dst
+	ADDQ $64, AX                                 // j += 16
+	CMPQ AX, BX                                  // more whole blocks?
+	JB addrows_loop                              // then loop
+addrows_tail:
+	KORTESTW K1, K1                              // a tail?
+	JEQ addrows_next                             // no
+	VMOVUPS.Z (SI)(AX*1), K1, Z0                 // Z0 = the tail of a
+	VMOVUPS.Z (DX)(AX*1), K1, Z1                 // Z1 = the tail of v
+	VADDPS Z1, Z0, Z0                            // a + v
+	VMOVUPS Z0, K1, (DI)(AX*1)                   // store the tail only
+addrows_next:
+	ADDQ R10, SI                                 // next a row
+	ADDQ R9, DI                                  // next dst row
+	DECQ R8                                      // rows left
+	JNZ addrows_row                              // another row?
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

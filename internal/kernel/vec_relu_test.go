@@ -300,3 +300,34 @@ func BenchmarkReLUKernels(b *testing.B) {
 		})
 	}
 }
+
+// AddRows32 by its definition (one float32 addition per element, NaN and
+// ±0 included), with the assembly kernel and the Go loop.
+func TestAddRows32(t *testing.T) {
+	r := rand.New(rand.NewPCG(47, 48))
+	has := reluHasAVX512
+	defer func() { reluHasAVX512 = has }()
+	for _, asm := range []bool{false, has} {
+		reluHasAVX512 = asm
+		for range 150 {
+			rows, cols := 1+r.IntN(5), 1+r.IntN(70)
+			ldd, lda := cols+r.IntN(3), cols+r.IntN(3)
+			a, abuf := rowsBuf(r, rows, cols, lda, func() float32 { return reluSpecial(r) })
+			v, vbuf := guarded(r, cols, func(int) float32 { return reluSpecial(r) })
+			dst, dbuf := rowsBuf(r, rows, cols, ldd, func() float32 { return 7 })
+			AddRows32(rows, cols, dst, ldd, a, lda, v)
+			checkGuards(t, "AddRows32 a", a, abuf)
+			checkGuards(t, "AddRows32 v", v, vbuf)
+			checkGuards(t, "AddRows32 dst", dst, dbuf)
+			gapsKept(t, "AddRows32 dst", dst, rows, cols, ldd)
+			for i := range rows {
+				for j := range cols {
+					want := a[i*lda+j] + v[j]
+					if got := dst[i*ldd+j]; !sameBits(got, want) && !(got != got && want != want) {
+						t.Fatalf("asm %v, %d×%d: dst[%d,%d] = %v, want %v + %v = %v", asm, rows, cols, i, j, got, a[i*lda+j], v[j], want)
+					}
+				}
+			}
+		}
+	}
+}
