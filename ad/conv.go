@@ -124,12 +124,10 @@ type conv2DOp[T Float] struct {
 }
 
 // convScratch is one thread's scratch; wide holds products in the wide
-// layout (see colWidth), OC×L' or 2·OC×L'; pool and poolArg an image's
-// pooled outputs and argmax position by position (poolReLU2T32).
-type convScratch[T Float] struct {
-	cols, tcols, gcols, wide, pool []T
-	poolArg                        []int32
-}
+// layout (see colWidth), OC×L' or 2·OC×L'; pool an image's pooled
+// outputs, or their values and gradients, position by position
+// (poolReLU2T32, unpoolReLU2T32).
+type convScratch[T Float] struct{ cols, tcols, gcols, wide, pool []T }
 
 func (*conv2DOp[T]) Name() string { return "Conv2D" }
 
@@ -168,6 +166,8 @@ func (op *conv2DOp[T]) Range(part, lo, hi int) {
 func (op *conv2DOp[T]) Forward(y *Var[T]) {
 	if op.ep.pool > 0 {
 		op.ep.arg = resize(op.ep.arg, y.Value.Len())
+		_, f32 := any(y.Value.Data()).([]float32)
+		op.ep.posMajor = f32 && op.ep.pool == 2 && op.transposed() && len(y.in) == 3
 	}
 	op.spread(convForward, y, false, op.g.n)
 }
@@ -285,6 +285,14 @@ func (op *conv2DOp[T]) VJP(y *Var[T]) {
 	}
 }
 
+// f32Slice is s as []float32 (T is float32 where it is called), nil for nil.
+func f32Slice[T Float](s []T) []float32 {
+	if s == nil {
+		return nil
+	}
+	return any(s).([]float32)
+}
+
 // rowDotsMaxOC is the largest number of output channels whose weight
 // gradient, in float32, runs as kernel.RowDots32 (each image's W̄ᵀ = P·Ȳᵀ,
 // CKK×OC, is then OC·CKK sums along the rows of P and Ȳ) instead of a
@@ -317,6 +325,12 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 		yw := yn    // Ȳ_n (of the product) in the layout of the unfolded input, OC×cw
 		var ywT []T // Ȳ_nᵀ (cw×OC), when the pooling writes it too
 		switch {
+		case op.ep.posMajor:
+			// Only Ȳᵀ: the input gradient's GEMM packs it transposed.
+			s.wide = resize(s.wide, g.oc*cw)
+			s.pool = resize(s.pool, 2*out)
+			ywT = s.wide
+			unpoolReLU2T32(any(ywT).([]float32), f32Slice(bp), any(yn).([]float32), any(y.Value.Data()[n*out:(n+1)*out]).([]float32), op.ep.arg[n*out:(n+1)*out], g, &op.ep, any(s.pool).([]float32))
 		case op.ep.pool > 0:
 			s.wide = resize(s.wide, 2*g.oc*cw)
 			yw = s.wide[:g.oc*cw]
@@ -354,7 +368,11 @@ func (op *conv2DOp[T]) vjpGroup(s *convScratch[T], grp int) {
 			}
 		}
 		if x.needsGrad {
-			kernel.GemmOneThread(true, false, g.ckk, cw, g.oc, 1, w.Value.Data(), g.ckk, yw, cw, 0, s.gcols, cw)
+			if op.ep.posMajor {
+				kernel.GemmOneThread(true, true, g.ckk, cw, g.oc, 1, w.Value.Data(), g.ckk, ywT, g.oc, 0, s.gcols, cw)
+			} else {
+				kernel.GemmOneThread(true, false, g.ckk, cw, g.oc, 1, w.Value.Data(), g.ckk, yw, cw, 0, s.gcols, cw)
+			}
 			foldAdd(x.Grad.Data()[n*in:(n+1)*in], s.gcols, g)
 		}
 	}
@@ -447,7 +465,7 @@ func (op *conv2DOp[T]) placeTangent(dst, src, c, yv []T, n int) {
 	switch {
 	case op.ep.pool > 0:
 		out := len(dst)
-		gatherReLU(dst, src, c, yv, op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, op.layout())
+		gatherReLU(dst, src, c, yv, op.ep.arg[n*out:(n+1)*out], op.ep.ph*op.ep.pw, op.layout(), &op.ep)
 	case op.ep.relu:
 		placeMasked(dst, src, c, yv, &op.g, op.layout())
 	default:

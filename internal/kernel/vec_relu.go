@@ -202,3 +202,60 @@ func AddRows32(rows, cols int, dst []float32, ldd int, a []float32, lda int, v [
 		}
 	}
 }
+
+// Unpool2x2ReLU32 is the reverse of Pool2x2ReLU32 for the same 16
+// channels from o0: with the pooled outputs yv, their gradients gy and the
+// argmax arg, all position by position (element (d, o) at d·oc + o), it
+// writes the gradient of the product (column by column, element (col, o)
+// at dst[col·oc + o], rows rs columns apart) on every column of every
+// window, and adds each channel's terms to sums[o − o0] in float64:
+//
+//	t = [yv[d·oc + o] > 0]·gy[d·oc + o]          (d = pi·pw + pj)
+//	dst[col·oc + o] = t where col = arg[d·oc + o], 0 at the window's other
+//	columns (c, c+1, c+rs, c+rs+1 with c = 2·pi·rs + 2·pj)
+//	sums[o − o0] += t, window after window in the order of d
+//
+// Columns in no window are not written. arg must hold one of its window's
+// columns (as Pool2x2ReLU32 writes). It panics where Pool2x2ReLU32 would.
+func Unpool2x2ReLU32(dst []float32, sums *[16]float64, gy, yv []float32, arg []int32, oc, o0, rs, ph, pw int) {
+	if ph == 0 || pw == 0 {
+		return
+	}
+	if o0 < 0 || oc < o0+16 || rs < 2*pw {
+		panic(fmt.Sprintf("kernel: Unpool2x2ReLU32: channels [%d, %d) of %d, rows %d apart for %d windows: want 16 channels inside oc and rs ≥ 2·pw", o0, o0+16, oc, rs, pw))
+	}
+	last := (ph*pw-1)*oc + o0 + 16
+	if len(gy) < last || len(yv) < last || len(arg) < last || len(dst) < ((2*ph-1)*rs+2*pw-1)*oc+o0+16 {
+		panic(fmt.Sprintf("kernel: Unpool2x2ReLU32: %d×%d windows of %d channels (rows %d apart) need len(gy), len(yv), len(arg) ≥ %d, len(dst) ≥ %d; have %d, %d, %d, %d",
+			ph, pw, oc, rs, last, ((2*ph-1)*rs+2*pw-1)*oc+o0+16, len(gy), len(yv), len(arg), len(dst)))
+	}
+	if reluHasAVX512 {
+		for pi := range ph {
+			d := pi * pw * oc
+			unpool2x2AVX512(pw, &gy[d+o0], &yv[d+o0], &arg[d+o0], oc, rs, int32(2*pi*rs), &dst[2*pi*rs*oc+o0], sums)
+		}
+		return
+	}
+	unpool2x2ReLUGo(dst, sums, gy, yv, arg, oc, o0, rs, ph, pw)
+}
+
+// unpool2x2ReLUGo is Unpool2x2ReLU32's reference loop.
+func unpool2x2ReLUGo(dst []float32, sums *[16]float64, gy, yv []float32, arg []int32, oc, o0, rs, ph, pw int) {
+	for pi := range ph {
+		for pj := range pw {
+			c := 2*pi*rs + 2*pj
+			d := (pi*pw + pj) * oc
+			for o := o0; o < o0+16; o++ {
+				t := reluStep(yv[d+o]) * gy[d+o]
+				sums[o-o0] += float64(t)
+				for _, col := range [4]int{c, c + 1, c + rs, c + rs + 1} {
+					v := float32(0)
+					if col == int(arg[d+o]) {
+						v = t
+					}
+					dst[col*oc+o] = v
+				}
+			}
+		}
+	}
+}

@@ -55,3 +55,8 @@ func Prefetch(x []float32) {
 //
 //go:noescape
 func addRowsAVX512(rows, cols int, dst *float32, ldd int, a *float32, lda int, v *float32)
+
+// unpool2x2AVX512 is one row of pw windows of Unpool2x2ReLU32 (pw ≥ 1).
+//
+//go:noescape
+func unpool2x2AVX512(pw int, gy, yv *float32, arg *int32, oc, rs int, c0 int32, dst *float32, sums *[16]float64)

@@ -559,3 +559,75 @@ addrows_next:
 	JNZ addrows_row                              // another row?
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func unpool2x2AVX512(pw int, gy, yv *float32, arg *int32, oc, rs int, c0 int32, dst *float32, sums *[16]float64)
+//
+// One row of pw windows of unpool2x2ReLUGo, 16 channels: gy, yv, arg point
+// at the row's first window (oc elements a window), dst at column c0 of
+// the product (oc elements a column, rs columns a row). Window pj (first
+// column c = c0 + 2·pj) writes t = [yv > 0]·gy to the column of arg and 0
+// to its three other columns, and adds t (in float64) to sums, lanes 0–7
+// in Z7 and 8–15 in Z8. pw ≥ 1. Z2 = 0, Z3 = 1, Z9 = c, Z10 = rs,
+// Z11 = 1, Z12 = rs+1, Z13 = 2 (as int32); R8 = a column in bytes,
+// R9 = a row, R11 = two columns.
+TEXT ·unpool2x2AVX512(SB), NOSPLIT, $0-72
+	MOVQ pw+0(FP), CX                            // CX = windows left
+	MOVQ gy+8(FP), SI                            // SI = gy of the window
+	MOVQ yv+16(FP), DX                           // DX = yv of the window
+	MOVQ arg+24(FP), R10                         // R10 = arg of the window
+	MOVQ oc+32(FP), R8                           // R8 = oc
+	SHLQ $2, R8                                  // R8 = one column (and one window) in bytes
+	MOVQ rs+40(FP), R9                           // R9 = rs
+	VPBROADCASTD R9, Z10                         // Z10 = rs
+	IMULQ R8, R9                                 // R9 = one row in bytes
+	LEAQ (R8)(R8*1), R11                         // R11 = two columns in bytes
+	MOVL c0+48(FP), AX                           // AX = c0
+	VPBROADCASTD AX, Z9                          // Z9 = c
+	MOVL $1, AX                                  // AX = 1
+	VPBROADCASTD AX, Z11                         // Z11 = 1
+	VPADDD Z11, Z10, Z12                         // Z12 = rs + 1
+	MOVL $2, AX                                  // AX = 2
+	VPBROADCASTD AX, Z13                         // Z13 = 2
+	MOVL $0x3f800000, AX                         // AX = 1.0 as float32 bits
+	VPBROADCASTD AX, Z3                          // Z3 = 1.0
+	VPXORD Z2, Z2, Z2                            // Z2 = 0
+	MOVQ dst+56(FP), DI                          // DI = dst at column c
+	MOVQ sums+64(FP), BX                         // BX = &sums
+	VMOVUPD (BX), Z7                             // Z7 = sums of lanes 0–7
+	VMOVUPD 64(BX), Z8                           // Z8 = sums of lanes 8–15
+unpool_loop:
+	VMOVUPS (DX), Z0                             // Z0 = yv
+	VCMPPS $0x1e, Z2, Z0, K2                     // K2 = yv > 0 (false for NaN)
+	VMOVAPS.Z Z3, K2, Z4                         // Z4 = [yv > 0]
+	VMULPS (SI), Z4, Z4                          // Z4 = t = [yv > 0]·gy
+	VCVTPS2PD Y4, Z5                             // lanes 0–7 in float64
+	VADDPD Z5, Z7, Z7                            // add to their sums
+	VEXTRACTF64X4 $1, Z4, Y6                     // lanes 8–15
+	VCVTPS2PD Y6, Z6                             // in float64
+	VADDPD Z6, Z8, Z8                            // add to their sums
+	VMOVDQU32 (R10), Z14                         // Z14 = arg
+	VPSUBD Z9, Z14, Z14                          // Z14 = off = arg − c
+	LEAQ (DI)(R9*1), AX                          // AX = the window's second row
+	VPCMPEQD Z2, Z14, K3                         // K3 = off == 0
+	VMOVAPS.Z Z4, K3, Z5                         // t there, 0 elsewhere
+	VMOVUPS Z5, (DI)                             // column c
+	VPCMPEQD Z11, Z14, K3                        // K3 = off == 1
+	VMOVAPS.Z Z4, K3, Z5                         // t there, 0 elsewhere
+	VMOVUPS Z5, (DI)(R8*1)                       // column c+1
+	VPCMPEQD Z10, Z14, K3                        // K3 = off == rs
+	VMOVAPS.Z Z4, K3, Z5                         // t there, 0 elsewhere
+	VMOVUPS Z5, (AX)                             // column c+rs
+	VPCMPEQD Z12, Z14, K3                        // K3 = off == rs+1
+	VMOVAPS.Z Z4, K3, Z5                         // t there, 0 elsewhere
+	VMOVUPS Z5, (AX)(R8*1)                       // column c+rs+1
+	VPADDD Z13, Z9, Z9                           // c += 2
+	ADDQ R8, SI                                  // next window's gy
+	ADDQ R8, DX                                  // yv
+	ADDQ R8, R10                                 // arg
+	ADDQ R11, DI                                 // two columns on
+	DECQ CX                                      // windows left
+	JNZ unpool_loop                              // another?
+	VMOVUPD Z7, (BX)                             // store the sums
+	VMOVUPD Z8, 64(BX)
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

@@ -33,3 +33,7 @@ func Prefetch(x []float32) {}
 func addRowsAVX512(rows, cols int, dst *float32, ldd int, a *float32, lda int, v *float32) {
 	panic("kernel: no assembly row addition in this build")
 }
+
+func unpool2x2AVX512(pw int, gy, yv *float32, arg *int32, oc, rs int, c0 int32, dst *float32, sums *[16]float64) {
+	panic("kernel: no assembly unpooling in this build")
+}

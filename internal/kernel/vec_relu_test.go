@@ -331,3 +331,84 @@ func TestAddRows32(t *testing.T) {
 		}
 	}
 }
+
+// Unpool2x2ReLU32 against its Go loop (bit for bit, sums included) and
+// the loop against the definition, with the argmax of Pool2x2ReLU32 on
+// data with ties; columns outside every window keep their values.
+func TestUnpool2x2ReLU32(t *testing.T) {
+	r := rand.New(rand.NewPCG(49, 50))
+	for trial := range 200 {
+		ph, pw := 1+r.IntN(4), 1+r.IntN(5)
+		rs := 2*pw + r.IntN(3)
+		oc := 16*(1+r.IntN(2)) + r.IntN(3)
+		o0 := r.IntN(oc - 15)
+		cols := (2*ph-1)*rs + 2*pw
+		src := make([]float32, cols*oc)
+		for i := range src {
+			src[i] = float32(r.IntN(3) - 1)
+		}
+		bias := make([]float32, oc)
+		n := ph * pw * oc
+		yv, arg, gy := make([]float32, n), make([]int32, n), make([]float32, n)
+		pool2x2ReLUGo(yv, arg, src, bias, oc, o0, rs, ph, pw)
+		for i := range gy {
+			gy[i] = reluSpecial(r)
+			if trial%3 == 0 && gy[i] != gy[i] {
+				gy[i] = 1
+			}
+		}
+		want, _ := guarded(r, cols*oc, func(int) float32 { return 7 })
+		got, gbuf := guarded(r, cols*oc, func(int) float32 { return 7 })
+		var ws, gs [16]float64
+		gs[3], ws[3] = 0.5, 0.5
+		unpool2x2ReLUGo(want, &ws, gy, yv, arg, oc, o0, rs, ph, pw)
+		Unpool2x2ReLU32(got, &gs, gy, yv, arg, oc, o0, rs, ph, pw)
+		checkGuards(t, "Unpool2x2ReLU32 dst", got, gbuf)
+		for i := range got {
+			if !sameBits(got[i], want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+				t.Fatalf("ph %d pw %d rs %d oc %d o0 %d: dst[%d] = %v, Go loop %v", ph, pw, rs, oc, o0, i, got[i], want[i])
+			}
+		}
+		for o := range gs {
+			if math.Float64bits(gs[o]) != math.Float64bits(ws[o]) && !(gs[o] != gs[o] && ws[o] != ws[o]) {
+				t.Fatalf("ph %d pw %d: sums[%d] = %v, Go loop %v", ph, pw, o, gs[o], ws[o])
+			}
+		}
+		// The definition, on the Go loop: each window's argmax column holds
+		// the masked gradient, its other columns 0, the rest untouched.
+		inWindow := make([]bool, cols)
+		for pi := range ph {
+			for pj := range pw {
+				c := 2*pi*rs + 2*pj
+				for _, col := range []int{c, c + 1, c + rs, c + rs + 1} {
+					inWindow[col] = true
+				}
+				for o := o0; o < o0+16; o++ {
+					d := (pi*pw+pj)*oc + o
+					term := float32(0) * gy[d]
+					if yv[d] > 0 {
+						term = gy[d]
+					}
+					for _, col := range []int{c, c + 1, c + rs, c + rs + 1} {
+						w := float32(0)
+						if col == int(arg[d]) {
+							w = term
+						}
+						if v := want[col*oc+o]; !sameBits(v, w) && !(v != v && w != w) {
+							t.Fatalf("window (%d,%d) channel %d column %d: %v, want %v", pi, pj, o, col, v, w)
+						}
+					}
+				}
+			}
+		}
+		for col, in := range inWindow {
+			for o := range oc {
+				if !in || o < o0 || o >= o0+16 {
+					if want[col*oc+o] != 7 {
+						t.Fatalf("column %d channel %d outside the windows written: %v", col, o, want[col*oc+o])
+					}
+				}
+			}
+		}
+	}
+}
