@@ -56,8 +56,8 @@ func gapsKept(t *testing.T, what string, s []float32, rows, cols, ld int) {
 
 func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 
-// withReLUKernels runs f with the assembly kernels on and off, returning
-// false (and skipping) where they do not run.
+// withReLUKernels skips a comparison with the Go twins where the assembly
+// kernels do not run (the twins then run in their place).
 func withReLUKernels(t *testing.T) {
 	t.Helper()
 	if !reluHasAVX512 {
