@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -411,4 +412,108 @@ func TestUnpool2x2ReLU32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzReLUKernels runs the kernels of vec_relu_amd64.s and their Go twins
+// on arbitrary float32 bit patterns (NaN, infinities and subnormals
+// included) laid out as rows×cols matrices (the shape from the fuzzer):
+// ReLURows32, ReLUGradRows32 and AddRows32 bit for bit, Pool2x2ReLU32 and
+// Unpool2x2ReLU32 on 16 channels (NaN payloads aside), Transpose32 exactly.
+func FuzzReLUKernels(f *testing.F) {
+	seed := make([]byte, 4*3*16*9)
+	r := rand.New(rand.NewPCG(53, 54))
+	for i := 0; i < len(seed); i += 4 {
+		binary.LittleEndian.PutUint32(seed[i:], math.Float32bits(reluSpecial(r)))
+	}
+	f.Add(seed, uint8(3), uint32(0x3f000000))
+	f.Add([]byte{0, 0, 0x80, 0x7f, 0, 0, 0x80, 0xff, 0, 0, 0, 0x80}, uint8(1), uint32(0x80000000))
+	f.Fuzz(func(t *testing.T, data []byte, rowsIn uint8, bBits uint32) {
+		if !reluHasAVX512 {
+			t.Skip("no AVX-512 ReLU kernels on this CPU or build")
+		}
+		n := len(data) / 12 // three arrays of n values
+		rows := 1 + int(rowsIn)%4
+		cols := n / rows
+		if cols == 0 {
+			return
+		}
+		arr := make([][]float32, 3)
+		for a := range arr {
+			arr[a] = make([]float32, rows*cols)
+			for i := range arr[a] {
+				arr[a][i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*(a*n+i):]))
+			}
+		}
+		b := math.Float32frombits(bBits)
+		same := func(what string, got, want []float32) {
+			t.Helper()
+			for i := range got {
+				if !sameBits(got[i], want[i]) && !(got[i] != got[i] && want[i] != want[i]) {
+					t.Fatalf("%s, %d×%d: element %d = %v, Go twin %v", what, rows, cols, i, got[i], want[i])
+				}
+			}
+		}
+		got, want := make([]float32, rows*cols), make([]float32, rows*cols)
+		ReLURows32(rows, cols, got, cols, arr[0], cols, b)
+		reluRowsGo(rows, cols, want, cols, arr[0], cols, b)
+		same("ReLURows32", got, want)
+		for _, acc := range []bool{false, true} {
+			copy(got, arr[2])
+			copy(want, arr[2])
+			sg := ReLUGradRows32(rows, cols, got, cols, arr[0], cols, arr[1], cols, acc)
+			sw := reluGradRowsGo(rows, cols, want, cols, arr[0], cols, arr[1], cols, acc)
+			same("ReLUGradRows32", got, want)
+			if math.Float64bits(sg) != math.Float64bits(sw) && !(sg != sg && sw != sw) {
+				t.Fatalf("ReLUGradRows32 %d×%d: sum %v, Go twin %v", rows, cols, sg, sw)
+			}
+		}
+		AddRows32(rows, cols, got, cols, arr[0], cols, arr[1][:cols])
+		for i := range want {
+			want[i] = arr[0][i] + arr[1][i%cols]
+		}
+		same("AddRows32", got, want)
+		tr := make([]float32, rows*cols)
+		Transpose32(rows, cols, tr, rows, arr[0], cols)
+		for i := range rows {
+			for j := range cols {
+				if math.Float32bits(tr[j*rows+i]) != math.Float32bits(arr[0][i*cols+j]) {
+					t.Fatalf("Transpose32 %d×%d: (%d,%d) moved wrong", rows, cols, i, j)
+				}
+			}
+		}
+		// Pooling: 16 channels, one row of windows over two product rows.
+		pw := n / 64
+		if pw == 0 {
+			return
+		}
+		const oc = 16
+		src := make([]float32, 4*pw*oc)
+		for i := range src {
+			src[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*(i%(3*n)):]))
+		}
+		bias := make([]float32, 0, oc)
+		for i := range oc {
+			bias = append(bias, arr[2][i%len(arr[2])])
+		}
+		pg, pwant := make([]float32, pw*oc), make([]float32, pw*oc)
+		ag, awant := make([]int32, pw*oc), make([]int32, pw*oc)
+		Pool2x2ReLU32(pg, ag, src, bias, oc, 0, 2*pw, 1, pw)
+		pool2x2ReLUGo(pwant, awant, src, bias, oc, 0, 2*pw, 1, pw)
+		same("Pool2x2ReLU32", pg, pwant)
+		for i := range ag {
+			if ag[i] != awant[i] {
+				t.Fatalf("Pool2x2ReLU32: arg[%d] = %d, Go twin %d", i, ag[i], awant[i])
+			}
+		}
+		ug, uw := make([]float32, 4*pw*oc), make([]float32, 4*pw*oc)
+		var sg, sw [16]float64
+		Unpool2x2ReLU32(ug, &sg, src[:pw*oc], pwant, awant, oc, 0, 2*pw, 1, pw)
+		unpool2x2ReLUGo(uw, &sw, src[:pw*oc], pwant, awant, oc, 0, 2*pw, 1, pw)
+		same("Unpool2x2ReLU32", ug, uw)
+		for o := range sg {
+			if math.Float64bits(sg[o]) != math.Float64bits(sw[o]) && !(sg[o] != sg[o] && sw[o] != sw[o]) {
+				t.Fatalf("Unpool2x2ReLU32: sums[%d] = %v, Go twin %v", o, sg[o], sw[o])
+			}
+		}
+	})
 }
