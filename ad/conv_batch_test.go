@@ -244,3 +244,67 @@ func TestElementwiseThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestConv2DBatchGradient32: the float32 weight gradient of a layer with
+// few channels (kernel.RowDots32 instead of a GEMM, rowDotsMaxOC) against
+// its definition in float64, W̄[o,c,p,q] = Σ_{n,i,j} r[n,o,i,j]·x[n, c,
+// i+p−pad, j+q−pad] (0 outside x), in the wide and the padded layouts, at
+// one and three threads.
+func TestConv2DBatchGradient32(t *testing.T) {
+	defer kernel.SetThreads(0)
+	r := rand.New(rand.NewPCG(10, 11))
+	const n, c, h, wd, oc, k = 2*convGroup + 3, 2, 9, 8, rowDotsMaxOC, 3
+	x, w, b := randTensor(r, n, c, h, wd), randTensor(r, oc, c, k, k), randTensor(r, oc)
+	to32 := func(v *tensor.Tensor[float64]) *tensor.Tensor[float32] {
+		out := tensor.New[float32](v.Shape()...)
+		for i, e := range v.Data() {
+			out.Data()[i] = float32(e)
+			v.Data()[i] = float64(out.Data()[i]) // the oracle sees the float32 values
+		}
+		return out
+	}
+	x32, w32, b32 := to32(x), to32(w), to32(b)
+	for _, pad := range []int{0, 1} {
+		oh, ow := h+2*pad-k+1, wd+2*pad-k+1
+		rt := randTensor(r, n, oc, oh, ow)
+		rt32 := to32(rt)
+		want, mag := make([]float64, w.Len()), make([]float64, w.Len())
+		xd, rd := x.Data(), rt.Data()
+		for o := range oc {
+			for ci := range c {
+				for p := range k {
+					for q := range k {
+						idx := ((o*c+ci)*k+p)*k + q
+						for img := range n {
+							for i := range oh {
+								for j := range ow {
+									xi, xj := i+p-pad, j+q-pad
+									if xi < 0 || xi >= h || xj < 0 || xj >= wd {
+										continue
+									}
+									v := rd[((img*oc+o)*oh+i)*ow+j] * xd[((img*c+ci)*h+xi)*wd+xj]
+									want[idx] += v
+									mag[idx] += math.Abs(v)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, threads := range []int{1, 3} {
+			kernel.SetThreads(threads)
+			wv, bv := NewParam("w", w32), NewParam("b", b32)
+			tape := &Tape[float32]{}
+			y := Conv2D(tape, tape.Const(x32), wv, bv, 1, pad)
+			ZeroGrad([]*Var[float32]{wv, bv})
+			tape.Backward(Sum(tape, Mul(tape, y, tape.Const(rt32))))
+			for i, g := range wv.Grad.Data() {
+				// float32 sums of n·OH·OW terms: 1e-6 of their magnitudes.
+				if d := math.Abs(float64(g) - want[i]); d > 1e-6*mag[i] {
+					t.Errorf("padding %d, %d threads: W̄[%d] = %v, want %v", pad, threads, i, g, want[i])
+				}
+			}
+		}
+	}
+}

@@ -64,10 +64,25 @@ func Conv2DReLU[T Float](t *Tape[T], x, w, b *Var[T], stride, pad, pool int) *Va
 // maps, with the argmax of every pooled output (its column in the
 // channel's row of the image's product) in arg. The zero value is none
 // (Conv2D).
+//
+// With posMajor (set by Forward: float32, a transposed product, 2×2
+// windows and a bias, the case of the AVX-512 kernels) arg holds the
+// argmax position by position instead, that of pooled output (o, d) at
+// arg[d·OC + o], as kernel.Pool2x2ReLU32 writes and Unpool2x2ReLU32 reads
+// it.
 type convEpilogue struct {
 	relu         bool
 	pool, ph, pw int
 	arg          []int32
+	posMajor     bool
+}
+
+// argAt returns the index in arg of pooled output p = o·per + d.
+func (ep *convEpilogue) argAt(p, per, oc int) int {
+	if ep.posMajor {
+		return p%per*oc + p/per
+	}
+	return p
 }
 
 // convReLUOp is Conv2DReLU: a conv2DOp with an epilogue. It is a type of
@@ -138,6 +153,11 @@ func placeReLU[T Float](dst, src, bias []T, g *convGeom, lay prodLayout) {
 		if bias != nil {
 			b = bias[o]
 		}
+		if d32, f32 := any(dst).([]float32); f32 && lay.sc == 1 {
+			// The same bits, 16 at a time.
+			kernel.ReLURows32(g.oh, g.ow, d32[o*g.l:], g.ow, any(src).([]float32)[o*lay.so:], rs, float32(b))
+			continue
+		}
 		for i := range g.oh {
 			d := dst[o*g.l+i*g.ow:][:g.ow]
 			if lay.sc == 1 {
@@ -183,6 +203,10 @@ func placeMasked[T Float](dst, src, c, yv []T, g *convGeom, lay prodLayout) {
 // unless bias is nil.
 func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	cw, rs := g.colWidth(), g.productStride()
+	if d32, f32 := any(dst).([]float32); f32 {
+		widenReLU32(d32, any(bias).([]float32), any(gy).([]float32), any(yv).([]float32), g)
+		return
+	}
 	for o := range g.oc {
 		for i := range g.oh {
 			d := dst[o*cw+i*rs:]
@@ -204,13 +228,37 @@ func widenReLU[T Float](dst, bias, gy, yv []T, g *convGeom) {
 	}
 }
 
+// widenReLU32 is widenReLU in float32: the masked rows 16 at a time
+// (kernel.ReLUGradRows32, which also sums them: in another order than
+// widenReLU's kernel.Sum, the same at any thread count).
+func widenReLU32(dst, bias, gy, yv []float32, g *convGeom) {
+	cw, rs := g.colWidth(), g.productStride()
+	for o := range g.oc {
+		d := dst[o*cw : (o+1)*cw]
+		sum := kernel.ReLUGradRows32(g.oh, g.ow, d, rs, gy[o*g.l:], g.ow, yv[o*g.l:], g.ow, false)
+		for i := 0; rs > g.ow && i < g.oh-1; i++ {
+			for j := i*rs + g.ow; j < (i+1)*rs; j++ { // a few columns: no memclr call
+				d[j] = 0
+			}
+		}
+		if bias != nil {
+			bias[o] += float32(sum)
+		}
+	}
+}
+
 // poolReLU pools one image's product src (layout lay) plus the bias (nil
 // for none) over the windows of ep into dst (OC×PH×PW) through ReLU, and
 // records in arg each window's argmax (the first maximum in row-major
 // order) as its column in the product.
-func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout) {
+func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *convEpilogue, lay prodLayout, s *convScratch[T]) {
 	rs, k, sc := g.productStride(), ep.pool, lay.sc
 	if k == 2 && lay.so == 1 {
+		if ep.posMajor {
+			s.pool = resize(s.pool, len(dst))
+			poolReLU2T32(any(dst).([]float32), arg, any(src).([]float32), any(bias).([]float32), g.oc, rs, ep.ph, ep.pw, any(s.pool).([]float32))
+			return
+		}
 		poolReLU2T(dst, arg, src, bias, g, ep, rs)
 		return
 	}
@@ -278,6 +326,51 @@ func poolReLU2T[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *c
 	}
 }
 
+// poolReLU2T32 is poolReLU2T in float32 (oc ≥ 16 channels) with the
+// argmax position by position (convEpilogue.posMajor): the windows 16
+// channels at a time (kernel.Pool2x2ReLU32; with oc not a multiple of 16
+// the last block overlaps the one before and recomputes the same values),
+// the maxima into tmp (ph·pw × oc), then transposed into dst. The same
+// maxima and argmax as poolReLU2T.
+func poolReLU2T32(dst []float32, arg []int32, src, bias []float32, oc, rs, ph, pw int, tmp []float32) {
+	for o0 := 0; o0 < oc; o0 += 16 {
+		kernel.Pool2x2ReLU32(tmp, arg, src, bias, oc, min(o0, oc-16), rs, ph, pw)
+	}
+	per := ph * pw
+	kernel.Transpose32(per, oc, dst, per, tmp, oc)
+}
+
+// unpoolReLU2T32 is unpoolReLU for poolReLU2T32's outputs (posMajor), in
+// float32: it writes only the transposed gradient dstT (cw × OC) — the
+// GEMMs of the reverse rule read it, one of them packing it transposed —
+// 16 channels at a time (kernel.Unpool2x2ReLU32) from gy and yv turned
+// position by position in tmp (2·OC·PH·PW), zeros the columns in no
+// window, and adds each channel's terms, summed in float64 window after
+// window as unpoolReLU does, to bias unless bias is nil.
+func unpoolReLU2T32(dstT, bias, gy, yv []float32, arg []int32, g *convGeom, ep *convEpilogue, tmp []float32) {
+	oc, per, rs, cw := g.oc, ep.ph*ep.pw, g.productStride(), g.colWidth()
+	gt, yt := tmp[:oc*per], tmp[oc*per:2*oc*per]
+	kernel.Transpose32(oc, per, gt, oc, gy, per)
+	kernel.Transpose32(oc, per, yt, oc, yv, per)
+	done := 0 // channels whose sums are in bias
+	for o0 := 0; o0 < oc; o0 += 16 {
+		b0 := min(o0, oc-16) // the last block may overlap: same values again
+		var sums [16]float64
+		kernel.Unpool2x2ReLU32(dstT, &sums, gt, yt, arg, oc, b0, rs, ep.ph, ep.pw)
+		for o := done; o < b0+16 && bias != nil; o++ {
+			bias[o] += float32(sums[o-b0])
+		}
+		done = b0 + 16
+	}
+	for i := range g.oh { // the columns in no window: past 2·PW, and rows past 2·PH
+		from := i * rs
+		if i < 2*ep.ph {
+			from += 2 * ep.pw
+		}
+		clear(dstT[from*oc : min((i+1)*rs, cw)*oc])
+	}
+}
+
 // unpoolReLU writes the gradient of one image's product into dst (OC ×
 // cw, cw = colWidth): the pooled gradient gy at each window's argmax (its
 // column arg in the channel's row) where the pooled output yv is
@@ -312,9 +405,10 @@ func unpoolReLU[T Float](dst, dstT, bias, gy, yv []T, arg []int32, per, cw int) 
 // the pooled output yv is positive and 0 elsewhere into dst; src is a
 // tangent of the image's product (layout lay) and c (nil for none) the
 // bias tangent.
-func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int, lay prodLayout) {
+func gatherReLU[T Float](dst, src, c, yv []T, arg []int32, per int, lay prodLayout, ep *convEpilogue) {
+	oc := len(dst) / per
 	for p := range dst {
-		t := src[p/per*lay.so+int(arg[p])*lay.sc]
+		t := src[p/per*lay.so+int(arg[ep.argAt(p, per, oc)])*lay.sc]
 		if c != nil {
 			t += c[p/per]
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/tensor"
 )
 
@@ -109,6 +110,11 @@ func (op *dropoutOp[T]) VJP(y *Var[T]) {
 		return
 	}
 	m := op.mask[:len(gy)]
+	if g32, f32 := any(g).([]float32); f32 {
+		// The same products and sums, 16 or 8 at a time.
+		kernel.MulAdd32(g32[:len(gy)], any(gy).([]float32), any(m).([]float32))
+		return
+	}
 	for i, v := range gy {
 		g[i] += v * m[i]
 	}

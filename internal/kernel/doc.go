@@ -17,6 +17,11 @@
 // For float32 on amd64, Axpy, Dot and AdamDirection run hand-written
 // assembly (vec_amd64.s, AVX-512 or AVX2, chosen at start-up), each with a
 // pure-Go twin that is the reference, the purego build and the tail code.
+// The float32 matrix kernels of vec_relu_amd64.s (AVX-512 only, row tails
+// under a mask) serve the ReLU layers and the fused convolution:
+// ReLURows32, ReLUGradRows32, Pool2x2ReLU32, Unpool2x2ReLU32, AddRows32,
+// RowDots32 (A·Bᵀ for few rows and columns), Transpose32 (also the GEMM's
+// packing of a transposed B) and Prefetch; elsewhere their Go twins run.
 //
 // Layout legend used in the doc comments:
 //
