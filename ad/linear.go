@@ -44,19 +44,23 @@ func (*linearOp[T]) Forward(y *Var[T]) {
 	}
 }
 
-// VJP: x̄ += ȳ·W,  W̄ += ȳᵀ·x,  b̄ += Σ_rows ȳ.
+// VJP: x̄ += ȳ·W,  W̄ += ȳᵀ·x,  b̄ += Σ_rows ȳ (each = where the gradient
+// holds nothing yet: the products' beta is 0).
 func (*linearOp[T]) VJP(y *Var[T]) {
 	x, w := y.in[0], y.in[1]
 	if x.needsGrad {
-		tensor.MatMul(x.Grad, y.Grad, w.Value, false, false, 1, 1)
+		tensor.MatMul(x.Grad, y.Grad, w.Value, false, false, 1, x.gradBeta())
 	}
 	if w.needsGrad {
-		tensor.MatMul(w.Grad, y.Grad, x.Value, true, false, 1, 1)
+		tensor.MatMul(w.Grad, y.Grad, x.Value, true, false, 1, w.gradBeta())
 	}
 	if len(y.in) == 3 && y.in[2].needsGrad {
-		tensor.SumRows(y.in[2].Grad, y.Grad, 1)
+		b := y.in[2]
+		tensor.SumRows(b.Grad, y.Grad, b.gradBeta())
 	}
 }
+
+func (*linearOp[T]) writesGrad() {}
 
 // Jet, with V = Ẇ and c = ḃ:
 //
