@@ -107,6 +107,17 @@ func (f *gemmFree[T]) put(buf *gemmBuffers[T]) {
 // k-blocking whatever the split, so the result is bit-for-bit identical for
 // every thread count.
 func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemmPackedBias(free, threads, minFlops, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// gemmPackedBias is gemmPacked that, when bias is not nil (n elements,
+// beta 0), computes C = alpha·op(A)·op(B) + 1·biasᵀ: gemmSerial writes the
+// bias into each block of C just before the first micro-kernels add to it.
+func gemmPackedBias[T Float](free *gemmFree[T], threads int, minFlops float64, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bias []T) {
+	if bias != nil && (k == 0 || alpha == 0) {
+		fillRows(m, n, bias, c, ldc)
+		return
+	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
@@ -127,7 +138,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 	}
 	if parts == 1 {
 		buf := free.get()
-		gemmSerial(ar, buf, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(ar, buf, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		free.put(buf)
 		return
 	}
@@ -154,10 +165,13 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 		buf := bufs[t]
 		j := &buf.job
 		*j = gemmJob[T]{arch: ar, buf: buf, shares: shares, transA: transA, transB: transB, m: m, n: n, k: k,
-			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias}
 		if splitN {
 			j.n = hi - lo
 			j.c = c[lo:]
+			if bias != nil {
+				j.bias = bias[lo:hi]
+			}
 			if transB {
 				j.b = b[lo*ldb:]
 			} else {
@@ -196,27 +210,33 @@ type gemmJob[T Float] struct {
 	alpha, beta    T
 	a, b, c        []T
 	lda, ldb, ldc  int
+	bias           []T // nil, or the n elements added to every row of C
 }
 
 func (j *gemmJob[T]) run() {
-	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc, j.bias)
 	if j.shares != nil {
 		j.shares.done()
 	}
 }
 
-// gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or 1.
-func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or
+// 1. A bias (beta 0) is written into each mc×nc block of C, where it stays
+// in cache for the micro-kernels that then add the first k-block to it.
+func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bias []T) {
 	mr, nr := ar.mr, ar.nr
 	direct := alpha == 1
 	for jc := 0; jc < n; jc += ar.nc {
 		nc := min(ar.nc, n-jc)
 		for pc := 0; pc < k; pc += ar.kc {
 			kc := min(ar.kc, k-pc)
-			accumulate := pc > 0 || beta == 1
+			accumulate := pc > 0 || beta == 1 || bias != nil
 			packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
 			for ic := 0; ic < m; ic += ar.mc {
 				mc := min(ar.mc, m-ic)
+				if bias != nil && pc == 0 {
+					fillRows(mc, nc, bias[jc:jc+nc], c[ic*ldc+jc:], ldc)
+				}
 				// With alpha = 1 the kernel reads whole micro-panels of A
 				// in place; only a partial one at the edge is packed (with
 				// zero rows). Otherwise every micro-panel is packed, scaled.
