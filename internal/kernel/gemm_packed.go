@@ -354,11 +354,15 @@ func packB[T Float](pb []T, nr, kc, nc int, transB bool, b []T, ldb, pc, jc int)
 		j := 0
 		for ; j+8 <= cols; j += 8 {
 			r := (jc+jr+j)*ldb + pc
+			p0 := 0
+			if unsafe.Sizeof(T(0)) == 4 {
+				p0 = packTrans8(asF32(dst[j:]), nr, kc, asF32(b), r, ldb) // 8×8 tiles in assembly
+			}
 			s0, s1 := b[r:][:kc], b[r+ldb:][:kc]
 			s2, s3 := b[r+2*ldb:][:kc], b[r+3*ldb:][:kc]
 			s4, s5 := b[r+4*ldb:][:kc], b[r+5*ldb:][:kc]
 			s6, s7 := b[r+6*ldb:][:kc], b[r+7*ldb:][:kc]
-			for p := range kc {
+			for p := p0; p < kc; p++ {
 				d := dst[p*nr+j:][:8]
 				d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
 				d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
