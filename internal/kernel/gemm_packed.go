@@ -389,10 +389,12 @@ func packBRows[T Float](pb []T, nr, kc, nc int, b []T, ldb, pc, jc int) {
 		return
 	}
 	full := nc - nc%nr
-	for p := range kc {
-		src := b[(pc+p)*ldb+jc:][:full]
-		for jr := 0; jr < full; jr += nr {
-			copy(pb[jr*kc+p*nr:][:nr], src[jr:jr+nr])
+	if unsafe.Sizeof(T(0)) != 4 || !packRows32(asF32(pb), nr, kc, full, asF32(b), pc*ldb+jc, ldb) {
+		for p := range kc {
+			src := b[(pc+p)*ldb+jc:][:full]
+			for jr := 0; jr < full; jr += nr {
+				copy(pb[jr*kc+p*nr:][:nr], src[jr:jr+nr])
+			}
 		}
 	}
 	if full == nc {

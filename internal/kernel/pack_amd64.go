@@ -7,7 +7,10 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func packTrans8AVX(blocks int, dst *float32, nr int, src *float32, ldb int)
 
-// packHasAVX2 reports whether packTrans8 runs the assembly transpose; a
+//go:noescape
+func packRows32AVX(kc, panels int, dst *float32, panelStride int, src *float32, ldb int)
+
+// packHasAVX2 reports whether packTrans8 and packRows32 run the assembly transpose; a
 // variable so that tests can turn it off.
 var packHasAVX2 = cpu.X86.HasAVX2
 
@@ -30,4 +33,22 @@ func packTrans8(dst []float32, nr, kc int, b []float32, r, ldb int) (done int) {
 	_ = b[r+7*ldb+done-1]  // the last element read lies inside b
 	packTrans8AVX(blocks, &dst[0], nr, &b[r], ldb)
 	return done
+}
+
+// packRows32 is packBRows's loop over whole panels for float32 and nr = 32
+// where the CPU has AVX2,
+//
+//	pb[jr*kc + p*32 + j] = b[r + p*ldb + jr + j]     for p < kc, jr < full (a multiple of 32), j < 32
+//
+// 32 elements in four moves instead of a call to memmove each (163 000 of
+// them, 1.3 ms, in a GPT training step). It reports false, having done
+// nothing, where it does not apply.
+func packRows32(pb []float32, nr, kc, full int, b []float32, r, ldb int) bool {
+	if !packHasAVX2 || nr != 32 || kc == 0 || full == 0 {
+		return false
+	}
+	_ = pb[(full/32-1)*kc*32+kc*32-1] // the last panel lies inside pb
+	_ = b[r+(kc-1)*ldb+full-1]        // the last element read lies inside b
+	packRows32AVX(kc, full/32, &pb[0], kc*32, &b[r], ldb)
+	return true
 }

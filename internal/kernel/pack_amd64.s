@@ -83,3 +83,46 @@ packtrans8_loop:
 	JNZ packtrans8_loop                          // more blocks?
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func packRows32AVX(kc, panels int, dst *float32, panelStride int, src *float32, ldb int)
+//
+// Deals kc rows of B out to panels micro-panels of 32 columns each
+// (kc > 0, panels > 0):
+//
+//	dst[g*panelStride + p*32 + j] = src[p*ldb + g*32 + j]     for p < kc, g < panels, j < 32
+//
+// a row's 32·panels elements read front to back, 32 at a time in four Y
+// registers (Y0–Y3). SI = &src[p·ldb], DI = &dst[p·32]; R8 and R9 walk
+// the row and the panels; R10 = ldb·4, DX = panelStride·4; CX = rows left,
+// BX = panels left in the row.
+TEXT ·packRows32AVX(SB), NOSPLIT, $0-48
+	MOVQ kc+0(FP), CX                            // CX = kc
+	MOVQ dst+16(FP), DI                          // DI = &dst[0]
+	MOVQ panelStride+24(FP), DX                  // DX = panelStride
+	SHLQ $2, DX                                  // DX = panelStride in bytes (×4)
+	MOVQ src+32(FP), SI                          // SI = &src[0]
+	MOVQ ldb+40(FP), R10                         // R10 = ldb
+	SHLQ $2, R10                                 // R10 = ldb in bytes (×4)
+packrows_row:
+	MOVQ panels+8(FP), BX                        // BX = panels
+	MOVQ SI, R8                                  // R8 = &src[p·ldb]
+	MOVQ DI, R9                                  // R9 = &dst[p·32] in panel 0
+packrows_panel:
+	VMOVUPS (R8), Y0                             // Y0 = src[p·ldb + g·32 …] elements 0–7
+	VMOVUPS 32(R8), Y1                           // Y1 = elements 8–15
+	VMOVUPS 64(R8), Y2                           // Y2 = elements 16–23
+	VMOVUPS 96(R8), Y3                           // Y3 = elements 24–31
+	VMOVUPS Y0, (R9)                             // dst[g·panelStride + p·32 …] = Y0
+	VMOVUPS Y1, 32(R9)                           // … Y1
+	VMOVUPS Y2, 64(R9)                           // … Y2
+	VMOVUPS Y3, 96(R9)                           // … Y3
+	ADDQ $128, R8                                // next 32 elements of the row
+	ADDQ DX, R9                                  // next panel
+	DECQ BX                                      // one panel fewer
+	JNZ packrows_panel                           // more panels in this row?
+	ADDQ R10, SI                                 // next row of src
+	ADDQ $128, DI                                // next row of each panel
+	DECQ CX                                      // one row fewer
+	JNZ packrows_row                             // more rows?
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
