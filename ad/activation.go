@@ -271,12 +271,12 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 	default:
 		s1 := op.s1[:len(x)]
 		if d32, f32 := any(dst).([]float32); f32 {
-			// The same products and sums, 16 or 8 at a time (0 + a·b
-			// is a·b: the same bits as the loop below without acc).
-			if !acc {
-				clear(d32)
+			// The same products and sums, 16 or 8 at a time.
+			if acc {
+				kernel.MulAdd32(d32, any(s1).([]float32), any(g).([]float32))
+			} else {
+				kernel.Mul32(d32, any(s1).([]float32), any(g).([]float32))
 			}
-			kernel.MulAdd32(d32, any(s1).([]float32), any(g).([]float32))
 			return
 		}
 		if acc {
