@@ -16,12 +16,13 @@ import (
 // alpha 1 and beta 0 followed by adding bias to every row, in one pass over
 // C: the packed GEMM writes the bias into each cache block of C just before
 // its micro-kernels add the product to it, instead of a second pass over a
-// C that has left the cache (for a GPT linear layer's 768×384 output the
-// separate pass cost a quarter of the product's own time). Each element is
-// bias[j] + Σ_p, summed in Gemm's order; for k at most one k-block (256
-// with the AVX-512 float32 kernels) that is the same bits as Gemm then the
-// addition, else the bias joins the first block's sum. The result is the
-// same for every thread count.
+// C that has left the cache (in the GPT's forward the separate pass cost a
+// fifth of the products' time). Each element is bias[j] + Σ_p, summed in
+// Gemm's order; for k at most one k-block (256 with the AVX-512 float32
+// kernels) that is the same bits as Gemm then the addition, else the bias
+// joins the first block's sum. The result is the same for every thread
+// count. In a build with the openblas tag, and in the pure-Go reference, C
+// is filled with the bias and the product added to it (beta 1).
 func GemmBias[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, bias []T, c []T, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if len(bias) != n {
