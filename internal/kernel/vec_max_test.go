@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -44,4 +45,21 @@ func TestMax32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzMax32 compares Max32's assembly with its pure-Go twin on arbitrary
+// float32 bit patterns (every NaN payload, subnormals, ±0, ±Inf).
+func FuzzMax32(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0x80, 0xff, 0, 0, 0xc0, 0x7f, 0, 0, 0, 0x80})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		x := make([]float32, len(data)/4)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		got, want := Max32(x), maxGo(x)
+		if got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+			t.Fatalf("Max32(%v) = %v, the Go loop %v", x, got, want)
+		}
+	})
 }
