@@ -280,9 +280,13 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 		}
 	default:
 		s1 := op.s1[:len(x)]
-		if d32, f32 := any(dst).([]float32); f32 && acc {
+		if d32, f32 := any(dst).([]float32); f32 {
 			// The same products and sums, 16 or 8 at a time.
-			kernel.MulAdd32(d32, any(s1).([]float32), any(g).([]float32))
+			if acc {
+				kernel.MulAdd32(d32, any(s1).([]float32), any(g).([]float32))
+			} else {
+				kernel.Mul32(d32, any(s1).([]float32), any(g).([]float32))
+			}
 			return
 		}
 		if acc {
@@ -297,13 +301,15 @@ func (op *actOp[T]) deriv(dst []T, x, g []T, acc bool) {
 	}
 }
 
-// VJP: x̄ += σ'(x) ⊙ ȳ.
+// VJP: x̄ += σ'(x) ⊙ ȳ (= where x̄ holds nothing yet).
 func (op *actOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
 	if x.needsGrad {
-		op.splitElems(x.Grad.Data(), x.Value.Data(), y.Grad.Data(), true)
+		op.splitElems(x.Grad.Data(), x.Value.Data(), y.Grad.Data(), x.gradBeta() == 1)
 	}
 }
+
+func (*actOp[T]) writesGrad() {}
 
 // Jet: ẏ = σ'(x)·ẋ,  ÿ = σ'(x)·ẍ + σ″(x)·ẋ², elementwise. The last term is
 // the activation's own curvature; it is zero for piecewise-linear σ.

@@ -47,15 +47,25 @@ func (op *addOp[T]) Forward(y *Var[T]) {
 	}
 }
 
-// VJP: ā += ȳ, b̄ += sign·ȳ.
+// VJP: ā += ȳ, b̄ += sign·ȳ (each = where the gradient holds nothing yet).
 func (op *addOp[T]) VJP(y *Var[T]) {
-	if a := y.in[0]; a.needsGrad {
-		tensor.Axpy(a.Grad, 1, y.Grad)
-	}
-	if b := y.in[1]; b.needsGrad {
-		tensor.Axpy(b.Grad, op.sign, y.Grad)
+	for i, c := range [2]T{1, op.sign} {
+		x := y.in[i]
+		if !x.needsGrad {
+			continue
+		}
+		switch {
+		case x.gradBeta() == 1:
+			tensor.Axpy(x.Grad, c, y.Grad)
+		case c == 1:
+			tensor.Copy(x.Grad, y.Grad)
+		default:
+			tensor.Scale(x.Grad, y.Grad, c)
+		}
 	}
 }
+
+func (*addOp[T]) writesGrad() {}
 
 // Jet: ẏ = ȧ + sign·ḃ, ÿ = ä + sign·b̈ (linear: no own curvature).
 func (op *addOp[T]) Jet(y *Var[T], _ bool) bool {

@@ -248,8 +248,15 @@ func (op *softmaxOp[T]) forward32(out, x []float32) {
 }
 
 // scaledMax32 returns max_j scale·x_j in float32 (NaN if any is NaN), in
-// four independent running maxima.
+// four independent running maxima. For scale > 0 it is scale·max_j x_j
+// (kernel.Max32, 16 at a time), the same number: rounding is monotonic, so
+// the largest x gives the largest rounded product. Of +0 and −0 either may
+// come back; the softmax subtracts it before an exponential, where both
+// give the same bits.
 func scaledMax32(x []float32, scale float32) float32 {
+	if scale > 0 {
+		return scale * kernel.Max32(x)
+	}
 	inf := float32(math.Inf(-1))
 	m0, m1, m2, m3 := inf, inf, inf, inf
 	j := 0

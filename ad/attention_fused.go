@@ -55,6 +55,8 @@ const attnBlock = 64
 
 func (*attentionOp[T]) Name() string { return "CausalSelfAttention" }
 
+func (*attentionOp[T]) writesGrad() {}
+
 // head returns, for sequence b and head h, the offsets of Q, K and V in
 // qkv's layout (leading dimension 3D) and of the head's output block in
 // y's (leading dimension D).
@@ -91,14 +93,16 @@ func (op *attentionOp[T]) apply(alpha T, p, v []T, vo int, beta T, out []T, oo, 
 	}
 }
 
-// applyT adds out[j, e] += Σ_{i ≥ j} p[i, j]·g[i, e] for a head (pᵀ·g): p
-// a T×T matrix whose masked entries are 0, g with leading dimension ldg at
-// offset gofs, out in qkv's layout at offset oo.
-func (op *attentionOp[T]) applyT(p, g []T, gofs, ldg int, out []T, oo int) {
+// applyT writes out[j, e] (+)= Σ_{i ≥ j} p[i, j]·g[i, e] for a head (pᵀ·g):
+// p a T×T matrix whose masked entries are 0, g with leading dimension ldg
+// at offset gofs, out in qkv's layout at offset oo; beta 0 overwrites, 1
+// accumulates. The blocks of rows overlap in out, so beta 0 needs T ≤
+// attnBlock.
+func (op *attentionOp[T]) applyT(p, g []T, gofs, ldg int, beta T, out []T, oo int) {
 	tt, ld := op.t, 3*op.d
 	for i0 := 0; i0 < tt; i0 += attnBlock {
 		i1 := min(i0+attnBlock, tt)
-		kernel.Gemm(true, false, i1, op.e, i1-i0, 1, p[i0*tt:], tt, g[gofs+i0*ldg:], ldg, 1, out[oo:], ld)
+		kernel.Gemm(true, false, i1, op.e, i1-i0, 1, p[i0*tt:], tt, g[gofs+i0*ldg:], ldg, beta, out[oo:], ld)
 	}
 }
 
@@ -122,26 +126,32 @@ func (op *attentionOp[T]) Forward(y *Var[T]) {
 //
 //	V̄ += Pᵀ·Ȳ,   P̄ = Ȳ·Vᵀ,   S̄ = Softmax's VJP of P̄,   Q̄ += S̄·K,   K̄ += S̄ᵀ·Q
 //
-// with S̄ zero on the masked entries.
+// with S̄ zero on the masked entries; = instead of += where the gradient
+// holds nothing yet (each element of Q̄, K̄, V̄ is written by one head).
 func (op *attentionOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
 	if !x.needsGrad {
 		return
 	}
 	xv, xg, gy := x.Value.Data(), x.Grad.Data(), y.Grad.Data()
+	beta := x.gradBeta()
+	if beta == 0 && op.t > attnBlock {
+		clear(xg) // applyT's blocks overlap: it can only accumulate
+		beta = 1
+	}
 	op.s2 = resize(op.s2, op.t*op.t)
 	dp, ds := op.s1, op.s2
 	for b := range op.b {
 		for h := range op.h {
 			qo, ko, vo, oo := op.head(b, h)
 			p := op.pAt(b, h)
-			op.applyT(p, gy, oo, op.d, xg, vo)
+			op.applyT(p, gy, oo, op.d, beta, xg, vo)
 			// P̄ = Ȳ·Vᵀ on the visible blocks: the scores of Ȳ against V.
 			op.gradScores(gy, oo, xv, vo, dp)
 			clear(ds)
 			op.sm.vjpRows(ds, p, dp)
-			op.apply(1, ds, xv, ko, 1, xg, qo, 3*op.d)
-			op.applyT(ds, xv, qo, 3*op.d, xg, ko)
+			op.apply(1, ds, xv, ko, beta, xg, qo, 3*op.d)
+			op.applyT(ds, xv, qo, 3*op.d, beta, xg, ko)
 		}
 	}
 }

@@ -223,3 +223,30 @@ func TestGELUFloat32(t *testing.T) {
 		}
 	}
 }
+
+// TestScaledMax32 checks the softmax's row maximum against its definition,
+// max_j of the rounded products scale·x_j, bit for bit (±0 aside), for
+// positive scales (kernel.Max32 times scale) and others (the loop), on
+// rows with ±Inf, ±0 and NaN planted.
+func TestScaledMax32(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	specials := []float32{float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), float32(math.NaN()), 3e38}
+	for trial := range 3000 {
+		x := make([]float32, r.IntN(70))
+		for i := range x {
+			x[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(9)-4)))
+			if r.IntN(20) == 0 {
+				x[i] = specials[r.IntN(len(specials))]
+			}
+		}
+		scale := []float32{0.17677669, 1, 3.5, 1e30, 0, -0.5}[trial%6]
+		want := float32(math.Inf(-1))
+		for _, v := range x {
+			want = max(want, scale*v)
+		}
+		got := scaledMax32(x, scale)
+		if got != want && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+			t.Fatalf("scale %v, x = %v: scaledMax32 = %v, want %v", scale, x, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ad
 import (
 	"fmt"
 
+	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/tensor"
 )
 
@@ -36,27 +37,35 @@ type linearOp[T Float] struct{}
 
 func (*linearOp[T]) Name() string { return "Linear" }
 
+// Forward: with a bias, one product that writes b into each block of y
+// before adding x·Wᵀ to it (kernel.GemmBias), not a second pass over y.
 func (*linearOp[T]) Forward(y *Var[T]) {
 	x, w := y.in[0].Value, y.in[1].Value
-	tensor.MatMul(y.Value, x, w, false, true, 1, 0)
-	if len(y.in) == 3 {
-		tensor.AddRowVector(y.Value, y.Value, y.in[2].Value)
+	if len(y.in) < 3 {
+		tensor.MatMul(y.Value, x, w, false, true, 1, 0)
+		return
 	}
+	m, k, n := x.Rows(), x.Cols(), w.Rows()
+	kernel.GemmBias(false, true, m, n, k, x.Data(), k, w.Data(), k, y.in[2].Value.Data(), y.Value.Data(), n)
 }
 
-// VJP: x̄ += ȳ·W,  W̄ += ȳᵀ·x,  b̄ += Σ_rows ȳ.
+// VJP: x̄ += ȳ·W,  W̄ += ȳᵀ·x,  b̄ += Σ_rows ȳ (each = where the gradient
+// holds nothing yet: the products' beta is 0).
 func (*linearOp[T]) VJP(y *Var[T]) {
 	x, w := y.in[0], y.in[1]
 	if x.needsGrad {
-		tensor.MatMul(x.Grad, y.Grad, w.Value, false, false, 1, 1)
+		tensor.MatMul(x.Grad, y.Grad, w.Value, false, false, 1, x.gradBeta())
 	}
 	if w.needsGrad {
-		tensor.MatMul(w.Grad, y.Grad, x.Value, true, false, 1, 1)
+		tensor.MatMul(w.Grad, y.Grad, x.Value, true, false, 1, w.gradBeta())
 	}
 	if len(y.in) == 3 && y.in[2].needsGrad {
-		tensor.SumRows(y.in[2].Grad, y.Grad, 1)
+		b := y.in[2]
+		tensor.SumRows(b.Grad, y.Grad, b.gradBeta())
 	}
 }
+
+func (*linearOp[T]) writesGrad() {}
 
 // Jet, with V = Ẇ and c = ḃ:
 //

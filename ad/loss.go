@@ -187,7 +187,7 @@ func softmaxRow[P, T Float](p []P, z []T) (lse float64) {
 	return mx + math.Log(s)
 }
 
-// VJP: z̄_ij += ȳ/M · (p_ij − [j = label_i]).
+// VJP: z̄_ij += ȳ/M · (p_ij − [j = label_i]) (= where z̄ holds nothing yet).
 func (op *softmaxCEOp[T]) VJP(y *Var[T]) {
 	x := y.in[0]
 	if !x.needsGrad {
@@ -196,14 +196,23 @@ func (op *softmaxCEOp[T]) VJP(y *Var[T]) {
 	m, c := x.Value.Rows(), x.Value.Cols()
 	k := y.Grad.Data()[0] / T(m)
 	g := x.Grad.Data()
+	acc := x.gradBeta() == 1
 	for i := range m {
 		gr, pr := g[i*c:(i+1)*c], op.p[i*c:(i+1)*c]
-		for j, pv := range pr {
-			gr[j] += k * T(pv)
+		if acc {
+			for j, pv := range pr {
+				gr[j] += k * T(pv)
+			}
+		} else {
+			for j, pv := range pr {
+				gr[j] = k * T(pv)
+			}
 		}
 		gr[op.labels[i]] -= k
 	}
 }
+
+func (*softmaxCEOp[T]) writesGrad() {}
 
 // Jet, per row with p = softmax(z):
 //

@@ -17,7 +17,8 @@ type Float = tensor.Float
 //   - Forward computes y.Value from the inputs' values (the builder function
 //     has already sized y.Value).
 //   - VJP accumulates (+=) into y.In(i).Grad the product of y.Grad with the
-//     Jacobian of the primitive, for every input with NeedsGrad.
+//     Jacobian of the primitive, for every input with NeedsGrad (a
+//     gradWriter overwrites a gradient that holds nothing yet instead).
 //   - Jet writes y's first tangent (always) and its second tangent, and
 //     reports whether the second tangent is nonzero. Inputs without tangents
 //     have D1/D2 nil, meaning zero. When curv is false the primitive leaves
@@ -55,7 +56,28 @@ type Var[T Float] struct {
 	shape        []int             // the output shape, owned by the node so that recording does not allocate
 	d1, d2       *tensor.Tensor[T] // tangent buffers (or, for parameters, the seeded direction)
 	hasD1, hasD2 bool
-	gradZeroed   bool // during Backward: Grad has been zeroed
+	gradZeroed   bool // during Backward: Grad holds a partial sum (zeroed, or written by a gradWriter)
+}
+
+// gradWriter marks a primitive whose VJP writes each input gradient with
+// the beta of Var.gradBeta, overwriting a gradient that no rule has
+// written yet instead of adding to zeros: Backward does not zero those
+// gradients first. A linear layer's x̄ = ȳ·W is then a product with beta 0,
+// and the pass that zeroed it is gone (4 % of a GPT training step).
+type gradWriter interface{ writesGrad() }
+
+// gradBeta returns how a rule writes x's gradient, as a GEMM beta: 0 when
+// x.Grad holds nothing yet in this Backward (a recorded value none of
+// whose consumers has run: the rule overwrites it), 1 otherwise (the rule
+// adds to it; always for parameters, whose gradients accumulate across
+// Backward calls). It marks x's gradient as holding a partial sum, so a
+// rule calls it once for each write, just before the write.
+func (x *Var[T]) gradBeta() T {
+	if x.op == nil || x.gradZeroed {
+		return 1
+	}
+	x.gradZeroed = true
+	return 0
 }
 
 // NewParam returns a parameter leaf holding value (not copied) with a zero
@@ -237,7 +259,8 @@ func (t *Tape[T]) Backward(out *Var[T]) {
 	// that adds to it runs (its consumer recorded last), not all at the
 	// start: the buffer is then still in cache when the rule writes it.
 	// Every consumer comes later on the tape, so no rule adds to a
-	// gradient before it is zeroed.
+	// gradient before it is zeroed. A gradWriter's inputs are not zeroed:
+	// the first rule that writes one overwrites it (Var.gradBeta).
 	for i := last; i >= 0; i-- {
 		v := t.nodes[i]
 		if v.op == nil || !v.needsGrad {
@@ -247,8 +270,9 @@ func (t *Tape[T]) Backward(out *Var[T]) {
 			tensor.Zero(v.Grad)
 			v.gradZeroed = true
 		}
+		_, writes := v.op.(gradWriter)
 		for _, u := range v.in {
-			if u.op != nil && u.needsGrad && !u.gradZeroed {
+			if u.op != nil && u.needsGrad && !u.gradZeroed && !writes {
 				tensor.Zero(u.Grad)
 				u.gradZeroed = true
 			}

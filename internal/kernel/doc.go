@@ -20,8 +20,8 @@
 // The float32 matrix kernels of vec_relu_amd64.s (AVX-512 only, row tails
 // under a mask) serve the ReLU layers and the fused convolution:
 // ReLURows32, ReLUGradRows32, Pool2x2ReLU32, Unpool2x2ReLU32, AddRows32,
-// RowDots32 (A·Bᵀ for few rows and columns), Transpose32 (also the GEMM's
-// packing of a transposed B) and Prefetch; elsewhere their Go twins run.
+// RowDots32 (A·Bᵀ for few rows and columns), Transpose32 and Prefetch;
+// elsewhere their Go twins run.
 //
 // Layout legend used in the doc comments:
 //

@@ -107,6 +107,17 @@ func (f *gemmFree[T]) put(buf *gemmBuffers[T]) {
 // k-blocking whatever the split, so the result is bit-for-bit identical for
 // every thread count.
 func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemmPackedBias(free, threads, minFlops, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// gemmPackedBias is gemmPacked that, when bias is not nil (n elements,
+// beta 0), computes C = alpha·op(A)·op(B) + 1·biasᵀ: gemmSerial writes the
+// bias into each block of C just before the first micro-kernels add to it.
+func gemmPackedBias[T Float](free *gemmFree[T], threads int, minFlops float64, transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bias []T) {
+	if bias != nil && (k == 0 || alpha == 0) {
+		fillRows(m, n, bias, c, ldc)
+		return
+	}
 	if k == 0 || alpha == 0 {
 		scaleC(m, n, beta, c, ldc)
 		return
@@ -127,7 +138,7 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 	}
 	if parts == 1 {
 		buf := free.get()
-		gemmSerial(ar, buf, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		gemmSerial(ar, buf, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias)
 		free.put(buf)
 		return
 	}
@@ -154,10 +165,13 @@ func gemmPacked[T Float](free *gemmFree[T], threads int, minFlops float64, trans
 		buf := bufs[t]
 		j := &buf.job
 		*j = gemmJob[T]{arch: ar, buf: buf, shares: shares, transA: transA, transB: transB, m: m, n: n, k: k,
-			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
+			alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias}
 		if splitN {
 			j.n = hi - lo
 			j.c = c[lo:]
+			if bias != nil {
+				j.bias = bias[lo:hi]
+			}
 			if transB {
 				j.b = b[lo*ldb:]
 			} else {
@@ -196,27 +210,33 @@ type gemmJob[T Float] struct {
 	alpha, beta    T
 	a, b, c        []T
 	lda, ldb, ldc  int
+	bias           []T // nil, or the n elements added to every row of C
 }
 
 func (j *gemmJob[T]) run() {
-	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+	gemmSerial(j.arch, j.buf, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc, j.bias)
 	if j.shares != nil {
 		j.shares.done()
 	}
 }
 
-// gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or 1.
-func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// gemmSerial runs the BLIS loop nest of gemmArch on one thread; beta is 0 or
+// 1. A bias (beta 0) is written into each mc×nc block of C, where it stays
+// in cache for the micro-kernels that then add the first k-block to it.
+func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bias []T) {
 	mr, nr := ar.mr, ar.nr
 	direct := alpha == 1
 	for jc := 0; jc < n; jc += ar.nc {
 		nc := min(ar.nc, n-jc)
 		for pc := 0; pc < k; pc += ar.kc {
 			kc := min(ar.kc, k-pc)
-			accumulate := pc > 0 || beta == 1
+			accumulate := pc > 0 || beta == 1 || bias != nil
 			packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
 			for ic := 0; ic < m; ic += ar.mc {
 				mc := min(ar.mc, m-ic)
+				if bias != nil && pc == 0 {
+					fillRows(mc, nc, bias[jc:jc+nc], c[ic*ldc+jc:], ldc)
+				}
 				// With alpha = 1 the kernel reads whole micro-panels of A
 				// in place; only a partial one at the edge is packed (with
 				// zero rows). Otherwise every micro-panel is packed, scaled.
@@ -317,53 +337,74 @@ func packA[T Float](pa []T, mr, mc, kc int, transA bool, alpha T, a []T, lda, ic
 // packB packs op(B)[pc:pc+kc, jc:jc+nc] into micro-panels of nr columns:
 // pb[jr*kc + p*nr + j] = op(B)[pc+p, jc+jr+j], columns past nc zeroed.
 func packB[T Float](pb []T, nr, kc, nc int, transB bool, b []T, ldb, pc, jc int) {
+	if !transB {
+		packBRows(pb, nr, kc, nc, b, ldb, pc, jc)
+		return
+	}
 	for jr := 0; jr < nc; jr += nr {
 		cols := min(nr, nc-jr)
 		dst := pb[jr*kc : jr*kc+kc*nr]
 		if cols < nr {
 			clear(dst)
 		}
-		if b32, f32 := any(b).([]float32); f32 && transB && reluHasAVX512 {
-			// op(B)[p,j] = b[j*ldb+p]: a transpose, 16×16 blocks in
-			// registers (7.6× faster than the loop below on a 32×256
-			// panel of a 784-wide B: 0.32 against 2.4 µs).
-			Transpose32(cols, kc, any(dst).([]float32), nr, b32[(jc+jr)*ldb+pc:], ldb)
-			continue
-		}
-		if transB {
-			// op(B)[p,j] = b[j*ldb+p]: a transpose. Eight rows of B are
-			// read side by side, so that each p writes eight adjacent
-			// elements (1.7× faster than one row at a time for a 256×256
-			// block); the rest one row at a time.
-			j := 0
-			for ; j+8 <= cols; j += 8 {
-				r := (jc+jr+j)*ldb + pc
-				s0, s1 := b[r:][:kc], b[r+ldb:][:kc]
-				s2, s3 := b[r+2*ldb:][:kc], b[r+3*ldb:][:kc]
-				s4, s5 := b[r+4*ldb:][:kc], b[r+5*ldb:][:kc]
-				s6, s7 := b[r+6*ldb:][:kc], b[r+7*ldb:][:kc]
-				for p := range kc {
-					d := dst[p*nr+j:][:8]
-					d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
-					d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
-				}
+		// op(B)[p,j] = b[j*ldb+p]: a transpose. Eight rows of B are
+		// read side by side, so that each p writes eight adjacent
+		// elements (1.7× faster than one row at a time for a 256×256
+		// block); the rest one row at a time.
+		j := 0
+		for ; j+8 <= cols; j += 8 {
+			r := (jc+jr+j)*ldb + pc
+			p0 := 0
+			if unsafe.Sizeof(T(0)) == 4 {
+				p0 = packTrans8(asF32(dst[j:]), nr, kc, asF32(b), r, ldb) // 8×8 tiles in assembly
 			}
-			for ; j < cols; j++ {
-				src := b[(jc+jr+j)*ldb+pc:][:kc]
-				for p, v := range src {
-					dst[p*nr+j] = v
-				}
+			s0, s1 := b[r:][:kc], b[r+ldb:][:kc]
+			s2, s3 := b[r+2*ldb:][:kc], b[r+3*ldb:][:kc]
+			s4, s5 := b[r+4*ldb:][:kc], b[r+5*ldb:][:kc]
+			s6, s7 := b[r+6*ldb:][:kc], b[r+7*ldb:][:kc]
+			for p := p0; p < kc; p++ {
+				d := dst[p*nr+j:][:8]
+				d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+				d[4], d[5], d[6], d[7] = s4[p], s5[p], s6[p], s7[p]
 			}
-			continue
 		}
-		if cols == nr && ldb == nr {
-			// B is one panel wide: its rows are the packed panel already.
-			copy(dst, b[pc*ldb:][:kc*nr])
-			continue
+		for ; j < cols; j++ {
+			src := b[(jc+jr+j)*ldb+pc:][:kc]
+			for p, v := range src {
+				dst[p*nr+j] = v
+			}
 		}
+	}
+}
+
+// packBRows is packB for B not transposed, op(B)[p,j] = b[p*ldb+j]. It
+// reads each row of the block once, front to back, and deals it out to the
+// whole panels, so that the hardware prefetcher streams B (a column strip
+// of 32 elements at a time, over rows far apart, made the loads wait on
+// memory: 8 % of a GPT training step); then the partial panel at the edge.
+func packBRows[T Float](pb []T, nr, kc, nc int, b []T, ldb, pc, jc int) {
+	if nc == nr && ldb == nr {
+		// B is one panel wide: its rows are the packed panel already.
+		copy(pb, b[pc*ldb:][:kc*nr])
+		return
+	}
+	full := nc - nc%nr
+	if unsafe.Sizeof(T(0)) != 4 || !packRows32(asF32(pb), nr, kc, full, asF32(b), pc*ldb+jc, ldb) {
 		for p := range kc {
-			copy(dst[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+jr:][:cols])
+			src := b[(pc+p)*ldb+jc:][:full]
+			for jr := 0; jr < full; jr += nr {
+				copy(pb[jr*kc+p*nr:][:nr], src[jr:jr+nr])
+			}
 		}
+	}
+	if full == nc {
+		return
+	}
+	cols := nc - full
+	dst := pb[full*kc : full*kc+kc*nr]
+	clear(dst)
+	for p := range kc {
+		copy(dst[p*nr:p*nr+cols], b[(pc+p)*ldb+jc+full:][:cols])
 	}
 }
 

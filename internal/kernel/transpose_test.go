@@ -62,21 +62,14 @@ func TestPrefetch(t *testing.T) {
 }
 
 // BenchmarkPackBTransposed packs one 32-column micro-panel of a transposed
-// B (the weight of a 784-input linear layer, op(B) = Wᵀ) with the 16×16
-// register transposes and with the loop of eight rows side by side.
+// B (the weight of a 784-input linear layer, op(B) = Wᵀ), as every X·Wᵀ of
+// a linear layer does (packTrans8's 8×8 tiles where there is assembly).
 //
 //	go test -run NONE -bench PackBTransposed ./internal/kernel
 func BenchmarkPackBTransposed(b *testing.B) {
 	const nr, kc, ldb = 32, 256, 784
 	pb, src := make([]float32, kc*nr), make([]float32, nr*ldb)
-	has := reluHasAVX512
-	defer func() { reluHasAVX512 = has }()
-	for _, asm := range []bool{false, has} {
-		b.Run(map[bool]string{false: "loop", true: "transpose16"}[asm], func(b *testing.B) {
-			reluHasAVX512 = asm
-			for b.Loop() {
-				packB(pb, nr, kc, nr, true, src, ldb, 0, 0)
-			}
-		})
+	for b.Loop() {
+		packB(pb, nr, kc, nr, true, src, ldb, 0, 0)
 	}
 }

@@ -89,3 +89,27 @@ func mulAdd32(dst, a, b []float32) int {
 	}
 	return done
 }
+
+//go:noescape
+func mulAVX512(n int, dst, a, b *float32)
+
+//go:noescape
+func mulAVX2(n int, dst, a, b *float32)
+
+// mul32 runs the assembly kernels like gelu32 and returns how many
+// leading elements they computed, leaving the tail to mulGo.
+func mul32(dst, a, b []float32) int {
+	if !geluHasAVX2 {
+		return 0
+	}
+	done := 0
+	if n := len(a) &^ 15; n > 0 && geluHasAVX512 {
+		mulAVX512(n, &dst[0], &a[0], &b[0])
+		done = n
+	}
+	if n := (len(a) - done) &^ 7; n > 0 {
+		mulAVX2(n, &dst[done], &a[done], &b[done])
+		done += n
+	}
+	return done
+}

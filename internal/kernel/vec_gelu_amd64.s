@@ -368,3 +368,44 @@ muladd2_loop:
 	JB muladd2_loop                              // then loop
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // return
+
+// func mulAVX512(n int, dst, a, b *float32)
+//
+// dst ← a⊙b on n elements (n a multiple of 16), as mulGo. Z0 = a·b;
+// SI = a, BX = b, DI = dst, AX = byte offset, CX = n in bytes.
+TEXT ·mulAVX512(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ a+16(FP), SI                            // SI = &a[0]
+	MOVQ b+24(FP), BX                            // BX = &b[0]
+	XORQ AX, AX                                  // AX = 0, byte offset
+mul512_loop:
+	VMOVUPS (SI)(AX*1), Z0                       // Z0 = a
+	VMULPS (BX)(AX*1), Z0, Z0                    // Z0 = a·b
+	VMOVUPS Z0, (DI)(AX*1)                       // store dst
+	ADDQ $64, AX                                 // i += 16
+	CMPQ AX, CX                                  // more blocks?
+	JB mul512_loop                               // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return
+
+// func mulAVX2(n int, dst, a, b *float32)
+//
+// mulAVX512 on 8 elements at a time (n a multiple of 8).
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX                             // CX = n
+	SHLQ $2, CX                                  // CX = n in bytes (×4)
+	MOVQ dst+8(FP), DI                           // DI = &dst[0]
+	MOVQ a+16(FP), SI                            // SI = &a[0]
+	MOVQ b+24(FP), BX                            // BX = &b[0]
+	XORQ AX, AX                                  // AX = 0, byte offset
+mul2_loop:
+	VMOVUPS (SI)(AX*1), Y0                       // Y0 = a
+	VMULPS (BX)(AX*1), Y0, Y0                    // Y0 = a·b
+	VMOVUPS Y0, (DI)(AX*1)                       // store dst
+	ADDQ $32, AX                                 // i += 8
+	CMPQ AX, CX                                  // more blocks?
+	JB mul2_loop                                 // then loop
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // return

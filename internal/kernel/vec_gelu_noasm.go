@@ -16,3 +16,7 @@ func expScaled32(dst, x []float32, scale, shift float32) int { return 0 }
 // mulAdd32 does no work without the assembly kernels: every element goes
 // to mulAddGo.
 func mulAdd32(dst, a, b []float32) int { return 0 }
+
+// mul32 does no work without the assembly kernels: every element goes to
+// mulGo.
+func mul32(dst, a, b []float32) int { return 0 }
