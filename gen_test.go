@@ -336,6 +336,10 @@ func TestMaxChangeAndHorizon(t *testing.T) {
 	}{
 		{Horizon{Warmup: 4}, 0, 0.25}, {Horizon{Warmup: 4}, 2, 0.75}, {Horizon{Warmup: 4}, 3, 1}, {Horizon{Warmup: 4}, 100, 1},
 		{Horizon{Kind: LinearDecay, Steps: 10, Warmup: 4}, 1, 0.5 * 0.9}, {Horizon{Kind: CosineDecay, Steps: 10, Warmup: 2}, 5, 0.5},
+		// Cooldown: 1 for the first 80 % of T = 100 steps, then (1 − t/T)/0.2.
+		{Horizon{Kind: Cooldown, Steps: 100}, 0, 1}, {Horizon{Kind: Cooldown, Steps: 100}, 80, 1},
+		{Horizon{Kind: Cooldown, Steps: 100}, 90, 0.5}, {Horizon{Kind: Cooldown, Steps: 100}, 95, 0.25},
+		{Horizon{Kind: Cooldown, Steps: 100}, 100, 0}, {Horizon{Kind: Cooldown, Steps: 100, Warmup: 4}, 1, 0.5},
 	} {
 		if f := c.h.Factor(c.step); math.Abs(f-c.want) > 1e-15 {
 			t.Errorf("%+v at step %d: factor %v, want %v", c.h, c.step, f, c.want)

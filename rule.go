@@ -273,7 +273,19 @@ const (
 	LinearDecay
 	// CosineDecay: h(t) = ½(1 + cos(π·t/T)).
 	CosineDecay
+	// Cooldown: h(t) = min(1, (1 − t/T)/0.2): the rate as estimated for
+	// the first 80 % of the run, then a linear decay to 0 over the last
+	// 20 % — the "warmup-stable-decay" shape, which matches a cosine
+	// schedule's final loss with a constant rate until the cooldown (Hägele
+	// et al., "Scaling Laws and Compute-Optimal Training Beyond Fixed
+	// Training Durations", NeurIPS 2024; Hu et al., "MiniCPM", 2024). For a
+	// GeN rule it leaves the rate's level to the estimate and anneals only
+	// the last iterate (docs/results/gpt.md).
+	Cooldown
 )
+
+// cooldownFraction is the share of the run over which Cooldown decays.
+const cooldownFraction = 0.2
 
 // Horizon is a factor h(t) ∈ [0, 1] multiplying the learning rate applied
 // at step t of T: the authors' code scales its GeN estimate by such a
@@ -303,13 +315,16 @@ func (h Horizon) Factor(step int) float64 {
 		panic(fmt.Sprintf("gen: Horizon %d needs Steps > 0", h.Kind))
 	}
 	x := min(float64(step)/float64(h.Steps), 1)
-	if h.Kind == LinearDecay {
+	switch h.Kind {
+	case LinearDecay:
 		return w * (1 - x)
+	case Cooldown:
+		return w * min(1, (1-x)/cooldownFraction)
 	}
 	return w * 0.5 * (1 + math.Cos(math.Pi*x))
 }
 
-// ParseHorizon parses "none", "linear" or "cosine".
+// ParseHorizon parses "none", "linear", "cosine" or "cooldown".
 func ParseHorizon(s string, steps int) (Horizon, error) {
 	switch s {
 	case "", "none", "constant":
@@ -318,8 +333,10 @@ func ParseHorizon(s string, steps int) (Horizon, error) {
 		return Horizon{Kind: LinearDecay, Steps: steps}, nil
 	case "cosine":
 		return Horizon{Kind: CosineDecay, Steps: steps}, nil
+	case "cooldown":
+		return Horizon{Kind: Cooldown, Steps: steps}, nil
 	}
-	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine", s)
+	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine, cooldown", s)
 }
 
 func finite(xs ...float64) bool {

@@ -134,7 +134,8 @@ type Config struct {
 	MaxChange float64 `json:"max_change,omitempty"`
 	// FivePoint makes approximate GeN fit 5 points by least squares.
 	FivePoint bool `json:"five_point,omitempty"`
-	// Horizon is none (default), linear or cosine: a factor on GeN's rate.
+	// Horizon is none (default), linear, cosine or cooldown (the last 20 %
+	// of the steps): a factor on GeN's rate.
 	Horizon string `json:"horizon,omitempty"`
 	// Warmup is the number of linear warm-up steps of a schedule (default 0).
 	Warmup int `json:"warmup,omitempty"`
@@ -265,7 +266,7 @@ func (c Config) Validate() error {
 		oneOf("--opt", c.Opt, append(optim.Names(), optim.PeerNames()...)),
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
-		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine"}),
+		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine", "cooldown"}),
 		oneOf("--groups", c.Groups, []string{"all", "layer"}),
 		oneOf("--dist", c.Dist, dist.Kinds()),
 	}
