@@ -166,7 +166,7 @@ func SensitivityMethods() []Method {
 			c.Batch = b
 		}))
 	}
-	for _, h := range []string{"linear", "cosine"} {
+	for _, h := range []string{"none", "linear", "cosine"} {
 		add("adam horizon "+h, set("adam", "gen", func(c *train.Config) { c.Horizon = h }))
 	}
 	add("adam exact Gauss-Newton", set("adam", "gen-exact", func(c *train.Config) { c.Curvature = "gauss-newton" }))
