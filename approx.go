@@ -128,7 +128,7 @@ func (a *Approx) Name() string {
 	if a.cfg.Estimator == Mean {
 		est = "mean, "
 	}
-	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points)", est, a.cfg.Every, a.cfg.Gamma, pts)
+	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s)", est, a.cfg.Every, a.cfg.Gamma, pts, a.cfg.Horizon.suffix())
 }
 
 // fit is the outcome of one parabola fit along the line.

@@ -133,7 +133,7 @@ func (b *Block) Name() string {
 	if b.cfg.Exact {
 		kind = "gen-exact"
 	}
-	return fmt.Sprintf("%s per group(Φ=%d, γ=%g)", kind, b.cfg.Every, b.cfg.Gamma)
+	return fmt.Sprintf("%s per group(Φ=%d, γ=%g%s)", kind, b.cfg.Every, b.cfg.Gamma, b.cfg.Horizon.suffix())
 }
 
 // Next implements Rule. The line must be a GroupLine (a plain Line counts

@@ -76,7 +76,7 @@ func (e *Exact) Name() string {
 	if e.cfg.Estimator == Mean {
 		est = "mean, "
 	}
-	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma)
+	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g%s)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma, e.cfg.Horizon.suffix())
 }
 
 // Next implements Rule.

@@ -324,6 +324,16 @@ func (h Horizon) Factor(step int) float64 {
 	return w * 0.5 * (1 + math.Cos(math.Pi*x))
 }
 
+// suffix names the horizon for a rule's Name: "" for none, else ", cooldown",
+// ", linear decay" or ", cosine decay", and ", warm-up W".
+func (h Horizon) suffix() string {
+	s := [...]string{"", ", linear decay", ", cosine decay", ", cooldown"}[h.Kind]
+	if h.Warmup > 0 {
+		s += fmt.Sprintf(", warm-up %d", h.Warmup)
+	}
+	return s
+}
+
 // ParseHorizon parses "none", "linear", "cosine" or "cooldown".
 func ParseHorizon(s string, steps int) (Horizon, error) {
 	switch s {
