@@ -273,10 +273,10 @@ func poolReLU[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *con
 			row := pi * k * rs
 			if k == 2 {
 				for pj := range ep.pw {
-					// Unrolled (max2x2): the same maximum and argmax as
+					// Unrolled (kernel.Max2x2): the same maximum and argmax as
 					// the general loop below, NaN aside.
 					c0 := row + 2*pj
-					best, off := max2x2(sp[c0*sc]+b, sp[(c0+1)*sc]+b, sp[(c0+rs)*sc]+b, sp[(c0+rs+1)*sc]+b, rs)
+					best, off := kernel.Max2x2(sp[c0*sc]+b, sp[(c0+1)*sc]+b, sp[(c0+rs)*sc]+b, sp[(c0+rs+1)*sc]+b, rs)
 					dst[d], arg[d] = max(best, 0), int32(c0+off)
 					d++
 				}
@@ -319,7 +319,7 @@ func poolReLU2T[T Float](dst []T, arg []int32, src, bias []T, g *convGeom, ep *c
 				if bias != nil {
 					b = bias[o]
 				}
-				best, off := max2x2(ra[o]+b, rb[o]+b, rc[o]+b, rd[o]+b, rs)
+				best, off := kernel.Max2x2(ra[o]+b, rb[o]+b, rc[o]+b, rd[o]+b, rs)
 				dst[o*per+d], arg[o*per+d] = max(best, 0), int32(c0+off)
 			}
 		}
@@ -427,24 +427,4 @@ func reluMask[T Float](y T) T {
 		k = 1
 	}
 	return [2]T{0, 1}[k]
-}
-
-// max2x2 returns the maximum of a 2×2 window (za zb on its first row, zc zd
-// on its second, rows rs apart) and the offset of its first position that
-// holds it (0, 1, rs or rs+1), found by independent comparisons from the
-// last position to the first (no chain of dependent selects): the same
-// maximum and argmax as poolReLU's general loop, NaN aside.
-func max2x2[T Float](za, zb, zc, zd T, rs int) (best T, off int) {
-	best = max(max(za, zb), max(zc, zd))
-	off = rs + 1
-	if zc == best {
-		off = rs
-	}
-	if zb == best {
-		off = 1
-	}
-	if za == best {
-		off = 0
-	}
-	return best, off
 }

@@ -52,12 +52,7 @@ func biasCase[T Float](r *rand.Rand, transA, transB bool, m, n, k int) (g *gemmC
 func testGemmBias[T Float](t *testing.T, arches []*gemmFree[T], cases int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 10))
 	vs := biasVariants(arches)
-	pick := func() int {
-		if r.IntN(2) == 0 {
-			return edgeSizes[r.IntN(len(edgeSizes))]
-		}
-		return 1 + r.IntN(300)
-	}
+	pick := func() int { return pickSize(r) }
 	for range cases {
 		m, n, k := pick(), pick(), pick()
 		for m*n*k > 2_000_000 {

@@ -206,15 +206,19 @@ var edgeSizes = []int{1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25
 
 var alphaBetas = [][2]float64{{1, 0}, {1, 1}, {-0.5, 0}, {0.75, -1.25}, {2, 1}, {0, 0.5}, {1, 0}}
 
+// pickSize draws a matrix size: an edge size of the blocking half the
+// time, else uniform in 1…300.
+func pickSize(r *rand.Rand) int {
+	if r.IntN(2) == 0 {
+		return edgeSizes[r.IntN(len(edgeSizes))]
+	}
+	return 1 + r.IntN(300)
+}
+
 func testGemmRandom[T Float](t *testing.T, arches []*gemmFree[T], cases int, seed uint64) {
 	r := rand.New(rand.NewPCG(seed, 99))
 	vs := variants(arches)
-	pick := func() int {
-		if r.IntN(2) == 0 {
-			return edgeSizes[r.IntN(len(edgeSizes))]
-		}
-		return 1 + r.IntN(300)
-	}
+	pick := func() int { return pickSize(r) }
 	for range cases {
 		m, n, k := pick(), pick(), pick()
 		// Keep the float64 oracle cheap: shrink the largest of three big sizes.

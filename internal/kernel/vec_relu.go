@@ -151,17 +151,7 @@ func pool2x2ReLUGo(dst []float32, arg []int32, src, bias []float32, oc, o0, rs, 
 			for o := o0; o < o0+16; o++ {
 				za, zb := src[c*oc+o]+bias[o], src[(c+1)*oc+o]+bias[o]
 				zc, zd := src[(c+rs)*oc+o]+bias[o], src[(c+rs+1)*oc+o]+bias[o]
-				best := max(max(za, zb), max(zc, zd))
-				off := rs + 1
-				if zc == best {
-					off = rs
-				}
-				if zb == best {
-					off = 1
-				}
-				if za == best {
-					off = 0
-				}
+				best, off := Max2x2(za, zb, zc, zd, rs)
 				dst[d+o], arg[d+o] = max(best, 0), int32(c+off)
 			}
 		}
@@ -258,4 +248,25 @@ func unpool2x2ReLUGo(dst []float32, sums *[16]float64, gy, yv []float32, arg []i
 			}
 		}
 	}
+}
+
+// Max2x2 returns the maximum of a 2×2 window (za zb on its first row, zc zd
+// on its second, rows rs apart) and the offset of its first position that
+// holds it (0, 1, rs or rs+1), found by independent comparisons from the
+// last position to the first (no chain of dependent selects): the same
+// maximum and argmax as a scan of the window in order, NaN aside. The fused
+// pooling's Go loops (ad) and Pool2x2ReLU32's twin share it.
+func Max2x2[T Float](za, zb, zc, zd T, rs int) (best T, off int) {
+	best = max(max(za, zb), max(zc, zd))
+	off = rs + 1
+	if zc == best {
+		off = rs
+	}
+	if zb == best {
+		off = 1
+	}
+	if za == best {
+		off = 0
+	}
+	return best, off
 }
