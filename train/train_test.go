@@ -465,3 +465,20 @@ func TestProbeAtACheckpoint(t *testing.T) {
 		t.Fatalf("probe batch %q, want same", res.Batch)
 	}
 }
+
+// The GeN rules anneal over the last 20 % of the steps by default; a
+// schedule gets no horizon, and an explicit --horizon is kept.
+func TestDefaultHorizon(t *testing.T) {
+	for lr, want := range map[string]string{"": "cooldown", "gen": "cooldown", "gen-exact": "cooldown",
+		"gen-trust:2": "cooldown", "const:0.01": "none", "cosine:0.1": "none", "sps": "none"} {
+		if got := (Config{LR: lr}).Defaults().Horizon; got != want {
+			t.Errorf("--lr %q: default horizon %q, want %q", lr, got, want)
+		}
+	}
+	if got := (Config{Horizon: "none"}).Defaults().Horizon; got != "none" {
+		t.Errorf("explicit --horizon none became %q", got)
+	}
+	if got := (Config{Model: "gpt", Data: "text"}).Defaults().Horizon; got != "cooldown" {
+		t.Errorf("gpt default horizon %q, want cooldown", got)
+	}
+}
