@@ -307,9 +307,15 @@ func readOnce(dir string, keep bool) (Manifest, map[string][]byte, error) {
 		id, _ := root.Stat(".")
 		return Manifest{}, nil, &readError{dir: dir, id: id, msg: fmt.Sprintf(format, a...)}
 	}
+	// missing reports a file that vanished from the opened directory.
+	missing := func(err error) (Manifest, map[string][]byte, error) {
+		m, c, rerr := fail("%v", err)
+		rerr.(*readError).gone = errors.Is(err, fs.ErrNotExist)
+		return m, c, rerr
+	}
 	data, err := root.ReadFile(ManifestFile)
 	if err != nil {
-		return fail("%v", err)
+		return missing(err)
 	}
 	if err := unmarshalJSON(data, &m); err != nil {
 		return fail("%s: %v", ManifestFile, err)
@@ -328,14 +334,14 @@ func readOnce(dir string, keep bool) (Manifest, map[string][]byte, error) {
 		}
 		info, err := root.Stat(f.Name)
 		if err != nil {
-			return fail("%v", err)
+			return missing(err)
 		}
 		if info.Size() != f.Size {
 			return fail("%s: %d bytes, the manifest records %d", f.Name, info.Size(), f.Size)
 		}
 		b, err := root.ReadFile(f.Name)
 		if err != nil {
-			return fail("%v", err)
+			return missing(err)
 		}
 		sum := sha256.Sum256(b)
 		if got := hex.EncodeToString(sum[:]); got != f.SHA256 {

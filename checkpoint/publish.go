@@ -165,6 +165,12 @@ func Clean(dir string) ([]string, error) {
 type readError struct {
 	dir, msg string
 	id       os.FileInfo
+	// gone: a file the read needed had vanished from the directory it had
+	// opened. A published checkpoint is never changed in place, so its
+	// directory was replaced and then removed (as the previous one, by the
+	// next Save); its inode number may already serve the new checkpoint,
+	// so comparing identities cannot tell.
+	gone bool
 }
 
 func (e *readError) Error() string {
@@ -181,7 +187,7 @@ func replacedDuringRead(dir string, err error) bool {
 	var re *readError
 	if errors.As(err, &re) {
 		cur, serr := os.Stat(dir)
-		return serr != nil || re.id == nil || !os.SameFile(cur, re.id)
+		return re.gone || serr != nil || re.id == nil || !os.SameFile(cur, re.id)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return false

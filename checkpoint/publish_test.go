@@ -175,3 +175,37 @@ func TestClean(t *testing.T) {
 		t.Errorf("Clean did not recover the checkpoint: step %d, %v", m.Step, err)
 	}
 }
+
+// A file that vanished from the directory a read had opened means that
+// directory was replaced and then removed as the previous checkpoint; the
+// inode number it freed may already be the new checkpoint's, so the read
+// is retried even when the identities match (CI once saw a reader give up
+// here: "openat manifest.json: no such file or directory"). A checkpoint
+// that is merely damaged still fails after the retries.
+func TestReadRetriesWhenItsDirectoryVanished(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "checkpoint")
+	if err := Save(dir, stepState(1)); err != nil {
+		t.Fatal(err)
+	}
+	id, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !replacedDuringRead(dir, &readError{dir: dir, id: id, msg: "gone", gone: true}) {
+		t.Error("a vanished file in a directory whose identity matches the current one is not retried")
+	}
+	if replacedDuringRead(dir, &readError{dir: dir, id: id, msg: "bad checksum"}) {
+		t.Error("a damaged file in the current directory is retried")
+	}
+	if err := os.Remove(filepath.Join(dir, WeightsFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = readOnce(dir, false)
+	var re *readError
+	if !errors.As(err, &re) || !re.gone {
+		t.Fatalf("read without %s: %v, want a readError marked gone", WeightsFile, err)
+	}
+	if _, err := ReadManifest(dir); !errors.Is(err, ErrIncomplete) {
+		t.Errorf("ReadManifest of a checkpoint missing its weights: %v, want ErrIncomplete after the retries", err)
+	}
+}
