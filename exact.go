@@ -27,12 +27,8 @@ type ExactConfig struct {
 	// Every is Φ: the estimate is recomputed on steps t with t mod Φ = 0
 	// and kept in between (default 1).
 	Every int
-	// Eager probes every one of the first Eager steps, whatever Φ (default
-	// 0: none). While a momentum direction fills (about 1/(1−β₁) steps) it
-	// turns from one step to the next, and a rate held for Φ steps carries
-	// the step past the minimum along the line: on the character model the
-	// loss climbed for ten steps after the start with Φ = 4 (approximate GeN;
-	// docs/results/adam-horizon.md).
+	// Eager recomputes the estimate on every one of the first Eager steps,
+	// whatever Φ (ApproxConfig.Eager; default 0).
 	Eager int
 }
 

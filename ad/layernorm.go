@@ -125,25 +125,8 @@ func rowStats[T Float](row, ones []T) (mu, sq float64) {
 		mu = s / d
 		return mu, max(kernel.Dot(row, row)-mu*s, 0)
 	}
-	mu = rowSum(row) / d
+	mu = kernel.Sum(row) / d
 	return mu, rowSqDev(row, mu)
-}
-
-// rowSum returns Σ_j x_j in float64, in four interleaved partial sums so
-// that the additions do not wait on each other.
-func rowSum[T Float](x []T) float64 {
-	var s0, s1, s2, s3 float64
-	j := 0
-	for ; j+4 <= len(x); j += 4 {
-		s0 += float64(x[j])
-		s1 += float64(x[j+1])
-		s2 += float64(x[j+2])
-		s3 += float64(x[j+3])
-	}
-	for ; j < len(x); j++ {
-		s0 += float64(x[j])
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 // rowSqDev returns Σ_j (x_j − mu)² in float64, in four partial sums.
@@ -317,7 +300,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		clear(h2)
 		if x.hasD1 {
 			xd := x.d1.Data()[i*d : (i+1)*d]
-			m := rowSum(xd) / df
+			m := kernel.Sum(xd) / df
 			var sc, sq float64
 			for j, v := range xd {
 				cd[j] = float64(v) - m
@@ -338,7 +321,7 @@ func (op *layerNormOp[T]) Jet(y *Var[T], curv bool) bool {
 		}
 		if x.hasD2 {
 			xdd := x.d2.Data()[i*d : (i+1)*d]
-			m := rowSum(xdd) / df
+			m := kernel.Sum(xdd) / df
 			var sc float64
 			for j, v := range xdd {
 				sc += (float64(row[j]) - mu) * (float64(v) - m)

@@ -176,6 +176,10 @@ type Config struct {
 	DistTimeout float64 `json:"dist_timeout,omitempty"`
 }
 
+// genRule reports whether --lr names a GeN rule (gen, gen-exact,
+// gen-trust[:κ]): the rules that a horizon and eager probing apply to.
+func (c Config) genRule() bool { return strings.HasPrefix(c.LR, "gen") }
+
 // Defaults returns c with every zero field set to its default.
 func (c Config) Defaults() Config {
 	def := func(s *string, v string) {
@@ -209,7 +213,7 @@ func (c Config) Defaults() Config {
 		// estimate alone, at every run length measured
 		// (docs/results/adam-horizon.md, docs/results/gpt.md).
 		c.Horizon = "none"
-		if strings.HasPrefix(c.LR, "gen") {
+		if c.genRule() {
 			c.Horizon = "cooldown"
 		}
 	}
@@ -364,7 +368,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--every %d: must be positive", c.Every)
 	case c.Eager < 0:
 		return fmt.Errorf("--eager %d: must be 0 or more steps", c.Eager)
-	case c.Eager > 0 && !strings.HasPrefix(c.LR, "gen"):
+	case c.Eager > 0 && !c.genRule():
 		return fmt.Errorf("--eager %d with --lr %s: eager probing applies to the GeN rules only; drop --eager", c.Eager, c.LR)
 	case c.Warmup > 0 && (c.LR == "sps" || c.LR == "sls"):
 		return fmt.Errorf("--warmup %d with --lr %s: the warm-up applies to schedules and GeN rules, and %s sets every step's rate itself; drop --warmup", c.Warmup, c.LR, c.LR)
