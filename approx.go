@@ -35,11 +35,16 @@ type ApproxConfig struct {
 	// Every is Φ: the line is probed on steps t with t mod Φ = 0 (default 4).
 	Every int
 	// Eager probes every one of the first Eager steps, whatever Φ (default
-	// 0: none). While a momentum direction fills (about 1/(1−β₁) steps) it
-	// turns from one step to the next, and a rate held for Φ steps carries
-	// the step past the minimum along the line: on the character model the
-	// loss climbed for ten steps after the start with Φ = 4
-	// (docs/results/adam-horizon.md).
+	// 0: none; the command's default for the Mean estimator is 10). While a
+	// momentum direction fills (about 1/(1−β₁) steps) it turns from one
+	// step to the next, and a rate held for Φ steps carries the step past
+	// the minimum along the line: on the character model the loss climbed
+	// for ten steps after the start with Φ = 4 (docs/results/adam-horizon.md).
+	// With the Mean estimator an eager probe, which sets the rate of one
+	// step, enters the averages with γ^(1/Φ) instead of γ: the averages
+	// remember Φ/(1−γ) steps however often they are fed, and the start's
+	// probes — large in slope and curvature while |u| is — weigh no more
+	// than Φ-spaced probes of the same steps would.
 	Eager int
 	// ProbeFactor multiplies the probe size: a = factor·α_{t−1} (default 1).
 	ProbeFactor float64
@@ -128,7 +133,7 @@ func (a *Approx) Name() string {
 	if a.cfg.Estimator == Mean {
 		est = "mean, "
 	}
-	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s)", est, a.cfg.Every, a.cfg.Gamma, pts, a.cfg.Horizon.suffix())
+	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s%s)", est, a.cfg.Every, a.cfg.Gamma, pts, eagerSuffix(a.cfg.Eager, a.cfg.Every), a.cfg.Horizon.suffix())
 }
 
 // fit is the outcome of one parabola fit along the line.
@@ -227,7 +232,7 @@ func (r *Approx) Next(step int, line Line) Decision {
 		if !f.reason.Failed() {
 			r.alpha, r.estimated = r.cfg.clamp(f.delta), true
 			r.m = moments{}
-			r.m.add(f.slope, f.curv, r.cfg.Gamma)
+			r.m.add(f.slope, f.curv, probeGamma(r.cfg.Gamma, step, r.cfg.Every, r.cfg.Eager))
 		} else {
 			r.alpha, r.estimated = r.cfg.onFailure(0, f.reason, r.cfg.Gamma), false
 		}
@@ -235,7 +240,7 @@ func (r *Approx) Next(step int, line Line) Decision {
 		a = r.cfg.ProbeFactor * r.alpha
 		f = r.fitAt(line, a)
 		if finite(f.slope, f.curv) {
-			r.m.add(f.slope, f.curv, r.cfg.Gamma)
+			r.m.add(f.slope, f.curv, probeGamma(r.cfg.Gamma, step, r.cfg.Every, r.cfg.Eager))
 		}
 		est, why := r.m.rate()
 		if f.reason == NonFinite { // a probe that blew up says the step is too long, whatever the averages say

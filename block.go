@@ -133,7 +133,7 @@ func (b *Block) Name() string {
 	if b.cfg.Exact {
 		kind = "gen-exact"
 	}
-	return fmt.Sprintf("%s per group(Φ=%d, γ=%g%s)", kind, b.cfg.Every, b.cfg.Gamma, b.cfg.Horizon.suffix())
+	return fmt.Sprintf("%s per group(Φ=%d, γ=%g%s%s)", kind, b.cfg.Every, b.cfg.Gamma, eagerSuffix(b.cfg.Eager, b.cfg.Every), b.cfg.Horizon.suffix())
 }
 
 // Next implements Rule. The line must be a GroupLine (a plain Line counts
@@ -169,7 +169,7 @@ func (b *Block) Next(step int, line Line) Decision {
 	}
 	why := b.measure(gl)
 	if why == OK {
-		g := b.cfg.Gamma
+		g := probeGamma(b.cfg.Gamma, step, b.cfg.Every, b.cfg.Eager)
 		for i := range b.s {
 			b.s[i] = g*b.s[i] + (1-g)*b.ds[i]
 		}

@@ -153,3 +153,25 @@ func flat(gs ...float64) bool {
 func lazy(step, every, eager int) bool {
 	return step >= eager && step%every != 0
 }
+
+// eagerSuffix names eager probing in a rule's name: ", eager N", or "" where
+// it changes nothing (N = 0, or Φ = 1: every step is probed anyway).
+func eagerSuffix(n, every int) string {
+	if n <= 0 || every <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(", eager %d", n)
+}
+
+// probeGamma is the Mean estimator's γ for the probe of step t: γ itself
+// for a probe that sets the rate of Φ steps, γ^(1/Φ) for an eager probe,
+// which sets the rate of one. The averages' memory is then Φ/(1 − γ) steps
+// whatever the probing frequency, and the start's probes — large in slope
+// and curvature while |u| is large — weigh no more than the Φ-spaced
+// probes of the same steps would.
+func probeGamma(gamma float64, step, every, eager int) float64 {
+	if step < eager && every > 1 && gamma > 0 {
+		return math.Pow(gamma, 1/float64(every))
+	}
+	return gamma
+}

@@ -232,3 +232,43 @@ func TestEagerProbesTheFirstSteps(t *testing.T) {
 		}
 	}
 }
+
+// An eager probe sets the rate of one step, a Φ-spaced probe that of Φ: the
+// Mean estimator weighs them so, with γ^(1/Φ) for the eager ones. The
+// averages after eager probes at steps 0, 1, 2 and the regular probe at
+// step 4 (Every 4, Eager 3, γ 0.9) are computed here by hand.
+func TestEagerProbesWeighTheStepsTheyGovern(t *testing.T) {
+	type sc struct{ s, c float64 }
+	probes := map[int]sc{0: {1, 2}, 1: {3, 1}, 2: {2, 5}, 4: {4, 3}}
+	ge := math.Pow(0.9, 0.25)
+	var s, c, w float64
+	for _, step := range []int{0, 1, 2} {
+		p := probes[step]
+		s, c, w = ge*s+(1-ge)*p.s, ge*c+(1-ge)*p.c, ge*w+(1-ge)
+	}
+	s, c, w = 0.9*s+0.1*probes[4].s, 0.9*c+0.1*probes[4].c, 0.9*w+0.1
+	rules := map[string]Rule{
+		"approx": NewApprox(ApproxConfig{Estimator: Mean, Every: 4, Eager: 3, Gamma: 0.9, LR0: 0.1}),
+		"exact":  NewExact(ExactConfig{Estimator: Mean, Every: 4, Eager: 3, Gamma: 0.9}),
+	}
+	for name, r := range rules {
+		var d Decision
+		for step := range 5 {
+			p := probes[step]
+			if step == 3 {
+				p = probes[2] // not probed: step 3 is lazy
+			}
+			quad := func(a float64) float64 { return 1 - a*p.s + a*a*p.c/2 }
+			d = r.Next(step, &fakeLine{at: quad, g0: 1, d1: -p.s, d2: p.c})
+		}
+		v := r.State().Values
+		got := []float64{v["mean_slope"], v["mean_curvature"], v["mean_weight"], d.LR}
+		want := []float64{s, c, w, s / c}
+		for i := range got {
+			if math.Abs(got[i]-want[i]) > 1e-9*math.Abs(want[i]) {
+				t.Errorf("%s: slope, curvature, weight, rate %v, want %v", name, got, want)
+				break
+			}
+		}
+	}
+}

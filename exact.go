@@ -72,7 +72,7 @@ func (e *Exact) Name() string {
 	if e.cfg.Estimator == Mean {
 		est = "mean, "
 	}
-	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g%s)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma, e.cfg.Horizon.suffix())
+	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g%s%s)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma, eagerSuffix(e.cfg.Eager, e.cfg.Every), e.cfg.Horizon.suffix())
 }
 
 // Next implements Rule.
@@ -102,7 +102,7 @@ func (e *Exact) Next(step int, line Line) Decision {
 	est := d.Estimate
 	if e.cfg.Estimator == Mean && finite(d1, d2) {
 		// Every finite jet enters the averages; the decision is theirs.
-		e.m.add(-d1, d2, e.cfg.Gamma)
+		e.m.add(-d1, d2, probeGamma(e.cfg.Gamma, step, e.cfg.Every, e.cfg.Eager))
 		est, d.Reason = e.m.rate()
 	}
 	switch {

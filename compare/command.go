@@ -37,6 +37,10 @@ func Command(cfg train.Config) string {
 			if x != nil {
 				args = append(args, flag, strconv.FormatFloat(*x, 'g', -1, 64))
 			}
+		case *int:
+			if x != nil {
+				args = append(args, flag, strconv.Itoa(*x))
+			}
 		case *bool:
 			if x != nil {
 				args = append(args, flag+"="+strconv.FormatBool(*x))

@@ -93,8 +93,13 @@ type Config struct {
 	// Every is Φ, the GeN recomputation period (default: gen 4, gen-exact 1).
 	Every int `json:"every,omitempty"`
 	// Eager probes every one of the first Eager steps, whatever Every
-	// (gen.ApproxConfig.Eager; default 0).
-	Eager int `json:"eager,omitempty"`
+	// (gen.ApproxConfig.Eager). nil means the default: 10 for the GeN
+	// rules with the Mean estimator — Adam's momentum time 1/(1 − β₁) at
+	// β₁ = 0.9, while its direction turns from one step to the next — and 0
+	// otherwise; a pointer so that 0 can be asked for. On the character
+	// model it removes the start's ten steps of rising loss
+	// (docs/results/adam-horizon.md).
+	Eager *int `json:"eager,omitempty"`
 	// Gamma is γ, the GeN smoothing (default: 0.98 with the Mean
 	// estimator; with Smoothed, gen 0.9 and gen-exact 0). nil
 	// means the default; a pointer so that 0 can be asked for.
@@ -180,6 +185,14 @@ type Config struct {
 // gen-trust[:κ]): the rules that a horizon and eager probing apply to.
 func (c Config) genRule() bool { return strings.HasPrefix(c.LR, "gen") }
 
+// eager is Eager's value, 0 where unset.
+func (c Config) eager() int {
+	if c.Eager == nil {
+		return 0
+	}
+	return *c.Eager
+}
+
 // Defaults returns c with every zero field set to its default.
 func (c Config) Defaults() Config {
 	def := func(s *string, v string) {
@@ -204,6 +217,13 @@ func (c Config) Defaults() Config {
 		}
 	}
 	def(&c.Curvature, "hessian")
+	if c.Eager == nil {
+		n := 0
+		if c.genRule() && c.Estimator == "mean" {
+			n = 10
+		}
+		c.Eager = &n
+	}
 	def(&c.Policy, "keep")
 	def(&c.Groups, "all")
 	if c.Horizon == "" {
@@ -366,10 +386,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--groups layer: per-layer rates need --lr gen or gen-exact, not %s", c.LR)
 	case c.Every < 0:
 		return fmt.Errorf("--every %d: must be positive", c.Every)
-	case c.Eager < 0:
-		return fmt.Errorf("--eager %d: must be 0 or more steps", c.Eager)
-	case c.Eager > 0 && !c.genRule():
-		return fmt.Errorf("--eager %d with --lr %s: eager probing applies to the GeN rules only; drop --eager", c.Eager, c.LR)
+	case c.Eager != nil && *c.Eager < 0:
+		return fmt.Errorf("--eager %d: must be 0 or more steps", *c.Eager)
+	case c.Eager != nil && *c.Eager > 0 && !c.genRule():
+		return fmt.Errorf("--eager %d with --lr %s: eager probing applies to the GeN rules only; drop --eager", *c.Eager, c.LR)
 	case c.Warmup > 0 && (c.LR == "sps" || c.LR == "sls"):
 		return fmt.Errorf("--warmup %d with --lr %s: the warm-up applies to schedules and GeN rules, and %s sets every step's rate itself; drop --warmup", c.Warmup, c.LR, c.LR)
 	}
@@ -426,12 +446,12 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	switch {
 	case (c.LR == "gen" || c.LR == "gen-exact") && c.Groups == "layer":
 		return gen.NewBlock(gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.Eager, MaxChange: c.MaxChange, LR0: c.LR0}), nil
+			Every: c.Every, Eager: c.eager(), MaxChange: c.MaxChange, LR0: c.LR0}), nil
 	case c.LR == "gen":
 		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.Eager, ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
+			Every: c.Every, Eager: c.eager(), ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
 	case c.LR == "gen-exact":
-		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.Eager}), nil
+		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.eager()}), nil
 	}
 	s, err := gen.ParseSchedule(c.LR, steps)
 	if err != nil {

@@ -92,7 +92,12 @@ func TestGroupEquivalence(t *testing.T) {
 		{"gen", with(base, func(c *Config) { c.LR = "gen" }), true},
 		{"gen-exact", with(base, func(c *Config) { c.LR = "gen-exact" }), true},
 		{"the default rule", with(base, func(c *Config) { c.LR = "" }), false},
-		{"gen per layer", with(base, func(c *Config) { c.LR, c.Groups, c.Hidden, c.Steps = "gen", "layer", []int{8, 4}, 20 }), true},
+		// Eager 0: the probes of every step would solve C·α = s 10 times
+		// more in the first steps, and the rounding tolFor describes grows
+		// with each solve; what is tested is the reduction, not eager probing.
+		{"gen per layer", with(base, func(c *Config) {
+			c.LR, c.Groups, c.Hidden, c.Steps, c.Eager = "gen", "layer", []int{8, 4}, 20, ptr(0)
+		}), true},
 		{"gen-exact per layer", with(base, func(c *Config) { c.LR, c.Groups = "gen-exact", "layer" }), false},
 		{"gpt, the default rule", with(gpt, func(c *Config) { c.LR = "" }), true},
 	}

@@ -285,8 +285,8 @@ func TestValidateNamesTheValidValues(t *testing.T) {
 		"--lr":        {LR: "exp:0.1"},
 		"fresh, same": {Probe: "next"},
 		"--gamma":     {Gamma: func() *float64 { g := 1.5; return &g }()},
-		"--eager -1":  {Eager: -1},
-		"GeN rules":   {Eager: 10, LR: "const:0.01"},
+		"--eager -1":  {Eager: ptr(-1)},
+		"GeN rules":   {Eager: ptr(10), LR: "const:0.01"},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()
@@ -482,3 +482,40 @@ func TestDefaultHorizon(t *testing.T) {
 		t.Errorf("gpt default horizon %q, want cooldown", got)
 	}
 }
+
+// Eager probing is on by default (10 steps) where the estimator is Mean —
+// Adam's directions — and off for the Smoothed rules (the SGD family, the
+// GPT) and for schedules; an explicit --eager 0 is kept, and the run's rule
+// is built with it.
+func TestDefaultEager(t *testing.T) {
+	cases := []struct {
+		name string
+		c    Config
+		want int
+	}{
+		{"default", Config{}, 10},
+		{"gen-exact", Config{LR: "gen-exact"}, 10},
+		{"sgd", Config{Opt: "sgd"}, 0},
+		{"explicit smoothed", Config{Estimator: "smoothed"}, 0},
+		{"gpt", Config{Model: "gpt", Data: "text"}, 0},
+		{"schedule", Config{LR: "const:0.01"}, 0},
+		{"explicit 0", Config{Eager: ptr(0)}, 0},
+		{"explicit 3 on sgd", Config{Opt: "sgd", Eager: ptr(3)}, 3},
+	}
+	for _, tc := range cases {
+		c := tc.c.Defaults()
+		if c.Eager == nil || *c.Eager != tc.want {
+			t.Errorf("%s: default eager %v, want %d", tc.name, c.Eager, tc.want)
+		}
+	}
+	r, err := (Config{}).Defaults().rule(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Name(), "eager 10") {
+		t.Errorf("default rule %q does not say it probes the first 10 steps", r.Name())
+	}
+}
+
+// ptr returns a pointer to v, for the Config fields where nil means the default.
+func ptr[T any](v T) *T { return &v }

@@ -66,6 +66,25 @@ func (o optFloat) Set(s string) error {
 	return nil
 }
 
+// optInt is an integer flag that remembers whether it was set.
+type optInt struct{ v **int }
+
+func (o optInt) String() string {
+	if o.v == nil || *o.v == nil {
+		return ""
+	}
+	return strconv.Itoa(**o.v)
+}
+
+func (o optInt) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return err
+	}
+	*o.v = &n
+	return nil
+}
+
 // optBool is a boolean flag that remembers whether it was set.
 type optBool struct{ v **bool }
 
@@ -117,7 +136,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Estimator, "estimator", "", "how GeN averages its probes: mean (ratio of averaged slope and curvature), smoothed (average of per-probe rates) (default: mean; for sgd, momentum, nesterov smoothed)")
 	fs.StringVar(&c.Groups, "groups", "all", "GeN rates: all (one rate) or layer (one per layer, from the quadratic model in the layers' step sizes)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
-	fs.IntVar(&c.Eager, "eager", 0, "probe GeN's line on every one of the first N steps, then every Φ (e.g. 10 while Adam's momentum fills)")
+	fs.Var(optInt{&c.Eager}, "eager", "probe GeN's line on every one of the first N steps, then every Φ (default 10 with --estimator mean: Adam's momentum time; else 0)")
 	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default 0.98 with --estimator mean; smoothed: gen 0.9, gen-exact 0)")
 	fs.Float64Var(&c.LR0, "lr0", 0, "where GeN's automatic start begins its bracket (with --estimator mean; with smoothed: the first learning rate) (default 1e-3)")
 	fs.Float64Var(&c.LRMin, "lr-min", 0, "lower bound of GeN's learning rate")
