@@ -36,6 +36,9 @@ type BlockConfig struct {
 	// [0, 1); NoSmoothing sets 0.
 	Gamma       float64
 	NoSmoothing bool
+	// FixedWindow keeps the averages exponential with γ for the whole run
+	// instead of a window that grows with it (ApproxConfig.FixedWindow).
+	FixedWindow bool
 	// Every is Φ (default 4; exact 1).
 	Every int
 	// Eager probes every one of the first Eager steps (ApproxConfig.Eager).
@@ -133,7 +136,7 @@ func (b *Block) Name() string {
 	if b.cfg.Exact {
 		kind = "gen-exact"
 	}
-	return fmt.Sprintf("%s per group(Φ=%d, γ=%g%s%s)", kind, b.cfg.Every, b.cfg.Gamma, eagerSuffix(b.cfg.Eager, b.cfg.Every), b.cfg.Horizon.suffix())
+	return fmt.Sprintf("%s per group(Φ=%d, γ=%g%s%s%s)", kind, b.cfg.Every, b.cfg.Gamma, windowNote(b.cfg.FixedWindow), eagerSuffix(b.cfg.Eager, b.cfg.Every), b.cfg.Horizon.suffix())
 }
 
 // Next implements Rule. The line must be a GroupLine (a plain Line counts
@@ -169,7 +172,7 @@ func (b *Block) Next(step int, line Line) Decision {
 	}
 	why := b.measure(gl)
 	if why == OK {
-		g := probeGamma(b.cfg.Gamma, step, b.cfg.Every, b.cfg.Eager)
+		g := probeGamma(b.cfg.Gamma, step, b.cfg.Every, b.cfg.Eager, b.cfg.FixedWindow)
 		for i := range b.s {
 			b.s[i] = g*b.s[i] + (1-g)*b.ds[i]
 		}

@@ -163,14 +163,34 @@ func eagerSuffix(n, every int) string {
 	return fmt.Sprintf(", eager %d", n)
 }
 
-// probeGamma is the Mean estimator's γ for the probe of step t: γ itself
-// for a probe that sets the rate of Φ steps, γ^(1/Φ) for an eager probe,
-// which sets the rate of one. The averages' memory is then Φ/(1 − γ) steps
-// whatever the probing frequency, and the start's probes — large in slope
-// and curvature while |u| is large — weigh no more than the Φ-spaced
-// probes of the same steps would.
-func probeGamma(gamma float64, step, every, eager int) float64 {
-	if step < eager && every > 1 && gamma > 0 {
+// windowNote names a fixed averaging window in a rule's name (the growing
+// one is the default and goes unnamed).
+func windowNote(fixed bool) string {
+	if fixed {
+		return " (fixed window)"
+	}
+	return ""
+}
+
+// probeGamma is the Mean estimator's γ for the probe of step t.
+//
+// The window: with fixed false it grows with the run, γₜ = max(γ, 1 − 1/n)
+// with n = t/Φ + 1 the Φ-step probes to date, so that once the run is
+// longer than 1/(1 − γ) probes, S and C are the plain means of every probe
+// since the start. With fixed true, or γ = 0 (no smoothing), it is γ.
+//
+// The weight: an eager probe sets the rate of one step, not Φ, and enters
+// with γₜ^(1/Φ): the averages remember as many steps however often they are
+// fed, and the start's probes — large in slope and curvature while |u| is
+// large — weigh no more than the Φ-spaced probes of the same steps would.
+func probeGamma(gamma float64, step, every, eager int, fixed bool) float64 {
+	if gamma == 0 {
+		return 0
+	}
+	if !fixed {
+		gamma = max(gamma, 1-1/(float64(step)/float64(every)+1))
+	}
+	if step < eager && every > 1 {
 		return math.Pow(gamma, 1/float64(every))
 	}
 	return gamma

@@ -91,8 +91,8 @@ func (l *seqLine) Jet(ad.Curvature) (float64, float64, float64) {
 	return 1, -l.s[l.i], l.c[l.i]
 }
 
-// The Mean estimator's rate is Σγ^(t−i)·s_i / Σγ^(t−i)·c_i, written out by
-// hand here; a probe whose own slope is negative (non-descent on its batch)
+// With a fixed window the Mean estimator's rate is Σγ^(t−i)·s_i /
+// Σγ^(t−i)·c_i, written out by hand here; a probe whose own slope is negative (non-descent on its batch)
 // enters the average instead of resetting the rate to the fallback.
 func TestMeanAveragesSlopeAndCurvature(t *testing.T) {
 	s := []float64{2, 1, -0.5, 1.5, -1, 0.2}
@@ -100,10 +100,10 @@ func TestMeanAveragesSlopeAndCurvature(t *testing.T) {
 	gamma := 0.8
 	for _, kind := range []string{"approx", "exact"} {
 		lim := Limits{Policy: Fallback, FallbackLR: 1e-3}
-		rule := Rule(NewExact(ExactConfig{Limits: lim, Estimator: Mean, Gamma: gamma}))
+		rule := Rule(NewExact(ExactConfig{Limits: lim, Estimator: Mean, Gamma: gamma, FixedWindow: true}))
 		if kind == "approx" {
 			// No clip: the averages alone decide (the first probe brackets).
-			rule = NewApprox(ApproxConfig{Limits: lim, Estimator: Mean, Gamma: gamma, Every: 1})
+			rule = NewApprox(ApproxConfig{Limits: lim, Estimator: Mean, Gamma: gamma, Every: 1, FixedWindow: true})
 		}
 		line := &seqLine{s: s, c: c}
 		for step := range s {
@@ -126,7 +126,7 @@ func TestMeanAveragesSlopeAndCurvature(t *testing.T) {
 // decides, and with Keep the rate is still the last estimate.
 func TestMeanNonDescentAverageKeeps(t *testing.T) {
 	line := &seqLine{s: []float64{1, -5, -5, 10}, c: []float64{2, 2, 2, 2}}
-	rule := NewExact(ExactConfig{Limits: Limits{Policy: Keep}, Estimator: Mean, Gamma: 0.5})
+	rule := NewExact(ExactConfig{Limits: Limits{Policy: Keep}, Estimator: Mean, Gamma: 0.5, FixedWindow: true})
 	want := []struct {
 		lr  float64
 		why Reason
@@ -270,5 +270,52 @@ func TestEagerProbesWeighTheStepsTheyGovern(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// A growing window makes the averages means over the whole run: with γ ≈ 0
+// (the window is "grown" from the second probe on) the rate after t probes
+// is the plain mean of the slopes over the plain mean of the curvatures.
+func TestGrowingWindowIsThePlainMean(t *testing.T) {
+	s := []float64{2, 1, -0.5, 1.5, -1, 0.2, 3, 0.7}
+	c := []float64{4, 3, 5, 2, 6, 4, 1, 2}
+	rule := NewExact(ExactConfig{Limits: Limits{Policy: Keep}, Estimator: Mean, Gamma: 1e-12})
+	line := &seqLine{s: s, c: c}
+	var ss, cs float64
+	for step := range s {
+		line.i = step
+		d := rule.Next(step, line)
+		ss, cs = ss+s[step], cs+c[step]
+		if numcheck.Rel(d.LR, ss/cs, 0) > 1e-9 {
+			t.Errorf("step %d: lr %v, want Σs/Σc = %v", step, d.LR, ss/cs)
+		}
+	}
+}
+
+// At a noise floor every probe's slope is half the applied rate times its
+// curvature (TestMeanAtStationarityIsHalfTheRate), so the rule's next rate
+// is half an average of its past rates. With a fixed window that average is
+// exponential and the rate falls geometrically, by (1+γ)/2 a probe; with the
+// growing window it is the mean of all past rates, α_{t+1} = ½·mean(α_0…α_t),
+// whose solution falls as t^(−1/2): α(4t)/α(t) → 1/2.
+func TestWindowSetsTheDecayAtAFloor(t *testing.T) {
+	const c = 3.0
+	run := func(fixed bool, steps int) []float64 {
+		rule := NewExact(ExactConfig{Limits: Limits{Policy: Keep}, Estimator: Mean, Gamma: 0.98, FixedWindow: fixed})
+		lr := make([]float64, steps)
+		applied := 1.0
+		for step := range steps {
+			d := rule.Next(step, &fakeLine{g0: 1, d1: -applied * c / 2, d2: c})
+			lr[step], applied = d.LR, d.LR
+		}
+		return lr
+	}
+	fixed := run(true, 1100)
+	if got, want := fixed[1099]/fixed[999], math.Pow(0.99, 100); numcheck.Rel(got, want, 0) > 1e-6 {
+		t.Errorf("fixed window: α(1099)/α(999) = %v, want ((1+γ)/2)^100 = %v", got, want)
+	}
+	grow := run(false, 40_000)
+	if got := grow[39_999] / grow[9_999]; math.Abs(got-0.5) > 0.005 {
+		t.Errorf("growing window: α(39999)/α(9999) = %v, want 1/2 (decay as t^(−1/2))", got)
 	}
 }

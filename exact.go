@@ -24,6 +24,10 @@ type ExactConfig struct {
 	Gamma float64
 	// NoSmoothing sets γ = 0 with the Mean estimator.
 	NoSmoothing bool
+	// FixedWindow keeps the Mean estimator's averages exponential with γ
+	// for the whole run instead of a window that grows with it
+	// (ApproxConfig.FixedWindow).
+	FixedWindow bool
 	// Every is Φ: the estimate is recomputed on steps t with t mod Φ = 0
 	// and kept in between (default 1).
 	Every int
@@ -70,7 +74,7 @@ func NewExact(cfg ExactConfig) *Exact {
 func (e *Exact) Name() string {
 	est := ""
 	if e.cfg.Estimator == Mean {
-		est = "mean, "
+		est = "mean" + windowNote(e.cfg.FixedWindow) + ", "
 	}
 	return fmt.Sprintf("gen-exact(%s%s, Φ=%d, γ=%g%s%s)", est, e.cfg.Curvature, e.cfg.Every, e.cfg.Gamma, eagerSuffix(e.cfg.Eager, e.cfg.Every), e.cfg.Horizon.suffix())
 }
@@ -102,7 +106,7 @@ func (e *Exact) Next(step int, line Line) Decision {
 	est := d.Estimate
 	if e.cfg.Estimator == Mean && finite(d1, d2) {
 		// Every finite jet enters the averages; the decision is theirs.
-		e.m.add(-d1, d2, probeGamma(e.cfg.Gamma, step, e.cfg.Every, e.cfg.Eager))
+		e.m.add(-d1, d2, probeGamma(e.cfg.Gamma, step, e.cfg.Every, e.cfg.Eager, e.cfg.FixedWindow))
 		est, d.Reason = e.m.rate()
 	}
 	switch {

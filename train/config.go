@@ -143,6 +143,12 @@ type Config struct {
 	// steps): a factor on GeN's rate (default: cooldown for the GeN rules,
 	// none otherwise).
 	Horizon string `json:"horizon,omitempty"`
+	// Window is how far back the Mean estimator's averages reach: grow
+	// (default: exponential with γ until the run is 1/(1−γ) probes long,
+	// then means over the whole run, so that at a noise floor the rate falls
+	// as 1/√t) or fixed (exponential with γ throughout: the rate halves once
+	// per window at a floor). See gen.ApproxConfig.FixedWindow.
+	Window string `json:"window,omitempty"`
 	// Warmup is the number of linear warm-up steps of a schedule (default 0).
 	Warmup int `json:"warmup,omitempty"`
 
@@ -225,6 +231,7 @@ func (c Config) Defaults() Config {
 		c.Eager = &n
 	}
 	def(&c.Policy, "keep")
+	def(&c.Window, "grow")
 	def(&c.Groups, "all")
 	if c.Horizon == "" {
 		// A GeN rule's rate is its estimate until the last 20 % of the
@@ -302,6 +309,7 @@ func (c Config) Validate() error {
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
 		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine", "cooldown"}),
+		oneOf("--window", c.Window, []string{"grow", "fixed"}),
 		oneOf("--groups", c.Groups, []string{"all", "layer"}),
 		oneOf("--dist", c.Dist, dist.Kinds()),
 	}
@@ -446,12 +454,12 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 	switch {
 	case (c.LR == "gen" || c.LR == "gen-exact") && c.Groups == "layer":
 		return gen.NewBlock(gen.BlockConfig{Limits: lim, Exact: c.LR == "gen-exact", Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.eager(), MaxChange: c.MaxChange, LR0: c.LR0}), nil
+			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", MaxChange: c.MaxChange, LR0: c.LR0}), nil
 	case c.LR == "gen":
 		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.eager(), ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
+			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint}), nil
 	case c.LR == "gen-exact":
-		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.eager()}), nil
+		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed"}), nil
 	}
 	s, err := gen.ParseSchedule(c.LR, steps)
 	if err != nil {

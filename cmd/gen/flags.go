@@ -148,6 +148,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.ProbeFactor, "probe-factor", 0, "approximate GeN probes at factor·α (default 1)")
 	fs.Float64Var(&c.MaxChange, "max-change", 0, "clip approximate GeN's estimate to [α/r, r·α] (default 2, as the authors' code; negative: off)")
 	fs.BoolVar(&c.FivePoint, "five-point", false, "approximate GeN: least-squares fit through 5 points")
+	fs.StringVar(&c.Window, "window", "", "how far back the Mean estimator averages its probes: grow (default: over the whole run once it is longer than 1/(1−γ) probes) or fixed (the last ~1/(1−γ))")
 	fs.StringVar(&c.Horizon, "horizon", "", "factor on GeN's rate: none, linear, cosine, cooldown (linear to 0 over the last 20 % of the steps; the default for GeN rules)")
 	fs.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps of a schedule or of GeN's rate (the factor min(1, (t+1)/W))")
 	fs.IntVar(&c.Epochs, "epochs", 0, "passes over the training set (default 3; cnn 5; synthetic, teacher 200)")
