@@ -537,8 +537,7 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	}
 	r.trainTape.Reset()
 	f := r.trainObj(&r.trainTape)
-	ad.ZeroGrad(r.params)
-	r.trainTape.Backward(f)
+	r.trainTape.BackwardFresh(f, r.params) // ZeroGrad and Backward, without the zeroing pass
 	trainLoss, stopAll, err := r.reduceGradient(ad.Scalar(f), stop)
 	if err != nil {
 		return StepRecord{}, err
