@@ -142,7 +142,7 @@ type softmaxCEOp[T Float] struct {
 	p      []float64
 	mx     []float64 // each row's maximum logit, scratch of Forward
 	v64    float64   // the loss accumulated in float64
-	j1, j2 float64 // the tangents of the last Jet, in float64
+	j1, j2 float64   // the tangents of the last Jet, in float64
 }
 
 func (op *softmaxCEOp[T]) value64() float64 { return op.v64 }
