@@ -37,7 +37,7 @@ func dgemmKernelAVX2(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, a
 // micro-panel (mr×kc); the A block (mc×kc) in the 2 MiB L2; the B block
 // (kc×nc) in L3.
 var (
-	sgemmAVX512 = &gemmArch[float32]{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernelAVX512}
+	sgemmAVX512 = &gemmArch[float32]{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernelAVX512, kern8: sgemmKernel8x32AVX512}
 	// The 8-row twin for products with few rows (see rows8): the same
 	// blocking, so every element is the same sum in the same order.
 	sgemmAVX512x8 = &gemmArch[float32]{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernel8x32AVX512}

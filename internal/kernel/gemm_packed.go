@@ -26,6 +26,27 @@ type gemmArch[T Float] struct {
 	// a[i*rsA+p*csA] and a packed micro-panel b (kc×nr); see microKernelRef
 	// for the reference loop.
 	kern func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool)
+	// kern8, when not nil, computes 8×nr tiles with kern's summation
+	// order: a block whose rows are not a multiple of mr but are of 4 ends
+	// in one or two 8-row tiles (tailRows8) instead of a padded mr-row
+	// tile computed into scratch — the same bits, less work.
+	kern8 func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool)
+}
+
+// tailRows8 returns how many of a block's mc rows end it as 8-row tiles so
+// that the rest is a multiple of mr (mc = 128, mr = 12: 8, after ten
+// 12-row tiles; mc = 64: 16), or 0 when no such split exists or none is
+// needed.
+func tailRows8(mc, mr int) int {
+	if mc%mr == 0 {
+		return 0
+	}
+	for t := 8; t <= mc && t <= 3*8; t += 8 {
+		if (mc-t)%mr == 0 {
+			return t
+		}
+	}
+	return 0
 }
 
 // microKernelRef is the pure-Go twin of every assembly micro-kernel, for a
@@ -244,14 +265,26 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 				if !direct {
 					full = 0
 				}
+				// With A read in place, the last tail8 rows may run as
+				// 8-row tiles (kern8) instead of one padded mr-row tile.
+				tail8 := 0
+				if direct && ar.kern8 != nil {
+					if tail8 = tailRows8(mc, mr); tail8 > 0 {
+						full = mc
+					}
+				}
 				if full < mc {
 					packA(buf.pa[full*kc:], mr, mc-full, kc, transA, alpha, a, lda, ic+full, pc)
 				}
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					pb := &buf.pb[jr*kc]
-					for ir := 0; ir < mc; ir += mr {
-						mrr := min(mr, mc-ir)
+					for ir, rows := 0, mr; ir < mc; ir += rows {
+						kern := ar.kern
+						if tail8 > 0 && ir >= mc-tail8 {
+							kern, rows = ar.kern8, 8
+						}
+						mrr := min(rows, mc-ir)
 						var pa *T
 						rsA, csA := 1, mr
 						switch {
@@ -259,22 +292,22 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 							pa = &buf.pa[ir*kc]
 						case transA:
 							// op(A)[i,p] = a[(pc+p)*lda + ic+ir+i]
-							_ = a[(pc+kc-1)*lda+ic+ir+mr-1]
+							_ = a[(pc+kc-1)*lda+ic+ir+rows-1]
 							pa, rsA, csA = &a[pc*lda+ic+ir], 1, lda
 						default:
 							// op(A)[i,p] = a[(ic+ir+i)*lda + pc+p]
-							_ = a[(ic+ir+mr-1)*lda+pc+kc-1]
+							_ = a[(ic+ir+rows-1)*lda+pc+kc-1]
 							pa, rsA, csA = &a[(ic+ir)*lda+pc], lda, 1
 						}
 						off := (ic+ir)*ldc + jc + jr
-						if mrr == mr && nrr == nr {
-							_ = c[off+(mr-1)*ldc+nr-1] // the whole tile lies inside c
-							ar.kern(kc, pa, rsA, csA, pb, &c[off], ldc, accumulate)
+						if mrr == rows && nrr == nr {
+							_ = c[off+(rows-1)*ldc+nr-1] // the whole tile lies inside c
+							kern(kc, pa, rsA, csA, pb, &c[off], ldc, accumulate)
 							continue
 						}
 						// Edge tile: compute the full tile into scratch and
 						// copy out the part that lies inside C.
-						ar.kern(kc, pa, rsA, csA, pb, &buf.tile[0], nr, false)
+						kern(kc, pa, rsA, csA, pb, &buf.tile[0], nr, false)
 						for i := range mrr {
 							dst := c[off+i*ldc : off+i*ldc+nrr]
 							src := buf.tile[i*nr : i*nr+nrr]
