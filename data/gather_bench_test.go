@@ -13,7 +13,9 @@ import (
 // from memory, as in an MNIST epoch), by rowCopy (which prefetches
 // prefetchAhead rows ahead) and by the plain row-by-row copy; "codes"
 // decodes the rows from bytes and a table of 256 values instead (47 MB,
-// as MNIST's batches are filled).
+// as MNIST's batches are filled), with 32 MB of other memory traffic
+// between batches (untimed), from huge pages where Linux grants them
+// (hugePageBytes) and from ordinary ones ("codes-4k").
 //
 //	go test -run NONE -bench GatherRows -benchtime 2000x ./data
 func BenchmarkGatherRows(b *testing.B) {
@@ -22,9 +24,10 @@ func BenchmarkGatherRows(b *testing.B) {
 	for i := range src {
 		src[i] = float32(i)
 	}
-	codes, table := make([]uint8, n*f), new([256]float32)
+	codes, codes4k, table := hugePageBytes(n*f), make([]uint8, n*f), new([256]float32)
 	for i := range codes {
 		codes[i] = uint8(i * 7)
+		codes4k[i] = codes[i]
 	}
 	for p := range table {
 		table[p] = float32(p) / 255
@@ -32,17 +35,28 @@ func BenchmarkGatherRows(b *testing.B) {
 	dst := make([]float32, m*f)
 	perm := rand.New(rand.NewPCG(1, 2)).Perm(n)
 	dec := kernel.NewDecoder8(table)
-	b.Run("codes", func(b *testing.B) {
-		k := 0
-		for b.Loop() {
-			idx := perm[k*m : (k+1)*m]
-			if k++; (k+1)*m > n {
-				k = 0
+	junk := make([]float32, 8<<20)
+	for _, name := range []string{"codes", "codes-4k"} {
+		b.Run(name, func(b *testing.B) {
+			c := rowCopy{dst: dst, f: f, codes: codes, dec: dec}
+			if name == "codes-4k" {
+				c.codes = codes4k
 			}
-			c := rowCopy{dst: dst, idx: idx, f: f, codes: codes, dec: dec}
-			c.Range(0, 0, m)
-		}
-	})
+			k := 0
+			for b.Loop() {
+				c.idx = perm[k*m : (k+1)*m]
+				if k++; (k+1)*m > n {
+					k = 0
+				}
+				c.Range(0, 0, m)
+				b.StopTimer()
+				for i := 0; i < len(junk); i += 16 { // 32 MB of other traffic, as a training step has
+					junk[i]++
+				}
+				b.StartTimer()
+			}
+		})
+	}
 	for _, prefetch := range []bool{false, true} {
 		b.Run(fmt.Sprint("prefetch=", prefetch), func(b *testing.B) {
 			k := 0

@@ -142,7 +142,8 @@ func readMNISTPair(dir, images, labels, name string, standardize bool) (*Set, er
 	for i, p := range img.Data {
 		s.X[i] = table[p]
 	}
-	s.Codes, s.CodeValues = img.Data, table // batches decode the bytes
+	s.Codes, s.CodeValues = hugePageBytes(len(img.Data)), table // batches decode the bytes
+	copy(s.Codes, img.Data)
 	return s, nil
 }
 
