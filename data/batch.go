@@ -32,7 +32,8 @@ type Batch[T tensor.Float] struct {
 }
 
 // rowCopy copies rows src[idx[k]·f : +f] to dst[k·f : +f] for the rows k a
-// kernel.ParallelFor part is given. It lives in the Batch so that a parallel
+// kernel.ParallelFor part is given, or, when codes is set, decodes the
+// rows codes[idx[k]·f : +f] (the set's Codes) into them instead. It lives in the Batch so that a parallel
 // fill allocates nothing.
 type rowCopy struct {
 	dst, src []float32

@@ -20,10 +20,10 @@ import (
 // g or θ.
 //
 // For float32 on amd64 with AVX-512 the loop runs in assembly
-// (adamUpdateAVX512): the update costs nothing next to the step's square
-// roots and divisions, and θ is read and written once instead of three
-// more passes over it and u. Elsewhere AdamDirection and Axpy run on
-// blocks of adamUpdateChunk elements through a buffer that stays in cache.
+// (adamUpdateAVX512): the update costs little next to the step's square
+// roots and divisions, and the second pass — reading θ and u, writing θ —
+// is gone. Elsewhere AdamDirection and Axpy run on blocks of
+// adamUpdateChunk elements through a buffer that stays in cache.
 func AdamUpdate[T Float](m, v, g, theta []T, s AdamStep, alpha T) {
 	checkLen("AdamUpdate", len(m), len(g))
 	checkLen("AdamUpdate", len(v), len(g))
