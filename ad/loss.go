@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/genopt/gen/internal/kernel"
 	"github.com/genopt/gen/tensor"
 )
 
@@ -139,8 +140,9 @@ func SoftmaxCrossEntropy[T Float](t *Tape[T], logits *Var[T], labels []int) *Var
 type softmaxCEOp[T Float] struct {
 	labels []int
 	p      []float64
-	v64    float64 // the loss accumulated in float64
-	j1, j2 float64 // the tangents of the last Jet, in float64
+	mx     []float64 // each row's maximum logit, scratch of Forward
+	v64    float64   // the loss accumulated in float64
+	j1, j2 float64   // the tangents of the last Jet, in float64
 }
 
 func (op *softmaxCEOp[T]) value64() float64 { return op.v64 }
@@ -156,10 +158,35 @@ func (op *softmaxCEOp[T]) Forward(y *Var[T]) {
 	m, c := z.Rows(), z.Cols()
 	op.p = resize(op.p, m*c)
 	zd := z.Data()
+	// softmaxRow's values, its steps reordered: every row's shifted logits,
+	// then all their exponentials in one vector call (kernel.Exp64, the
+	// bits of math.Exp), then each row's sum, probabilities and
+	// log-sum-exp in softmaxRow's order.
+	op.mx = resize(op.mx, m)
+	for i := range m {
+		row, p := zd[i*c:(i+1)*c], op.p[i*c:(i+1)*c]
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = max(mx, float64(v))
+		}
+		for j, v := range row {
+			p[j] = float64(v) - mx
+		}
+		op.mx[i] = mx
+	}
+	kernel.Exp64(op.p, op.p)
 	var total float64
 	for i := range m {
-		row := zd[i*c : (i+1)*c]
-		total += softmaxRow(op.p[i*c:(i+1)*c], row) - float64(row[op.labels[i]])
+		p := op.p[i*c : (i+1)*c]
+		var s float64
+		for _, e := range p {
+			s += e
+		}
+		inv := 1 / s
+		for j := range p {
+			p[j] *= inv
+		}
+		total += op.mx[i] + math.Log(s) - float64(zd[i*c+op.labels[i]])
 	}
 	op.v64 = total / float64(m)
 	y.Value.Data()[0] = T(op.v64)

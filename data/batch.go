@@ -27,22 +27,41 @@ type Batch[T tensor.Float] struct {
 	// Index holds the M example indices in the set that were copied.
 	Index []int
 
-	rows rowCopy // the row gather of fill, spread over threads
+	rows rowCopy         // the row gather of fill, spread over threads
+	dec  kernel.Decoder8 // the decoder of the last set with Codes
 }
 
 // rowCopy copies rows src[idx[k]·f : +f] to dst[k·f : +f] for the rows k a
-// kernel.ParallelFor part is given. It lives in the Batch so that a parallel
+// kernel.ParallelFor part is given, or, when codes is set, decodes the
+// rows codes[idx[k]·f : +f] (the set's Codes) into them instead. It lives in the Batch so that a parallel
 // fill allocates nothing.
 type rowCopy struct {
 	dst, src []float32
 	idx      []int
 	f        int
+	codes    []uint8          // when not nil, the rows are decoded from these
+	dec      *kernel.Decoder8 // the decoder of codes
 }
 
 // Range copies the rows [lo, hi), asking for each row's cache lines
 // prefetchAhead rows before it is copied.
 func (c *rowCopy) Range(_, lo, hi int) {
 	f := c.f
+	if c.codes != nil {
+		for k := lo; k < min(lo+prefetchAhead, hi); k++ {
+			i := c.idx[k]
+			kernel.PrefetchBytes(c.codes[i*f : (i+1)*f])
+		}
+		for k := lo; k < hi; k++ {
+			if a := k + prefetchAhead; a < hi {
+				i := c.idx[a]
+				kernel.PrefetchBytes(c.codes[i*f : (i+1)*f])
+			}
+			i := c.idx[k]
+			c.dec.Decode(c.dst[k*f:(k+1)*f], c.codes[i*f:(i+1)*f])
+		}
+		return
+	}
 	for k := lo; k < min(lo+prefetchAhead, hi); k++ {
 		i := c.idx[k]
 		kernel.Prefetch(c.src[i*f : (i+1)*f])
@@ -131,6 +150,12 @@ func fill[T tensor.Float](dst *Batch[T], s *Set) {
 		} else if x32, ok := any(x).([]float32); ok {
 			// The common case, a float32 batch: one copy per row.
 			dst.rows = rowCopy{dst: x32, src: s.X, idx: dst.Index, f: f}
+			if s.Codes != nil && s.CodeValues != nil && len(s.Codes) == len(s.X) {
+				if !dst.dec.Holds(s.CodeValues) {
+					dst.dec.Reset(s.CodeValues)
+				}
+				dst.rows.codes, dst.rows.dec = s.Codes, &dst.dec // a quarter of the bytes
+			}
 			if m*f >= parallelRows {
 				kernel.ParallelFor(m, m, &dst.rows)
 			} else {

@@ -131,7 +131,7 @@ func readMNISTPair(dir, images, labels, name string, standardize bool) (*Set, er
 		}
 		s.Labels[i] = int(l)
 	}
-	var table [256]float32
+	table := new([256]float32)
 	for p := range table {
 		v := float32(p) / 255
 		if standardize {
@@ -142,6 +142,8 @@ func readMNISTPair(dir, images, labels, name string, standardize bool) (*Set, er
 	for i, p := range img.Data {
 		s.X[i] = table[p]
 	}
+	s.Codes, s.CodeValues = hugePageBytes(len(img.Data)), table // batches decode the bytes
+	copy(s.Codes, img.Data)
 	return s, nil
 }
 

@@ -49,6 +49,16 @@ type Set struct {
 	// CSVOptions.Float64.
 	X64, Y64 []float64
 
+	// Codes, when not nil, holds the features of a dense set as byte
+	// codes, N×F row-major, with X[i] == CodeValues[Codes[i]] for every i
+	// (MNIST's pixels and the loader's table of their values). A float32
+	// batch is then decoded from Codes, reading a quarter of the bytes of
+	// X. X and Codes must change together: code that edits X in place sets
+	// Codes to nil.
+	Codes []uint8
+	// CodeValues is the table of Codes; nil when Codes is.
+	CodeValues *[256]float32
+
 	// Norm is the standardisation that was applied to X, fitted on the
 	// training split, or nil if the features are raw. The training and test
 	// sets of a split share it.
@@ -222,6 +232,16 @@ func (s *Set) Validate() error {
 	if s.X64 != nil && len(s.X64) != len(s.X) || s.Y64 != nil && len(s.Y64) != len(s.Y) {
 		return fmt.Errorf("data: set %q: %d float64 features for %d, %d float64 targets for %d", s.Name, len(s.X64), len(s.X), len(s.Y64), len(s.Y))
 	}
+	if s.Codes != nil {
+		if len(s.Codes) != len(s.X) || s.CodeValues == nil {
+			return fmt.Errorf("data: set %q: %d codes for %d features (table set: %v); set Codes to nil, or to one code per feature with CodeValues", s.Name, len(s.Codes), len(s.X), s.CodeValues != nil)
+		}
+		for i, c := range s.Codes {
+			if math.Float32bits(s.X[i]) != math.Float32bits(s.CodeValues[c]) {
+				return fmt.Errorf("data: set %q: feature %d of example %d is %v but its code %d stands for %v; X was changed without Codes: set Codes to nil", s.Name, i%f, i/f, s.X[i], c, s.CodeValues[c])
+			}
+		}
+	}
 	if s.Norm != nil && (len(s.Norm.Mean) != f || len(s.Norm.Std) != f) {
 		return fmt.Errorf("data: set %q: Norm has %d means and %d deviations for %d features", s.Name, len(s.Norm.Mean), len(s.Norm.Std), f)
 	}
@@ -251,6 +271,9 @@ func (s *Set) Subset(name string, idx []int) *Set {
 	if s.X64 != nil {
 		out.X64 = make([]float64, 0, len(idx)*f)
 	}
+	if s.Codes != nil {
+		out.Codes, out.CodeValues = make([]uint8, 0, len(idx)*f), s.CodeValues
+	}
 	if s.Y64 != nil {
 		out.Y64 = make([]float64, 0, len(idx)*s.Outputs)
 	}
@@ -259,6 +282,9 @@ func (s *Set) Subset(name string, idx []int) *Set {
 			panic(fmt.Sprintf("data: %s: Subset index %d of a set of %d examples", s.Name, i, n))
 		}
 		out.X = append(out.X, s.X[i*f:(i+1)*f]...)
+		if s.Codes != nil {
+			out.Codes = append(out.Codes, s.Codes[i*f:(i+1)*f]...)
+		}
 		if s.X64 != nil {
 			out.X64 = append(out.X64, s.X64[i*f:(i+1)*f]...)
 		}

@@ -62,6 +62,8 @@ var _ Optimizer[float32] = (*Adam[float32])(nil)
 var _ Optimizer[float64] = (*Adam[float64])(nil)
 var _ Optimizer[float32] = (*AdamW[float32])(nil)
 var _ Optimizer[float64] = (*AdamW[float64])(nil)
+var _ Updater[float32] = (*Adam[float32])(nil)
+var _ Updater[float64] = (*AdamW[float64])(nil)
 
 // adam is the shared implementation of Adam (coupled decay) and AdamW
 // (decoupled decay).
@@ -111,6 +113,29 @@ func (o *adam[T]) SetState(s State) error { return o.setState(s) }
 // The per-element work is kernel.AdamDirection (assembly for float32 on
 // amd64, the same operations in the same order as its pure-Go twin).
 func (o *adam[T]) Direction(u, params, grads []*tensor.Tensor[T]) {
+	s := o.stepScalars(u, params, grads)
+	for i, p := range params {
+		pd := p.Data()
+		s.Mult = float64(o.mult[i])
+		kernel.AdamDirection(u[i].Data()[:len(pd)], o.bufs[0][i][:len(pd)], o.bufs[1][i][:len(pd)], grads[i].Data()[:len(pd)], pd, s)
+	}
+}
+
+// Update advances the moments and applies θ ← θ − lr·u in the same pass
+// (kernel.AdamUpdate): the bits of Direction followed by
+// tensor.Axpy(θ, −lr, u), without the direction's buffer.
+func (o *adam[T]) Update(params, grads []*tensor.Tensor[T], lr T) {
+	s := o.stepScalars(nil, params, grads)
+	for i, p := range params {
+		pd := p.Data()
+		s.Mult = float64(o.mult[i])
+		kernel.AdamUpdate(o.bufs[0][i][:len(pd)], o.bufs[1][i][:len(pd)], grads[i].Data()[:len(pd)], pd, s, -lr)
+	}
+}
+
+// stepScalars begins a step (checks, clipping factor, step count) and
+// returns its scalars; the caller sets Mult per parameter.
+func (o *adam[T]) stepScalars(u, params, grads []*tensor.Tensor[T]) kernel.AdamStep {
 	c := o.begin(u, params, grads)
 	s := kernel.AdamStep{Beta1: o.b1, Beta2: o.b2, Eps: o.eps, T: int(o.step), GradScale: float64(c)}
 	if o.decoupled {
@@ -118,9 +143,5 @@ func (o *adam[T]) Direction(u, params, grads []*tensor.Tensor[T]) {
 	} else {
 		s.Coupled = o.wd // λ added to the gradient
 	}
-	for i, p := range params {
-		pd := p.Data()
-		s.Mult = float64(o.mult[i])
-		kernel.AdamDirection(u[i].Data()[:len(pd)], o.bufs[0][i][:len(pd)], o.bufs[1][i][:len(pd)], grads[i].Data()[:len(pd)], pd, s)
-	}
+	return s
 }

@@ -32,6 +32,21 @@ type Optimizer[T tensor.Float] interface {
 	Name() string
 }
 
+// Updater is an Optimizer that can apply its own step when the learning
+// rate is known before the step (a schedule): Update advances the state
+// exactly as Direction does and sets, for every parameter,
+//
+//	θ ← θ − lr·u
+//
+// with the bits of Direction into u followed by tensor.Axpy(θ, −lr, u), but
+// without writing u: one pass over the state instead of two. A rule that
+// needs u itself (GeN's probes) calls Direction. params are modified in
+// place; grads are not. Mismatched lengths or shapes panic.
+type Updater[T tensor.Float] interface {
+	Optimizer[T]
+	Update(params, grads []*tensor.Tensor[T], lr T)
+}
+
 // State is the complete, JSON-serializable state of an optimizer.
 //
 // Every element of a float32 or float64 buffer is stored as a float64, which
@@ -239,8 +254,16 @@ func (b *base[T]) size(shapes [][]int) {
 // begin checks the arguments of a Direction call, sizes the buffers on the
 // first call, advances the step count and returns the clipping factor
 // c = min(1, ClipNorm/‖g‖) (1 without clipping) that scales the gradient.
+// An Update call passes u = nil: there is no direction to check.
 func (b *base[T]) begin(u, params, grads []*tensor.Tensor[T]) T {
-	if len(u) != len(params) || len(grads) != len(params) {
+	op := "Direction"
+	if u == nil {
+		op = "Update"
+	}
+	if u == nil && len(grads) != len(params) {
+		panic(fmt.Sprintf("optim: %s: Update: got %d parameters, %d gradients; want equal counts", b.kind, len(params), len(grads)))
+	}
+	if u != nil && (len(u) != len(params) || len(grads) != len(params)) {
 		panic(fmt.Sprintf("optim: %s: Direction: got %d directions, %d parameters, %d gradients; want equal counts", b.kind, len(u), len(params), len(grads)))
 	}
 	if b.shapes == nil {
@@ -251,10 +274,17 @@ func (b *base[T]) begin(u, params, grads []*tensor.Tensor[T]) T {
 		b.size(shapes)
 	}
 	if len(params) != len(b.shapes) {
-		panic(fmt.Sprintf("optim: %s: Direction: got %d parameters, the optimizer's state has %d", b.kind, len(params), len(b.shapes)))
+		panic(fmt.Sprintf("optim: %s: %s: got %d parameters, the optimizer's state has %d", b.kind, op, len(params), len(b.shapes)))
 	}
 	for i, p := range params {
-		if !slices.Equal(p.Shape(), b.shapes[i]) || !slices.Equal(grads[i].Shape(), b.shapes[i]) || !slices.Equal(u[i].Shape(), b.shapes[i]) {
+		if !slices.Equal(p.Shape(), b.shapes[i]) || !slices.Equal(grads[i].Shape(), b.shapes[i]) {
+			panic(fmt.Sprintf("optim: %s: %s: parameter %d: shapes param %v, grad %v; the optimizer's state has %v",
+				b.kind, op, i, p.Shape(), grads[i].Shape(), b.shapes[i]))
+		}
+		if u == nil {
+			continue
+		}
+		if !slices.Equal(u[i].Shape(), b.shapes[i]) {
 			panic(fmt.Sprintf("optim: %s: Direction: parameter %d: shapes param %v, grad %v, direction %v; the optimizer's state has %v",
 				b.kind, i, p.Shape(), grads[i].Shape(), u[i].Shape(), b.shapes[i]))
 		}

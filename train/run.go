@@ -537,8 +537,7 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	}
 	r.trainTape.Reset()
 	f := r.trainObj(&r.trainTape)
-	ad.ZeroGrad(r.params)
-	r.trainTape.Backward(f)
+	r.trainTape.BackwardFresh(f, r.params) // ZeroGrad and Backward, without the zeroing pass
 	trainLoss, stopAll, err := r.reduceGradient(ad.Scalar(f), stop)
 	if err != nil {
 		return StepRecord{}, err
@@ -555,7 +554,16 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	if r.ckptStep == r.st.Step {
 		r.ckptGood = true // the checkpoint's weights give a finite loss
 	}
-	r.opt.Direction(r.u, r.values, r.grads)
+	// A schedule's rate does not depend on the line, so an optimizer that
+	// can apply its own step does so once the rate is known, with the bits
+	// of Direction and the update below but without writing u.
+	updater, fuse := r.opt.(optim.Updater[T])
+	if _, sched := r.rule.(*gen.Schedule); !sched {
+		fuse = false
+	}
+	if !fuse {
+		r.opt.Direction(r.u, r.values, r.grads)
+	}
 	r.probeReady = false
 	fw0, rp0, jets0 := r.line.Forwards, r.line.Replays, r.line.Jets
 	if r.mode == probe.Same {
@@ -580,12 +588,19 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	if d.Estimated {
 		r.st.Estimated++
 	}
-	lr := T(d.LR)
-	for i, p := range r.values {
-		if d.GroupLR != nil {
-			lr = T(d.GroupLR[r.group[i]])
+	switch lr := T(d.LR); {
+	case fuse && d.GroupLR == nil:
+		updater.Update(r.values, r.grads, lr)
+	default:
+		if fuse {
+			r.opt.Direction(r.u, r.values, r.grads)
 		}
-		tensor.Axpy(p, -lr, r.u[i])
+		for i, p := range r.values {
+			if d.GroupLR != nil {
+				lr = T(d.GroupLR[r.group[i]])
+			}
+			tensor.Axpy(p, -lr, r.u[i])
+		}
 	}
 	r.st.LR = d.LR
 	r.st.Step++

@@ -33,6 +33,9 @@ type spec struct {
 	nbc    int    // broadcast registers rotated through
 	isa    string // text for the comment
 	regs   int    // vector registers per row of the tile (0 means 2)
+	// strideB: B is read in place, rows ldb elements apart (an extra
+	// argument), instead of from a packed micro-panel.
+	strideB bool
 }
 
 // perRow is the number of vector registers that hold one row of the tile.
@@ -49,13 +52,15 @@ func (s spec) acc(i int) string {
 }
 
 var specs = []spec{
-	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
-	{"sgemmKernel8x32AVX512", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0},
-	{"sgemmKernel16x16AVX512", "float32", 4, "Z", 64, 16, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
-	{"sgemmKernel12x16AVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1},
-	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F", 0},
-	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3", 0},
-	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3", 0},
+	{"sgemmKernelAVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0, false},
+	{"sgemmKernel8x32AVX512", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0, false},
+	{"sgemmKernel16x16AVX512", "float32", 4, "Z", 64, 16, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1, false},
+	{"sgemmKernel12x16AVX512", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 1, false},
+	{"dgemmKernelAVX512", "float64", 8, "Z", 64, 12, "PD", "VBROADCASTSD", "VPXORQ", 6, "AVX-512F", 0, false},
+	{"sgemmKernelAVX2", "float32", 4, "Y", 32, 6, "PS", "VBROADCASTSS", "VXORPS", 2, "AVX2 and FMA3", 0, false},
+	{"dgemmKernelAVX2", "float64", 8, "Y", 32, 6, "PD", "VBROADCASTSD", "VXORPD", 2, "AVX2 and FMA3", 0, false},
+	{"sgemmKernelAVX512B", "float32", 4, "Z", 64, 12, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0, true},
+	{"sgemmKernel8x32AVX512B", "float32", 4, "Z", 64, 8, "PS", "VBROADCASTSS", "VPXORD", 6, "AVX-512F", 0, true},
 }
 
 const unroll = 4
@@ -87,15 +92,28 @@ func gen(w *strings.Builder, s spec) {
 	// part names the lanes of register r of a row: "0:16" or "16:32".
 	part := func(r int) string { return fmt.Sprintf("%d:%d", r*lanes, (r+1)*lanes) }
 
-	p("\n// func %s(kc int, a *%s, rsA, csA int, b, c *%s, ldc int, accumulate bool)\n", s.name, s.goType, s.goType)
+	bstride := fmt.Sprint(nr) // the distance of B's rows, in elements
+	if s.strideB {
+		bstride = "ldb"
+		p("\n// func %s(kc int, a *%s, rsA, csA int, b *%s, ldb int, c *%s, ldc int, accumulate bool)\n", s.name, s.goType, s.goType, s.goType)
+	} else {
+		p("\n// func %s(kc int, a *%s, rsA, csA int, b, c *%s, ldc int, accumulate bool)\n", s.name, s.goType, s.goType)
+	}
 	p("//\n// %s micro-kernel, %d×%d tile of %s. a points at op(A)[0,0] of a %d×kc\n", s.isa, s.mr, nr, s.goType, s.mr)
 	p("// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has\n")
-	p("// rsA = 1, csA = %d; an unpacked row-major A has rsA = lda, csA = 1), b a packed\n", s.mr)
-	p("// kc×%d micro-panel of op(B) (b[p*%d+j] = op(B)[p,j]); c points at C[0,0]\n", nr, nr)
-	p("// with row stride ldc elements.\n")
+	if s.strideB {
+		p("// rsA = 1, csA = %d; an unpacked row-major A has rsA = lda, csA = 1), b points\n", s.mr)
+		p("// at op(B)[0,0] of a kc×%d block of a row-major B read in place (b[p*ldb+j] =\n", nr)
+		p("// op(B)[p,j]); c points at C[0,0] with row stride ldc elements. The\n")
+		p("// multiply-adds are those of the packed kernel in the same order.\n")
+	} else {
+		p("// rsA = 1, csA = %d; an unpacked row-major A has rsA = lda, csA = 1), b a packed\n", s.mr)
+		p("// kc×%d micro-panel of op(B) (b[p*%d+j] = op(B)[p,j]); c points at C[0,0]\n", nr, nr)
+		p("// with row stride ldc elements.\n")
+	}
 	p("// Reference loop (the pure-Go twin is microKernelRef):\n//\n")
 	p("//\tfor i < %d, j < %d:\n", s.mr, nr)
-	p("//\t\tacc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*%d+j], acc)\n", nr)
+	p("//\t\tacc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*%s+j], acc)\n", bstride)
 	p("//\t\tif accumulate { C[i,j] += acc } else { C[i,j] = acc }\n//\n")
 	if rp == 2 {
 		p("// Registers: %s0–%s%d accumulate the tile (row i in %s(2i), %s(2i+1));\n", s.reg, s.reg, nacc-1, s.reg, s.reg)
@@ -106,8 +124,17 @@ func gen(w *strings.Builder, s spec) {
 	}
 	p("// broadcasts of A. %s point at A's rows %s in the current\n", strings.Join(bases, ", "), []string{"0", "0, 4", "0, 4, 8", "0, 4, 8, 12"}[len(bases)-1])
 	p("// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX\n")
-	p("// counts k, DX walks C rows, R8 = ldc in bytes.\n")
-	p("TEXT ·%s(SB), NOSPLIT, $0-57\n", s.name)
+	if s.strideB {
+		p("// counts k, DX walks C rows, R8 = ldc in bytes, BX = ldb in bytes.\n")
+		p("TEXT ·%s(SB), NOSPLIT, $0-65\n", s.name)
+	} else {
+		p("// counts k, DX walks C rows, R8 = ldc in bytes.\n")
+		p("TEXT ·%s(SB), NOSPLIT, $0-57\n", s.name)
+	}
+	argC, argLdc, argAcc := 40, 48, 56
+	if s.strideB {
+		argC, argLdc, argAcc = 48, 56, 64
+	}
 	sh := log2(s.elem)
 	ins("MOVQ kc+0(FP), CX", "CX = kc, iterations left")
 	ins("MOVQ a+8(FP), SI", "SI = &A[0,0]")
@@ -119,9 +146,15 @@ func gen(w *strings.Builder, s spec) {
 	}
 	ins("MOVQ csA+24(FP), R13", "R13 = csA in elements")
 	ins(fmt.Sprintf("SHLQ $%d, R13", sh), fmt.Sprintf("R13 = csA in bytes (×%d)", s.elem))
-	ins("MOVQ b+32(FP), DI", "DI = packed B")
-	ins("MOVQ c+40(FP), DX", "DX = &C[0,0]")
-	ins("MOVQ ldc+48(FP), R8", "R8 = ldc in elements")
+	if s.strideB {
+		ins("MOVQ b+32(FP), DI", "DI = &op(B)[0,0]")
+		ins("MOVQ ldb+40(FP), BX", "BX = ldb in elements")
+		ins(fmt.Sprintf("SHLQ $%d, BX", sh), fmt.Sprintf("BX = ldb in bytes (×%d)", s.elem))
+	} else {
+		ins("MOVQ b+32(FP), DI", "DI = packed B")
+	}
+	ins(fmt.Sprintf("MOVQ c+%d(FP), DX", argC), "DX = &C[0,0]")
+	ins(fmt.Sprintf("MOVQ ldc+%d(FP), R8", argLdc), "R8 = ldc in elements")
 	ins(fmt.Sprintf("SHLQ $%d, R8", sh), fmt.Sprintf("R8 = ldc in bytes (×%d)", s.elem))
 	acc := func(i, r int) string { return s.acc(rp*i + r) }
 	// cAt addresses register r's part of the current row of C.
@@ -143,7 +176,11 @@ func gen(w *strings.Builder, s spec) {
 	bc := 0
 	step := func(pb int) {
 		for r := range rp {
-			ins(fmt.Sprintf("VMOVUP%s %d(DI), %s", s.suffix[1:], pb+r*s.vbytes, breg(r)), fmt.Sprintf("%s = b[p, %s]", breg(r), part(r)))
+			addr := fmt.Sprintf("%d(DI)", pb+r*s.vbytes)
+			if s.strideB { // pb is 0 or 1: the row at DI or the next one
+				addr = fmt.Sprintf("%d(DI)%s", r*s.vbytes, []string{"", "(BX*1)"}[pb])
+			}
+			ins(fmt.Sprintf("VMOVUP%s %s, %s", s.suffix[1:], addr, breg(r)), fmt.Sprintf("%s = b[p, %s]", breg(r), part(r)))
 		}
 		for i := range s.mr {
 			bx := fmt.Sprintf("%s%d", s.reg, nacc+rp+bc)
@@ -159,9 +196,18 @@ func gen(w *strings.Builder, s spec) {
 	}
 	for u := range unroll {
 		p("\t// step p+%d\n", u)
-		step(u * nr * s.elem)
+		if !s.strideB {
+			step(u * nr * s.elem)
+			continue
+		}
+		step(u % 2)
+		if u%2 == 1 {
+			ins("LEAQ (DI)(BX*2), DI", "b += 2 rows of B")
+		}
 	}
-	ins(fmt.Sprintf("ADDQ $%d, DI", unroll*nr*s.elem), fmt.Sprintf("b += %d rows of the B panel", unroll))
+	if !s.strideB {
+		ins(fmt.Sprintf("ADDQ $%d, DI", unroll*nr*s.elem), fmt.Sprintf("b += %d rows of the B panel", unroll))
+	}
 	ins(fmt.Sprintf("SUBQ $%d, CX", unroll), fmt.Sprintf("kc -= %d", unroll))
 	ins(fmt.Sprintf("CMPQ CX, $%d", unroll), fmt.Sprintf("at least %d steps left?", unroll))
 	ins(fmt.Sprintf("JAE loop%d", unroll), "then repeat the unrolled body")
@@ -170,11 +216,15 @@ func gen(w *strings.Builder, s spec) {
 	ins("JE store", "no: write the tile")
 	p("loop1:\n")
 	step(0)
-	ins(fmt.Sprintf("ADDQ $%d, DI", nr*s.elem), "b += one row of the B panel")
+	if s.strideB {
+		ins("ADDQ BX, DI", "b += one row of B")
+	} else {
+		ins(fmt.Sprintf("ADDQ $%d, DI", nr*s.elem), "b += one row of the B panel")
+	}
 	ins("DECQ CX", "kc--")
 	ins("JNZ loop1", "until kc == 0")
 	p("store:\n")
-	ins("MOVBLZX accumulate+56(FP), AX", "AX = accumulate")
+	ins(fmt.Sprintf("MOVBLZX accumulate+%d(FP), AX", argAcc), "AX = accumulate")
 	ins("TESTL AX, AX", "accumulate into C?")
 	ins("JE overwrite", "no: plain stores")
 	for i := range s.mr {

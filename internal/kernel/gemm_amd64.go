@@ -33,11 +33,22 @@ func sgemmKernelAVX2(kc int, a *float32, rsA, csA int, b, c *float32, ldc int, a
 //go:noescape
 func dgemmKernelAVX2(kc int, a *float64, rsA, csA int, b, c *float64, ldc int, accumulate bool)
 
+// The 12×32 and 8×32 kernels again, reading B in place with rows ldb
+// elements apart instead of from a packed micro-panel: the same
+// multiply-adds in the same order (microKernelRef with b's rows ldb apart).
+
+//go:noescape
+func sgemmKernelAVX512B(kc int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, accumulate bool)
+
+//go:noescape
+func sgemmKernel8x32AVX512B(kc int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, accumulate bool)
+
 // Block sizes. The B micro-panel (kc×nr) stays in the 48 KiB L1 beside one A
 // micro-panel (mr×kc); the A block (mc×kc) in the 2 MiB L2; the B block
 // (kc×nc) in L3.
 var (
-	sgemmAVX512 = &gemmArch[float32]{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernelAVX512}
+	sgemmAVX512 = &gemmArch[float32]{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernelAVX512, kern8: sgemmKernel8x32AVX512,
+		kernB: sgemmKernelAVX512B, kern8B: sgemmKernel8x32AVX512B}
 	// The 8-row twin for products with few rows (see rows8): the same
 	// blocking, so every element is the same sum in the same order.
 	sgemmAVX512x8 = &gemmArch[float32]{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, mc: 192, nc: 2048, kern: sgemmKernel8x32AVX512}

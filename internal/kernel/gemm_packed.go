@@ -26,6 +26,40 @@ type gemmArch[T Float] struct {
 	// a[i*rsA+p*csA] and a packed micro-panel b (kc×nr); see microKernelRef
 	// for the reference loop.
 	kern func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool)
+	// kern8, when not nil, computes 8×nr tiles with kern's summation
+	// order: a block whose rows are not a multiple of mr but are of 4 ends
+	// in one or two 8-row tiles (tailRows8) instead of a padded mr-row
+	// tile computed into scratch — the same bits, less work.
+	kern8 func(kc int, a *T, rsA, csA int, b, c *T, ldc int, accumulate bool)
+	// kernB and kern8B, when not nil, are kern and kern8 reading a
+	// non-transposed B in place, rows ldb elements apart, with the same
+	// multiply-adds in the same order: whole panels of such a B are not
+	// packed (see inPlaceB).
+	kernB, kern8B func(kc int, a *T, rsA, csA int, b *T, ldb int, c *T, ldc int, accumulate bool)
+}
+
+// inPlaceB reports whether gemmSerial reads a non-transposed B with rows
+// ldb elements of size elem apart in place rather than packing it: when
+// the rows fall on all 64 sets of the first-level cache (a row distance
+// that is not a multiple of 128 bytes; the MLP's batch, 3 136 bytes), so
+// that a kc×nr panel stays in it as a packed one does. A distance such as
+// 4 KiB would put every row of the panel in one set.
+func inPlaceB(ldb, elem int) bool { return ldb*elem%128 != 0 }
+
+// tailRows8 returns how many of a block's mc rows end it as 8-row tiles so
+// that the rest is a multiple of mr (mc = 128, mr = 12: 8, after ten
+// 12-row tiles; mc = 64: 16), or 0 when no such split exists or none is
+// needed.
+func tailRows8(mc, mr int) int {
+	if mc%mr == 0 {
+		return 0
+	}
+	for t := 8; t <= mc && t <= 3*8; t += 8 {
+		if (mc-t)%mr == 0 {
+			return t
+		}
+	}
+	return 0
 }
 
 // microKernelRef is the pure-Go twin of every assembly micro-kernel, for a
@@ -226,12 +260,22 @@ func (j *gemmJob[T]) run() {
 func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, bias []T) {
 	mr, nr := ar.mr, ar.nr
 	direct := alpha == 1
+	inB := !transB && ar.kernB != nil && (ar.kern8 == nil || ar.kern8B != nil) && inPlaceB(ldb, int(unsafe.Sizeof(alpha)))
 	for jc := 0; jc < n; jc += ar.nc {
 		nc := min(ar.nc, n-jc)
 		for pc := 0; pc < k; pc += ar.kc {
 			kc := min(ar.kc, k-pc)
 			accumulate := pc > 0 || beta == 1 || bias != nil
-			packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
+			// With kernB, B's whole panels are read where they lie and
+			// only a partial last panel is packed (at its usual place).
+			wholeB := 0
+			if inB {
+				if wholeB = nc - nc%nr; wholeB < nc {
+					packBRows(buf.pb[wholeB*kc:], nr, kc, nc-wholeB, b, ldb, pc, jc+wholeB)
+				}
+			} else {
+				packB(buf.pb, nr, kc, nc, transB, b, ldb, pc, jc)
+			}
 			for ic := 0; ic < m; ic += ar.mc {
 				mc := min(ar.mc, m-ic)
 				if bias != nil && pc == 0 {
@@ -244,14 +288,32 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 				if !direct {
 					full = 0
 				}
+				// With A read in place, the last tail8 rows may run as
+				// 8-row tiles (kern8) instead of one padded mr-row tile.
+				tail8 := 0
+				if direct && ar.kern8 != nil {
+					if tail8 = tailRows8(mc, mr); tail8 > 0 {
+						full = mc
+					}
+				}
 				if full < mc {
 					packA(buf.pa[full*kc:], mr, mc-full, kc, transA, alpha, a, lda, ic+full, pc)
 				}
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					pb := &buf.pb[jr*kc]
-					for ir := 0; ir < mc; ir += mr {
-						mrr := min(mr, mc-ir)
+					// B's panel in place (kernB): b[(pc+p)*ldb + jc+jr + j].
+					var bIn *T
+					if jr < wholeB {
+						_ = b[(pc+kc-1)*ldb+jc+jr+nr-1]
+						bIn = &b[pc*ldb+jc+jr]
+					}
+					kern, kernB := ar.kern, ar.kernB
+					for ir, rows := 0, mr; ir < mc; ir += rows {
+						if tail8 > 0 && ir >= mc-tail8 {
+							kern, kernB, rows = ar.kern8, ar.kern8B, 8
+						}
+						mrr := min(rows, mc-ir)
 						var pa *T
 						rsA, csA := 1, mr
 						switch {
@@ -259,22 +321,30 @@ func gemmSerial[T Float](ar *gemmArch[T], buf *gemmBuffers[T], transA, transB bo
 							pa = &buf.pa[ir*kc]
 						case transA:
 							// op(A)[i,p] = a[(pc+p)*lda + ic+ir+i]
-							_ = a[(pc+kc-1)*lda+ic+ir+mr-1]
+							_ = a[(pc+kc-1)*lda+ic+ir+rows-1]
 							pa, rsA, csA = &a[pc*lda+ic+ir], 1, lda
 						default:
 							// op(A)[i,p] = a[(ic+ir+i)*lda + pc+p]
-							_ = a[(ic+ir+mr-1)*lda+pc+kc-1]
+							_ = a[(ic+ir+rows-1)*lda+pc+kc-1]
 							pa, rsA, csA = &a[(ic+ir)*lda+pc], lda, 1
 						}
 						off := (ic+ir)*ldc + jc + jr
-						if mrr == mr && nrr == nr {
-							_ = c[off+(mr-1)*ldc+nr-1] // the whole tile lies inside c
-							ar.kern(kc, pa, rsA, csA, pb, &c[off], ldc, accumulate)
+						if mrr == rows && nrr == nr {
+							_ = c[off+(rows-1)*ldc+nr-1] // the whole tile lies inside c
+							if bIn != nil {
+								kernB(kc, pa, rsA, csA, bIn, ldb, &c[off], ldc, accumulate)
+							} else {
+								kern(kc, pa, rsA, csA, pb, &c[off], ldc, accumulate)
+							}
 							continue
 						}
 						// Edge tile: compute the full tile into scratch and
 						// copy out the part that lies inside C.
-						ar.kern(kc, pa, rsA, csA, pb, &buf.tile[0], nr, false)
+						if bIn != nil {
+							kernB(kc, pa, rsA, csA, bIn, ldb, &buf.tile[0], nr, false)
+						} else {
+							kern(kc, pa, rsA, csA, pb, &buf.tile[0], nr, false)
+						}
 						for i := range mrr {
 							dst := c[off+i*ldc : off+i*ldc+nrr]
 							src := buf.tile[i*nr : i*nr+nrr]

@@ -2110,3 +2110,671 @@ overwrite:
 	VMOVUPD Y11, 32(DX)                          // C[5, 4:8] = acc[5][1]
 	VZEROUPPER                                   // leave no dirty upper state for SSE code
 	RET                                          // 
+
+// func sgemmKernelAVX512B(kc int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, accumulate bool)
+//
+// AVX-512F micro-kernel, 12×32 tile of float32. a points at op(A)[0,0] of a 12×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 12; an unpacked row-major A has rsA = lda, csA = 1), b points
+// at op(B)[0,0] of a kc×32 block of a row-major B read in place (b[p*ldb+j] =
+// op(B)[p,j]); c points at C[0,0] with row stride ldc elements. The
+// multiply-adds are those of the packed kernel in the same order.
+// Reference loop (the pure-Go twin is microKernelRef):
+//
+//	for i < 12, j < 32:
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*ldb+j], acc)
+//		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
+//
+// Registers: Z0–Z23 accumulate the tile (row i in Z(2i), Z(2i+1));
+// Z24, Z25 hold the current row of the B micro-panel; Z26–Z31 receive
+// broadcasts of A. SI, R11, R12 point at A's rows 0, 4, 8 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes, BX = ldb in bytes.
+TEXT ·sgemmKernelAVX512B(SB), NOSPLIT, $0-65
+	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $2, R9                                  // R9 = rsA in bytes (×4)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	LEAQ (R11)(R9*4), R12                        // R12 = &A[8,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $2, R13                                 // R13 = csA in bytes (×4)
+	MOVQ b+32(FP), DI                            // DI = &op(B)[0,0]
+	MOVQ ldb+40(FP), BX                          // BX = ldb in elements
+	SHLQ $2, BX                                  // BX = ldb in bytes (×4)
+	MOVQ c+48(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+56(FP), R8                          // R8 = ldc in elements
+	SHLQ $2, R8                                  // R8 = ldc in bytes (×4)
+	VPXORD Z0, Z0, Z0                            // acc[0][0] = 0
+	VPXORD Z1, Z1, Z1                            // acc[0][1] = 0
+	VPXORD Z2, Z2, Z2                            // acc[1][0] = 0
+	VPXORD Z3, Z3, Z3                            // acc[1][1] = 0
+	VPXORD Z4, Z4, Z4                            // acc[2][0] = 0
+	VPXORD Z5, Z5, Z5                            // acc[2][1] = 0
+	VPXORD Z6, Z6, Z6                            // acc[3][0] = 0
+	VPXORD Z7, Z7, Z7                            // acc[3][1] = 0
+	VPXORD Z8, Z8, Z8                            // acc[4][0] = 0
+	VPXORD Z9, Z9, Z9                            // acc[4][1] = 0
+	VPXORD Z10, Z10, Z10                         // acc[5][0] = 0
+	VPXORD Z11, Z11, Z11                         // acc[5][1] = 0
+	VPXORD Z12, Z12, Z12                         // acc[6][0] = 0
+	VPXORD Z13, Z13, Z13                         // acc[6][1] = 0
+	VPXORD Z14, Z14, Z14                         // acc[7][0] = 0
+	VPXORD Z15, Z15, Z15                         // acc[7][1] = 0
+	VPXORD Z16, Z16, Z16                         // acc[8][0] = 0
+	VPXORD Z17, Z17, Z17                         // acc[8][1] = 0
+	VPXORD Z18, Z18, Z18                         // acc[9][0] = 0
+	VPXORD Z19, Z19, Z19                         // acc[9][1] = 0
+	VPXORD Z20, Z20, Z20                         // acc[10][0] = 0
+	VPXORD Z21, Z21, Z21                         // acc[10][1] = 0
+	VPXORD Z22, Z22, Z22                         // acc[11][0] = 0
+	VPXORD Z23, Z23, Z23                         // acc[11][1] = 0
+	CMPQ CX, $4                                  // fewer than 4 steps left?
+	JB tail                                      // then go to the one-step loop
+loop4:
+	// step p+0
+	VMOVUPS 0(DI), Z24                           // Z24 = b[p, 0:16]
+	VMOVUPS 64(DI), Z25                          // Z25 = b[p, 16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	// step p+1
+	VMOVUPS 0(DI)(BX*1), Z24                     // Z24 = b[p, 0:16]
+	VMOVUPS 64(DI)(BX*1), Z25                    // Z25 = b[p, 16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	LEAQ (DI)(BX*2), DI                          // b += 2 rows of B
+	// step p+2
+	VMOVUPS 0(DI), Z24                           // Z24 = b[p, 0:16]
+	VMOVUPS 64(DI), Z25                          // Z25 = b[p, 16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	// step p+3
+	VMOVUPS 0(DI)(BX*1), Z24                     // Z24 = b[p, 0:16]
+	VMOVUPS 64(DI)(BX*1), Z25                    // Z25 = b[p, 16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	LEAQ (DI)(BX*2), DI                          // b += 2 rows of B
+	SUBQ $4, CX                                  // kc -= 4
+	CMPQ CX, $4                                  // at least 4 steps left?
+	JAE loop4                                    // then repeat the unrolled body
+tail:
+	TESTQ CX, CX                                 // any steps left?
+	JE store                                     // no: write the tile
+loop1:
+	VMOVUPS 0(DI), Z24                           // Z24 = b[p, 0:16]
+	VMOVUPS 64(DI), Z25                          // Z25 = b[p, 16:32]
+	VBROADCASTSS (SI), Z26                       // Z26 = A[0,p] in every lane
+	VFMADD231PS Z24, Z26, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z27                 // Z27 = A[1,p] in every lane
+	VFMADD231PS Z24, Z27, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z28                 // Z28 = A[2,p] in every lane
+	VFMADD231PS Z24, Z28, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z29                // Z29 = A[3,p] in every lane
+	VFMADD231PS Z24, Z29, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z30                      // Z30 = A[4,p] in every lane
+	VFMADD231PS Z24, Z30, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z31                // Z31 = A[5,p] in every lane
+	VFMADD231PS Z24, Z31, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z26                // Z26 = A[6,p] in every lane
+	VFMADD231PS Z24, Z26, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z25, Z26, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z27               // Z27 = A[7,p] in every lane
+	VFMADD231PS Z24, Z27, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z25, Z27, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	VBROADCASTSS (R12), Z28                      // Z28 = A[8,p] in every lane
+	VFMADD231PS Z24, Z28, Z16                    // acc[8][0] += A[8,p]·b[p,0:16]
+	VFMADD231PS Z25, Z28, Z17                    // acc[8][1] += A[8,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*1), Z29                // Z29 = A[9,p] in every lane
+	VFMADD231PS Z24, Z29, Z18                    // acc[9][0] += A[9,p]·b[p,0:16]
+	VFMADD231PS Z25, Z29, Z19                    // acc[9][1] += A[9,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R9*2), Z30                // Z30 = A[10,p] in every lane
+	VFMADD231PS Z24, Z30, Z20                    // acc[10][0] += A[10,p]·b[p,0:16]
+	VFMADD231PS Z25, Z30, Z21                    // acc[10][1] += A[10,p]·b[p,16:32]
+	VBROADCASTSS (R12)(R10*1), Z31               // Z31 = A[11,p] in every lane
+	VFMADD231PS Z24, Z31, Z22                    // acc[11][0] += A[11,p]·b[p,0:16]
+	VFMADD231PS Z25, Z31, Z23                    // acc[11][1] += A[11,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ R13, R12                                // rows 8-11: next column p of A
+	ADDQ BX, DI                                  // b += one row of B
+	DECQ CX                                      // kc--
+	JNZ loop1                                    // until kc == 0
+store:
+	MOVBLZX accumulate+64(FP), AX                // AX = accumulate
+	TESTL AX, AX                                 // accumulate into C?
+	JE overwrite                                 // no: plain stores
+	VADDPS (DX), Z0, Z0                          // acc[0][0] += C[0, 0:16]
+	VADDPS 64(DX), Z1, Z1                        // acc[0][1] += C[0, 16:32]
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	VMOVUPS Z1, 64(DX)                           // C[0, 16:32] = acc[0][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z2, Z2                          // acc[1][0] += C[1, 0:16]
+	VADDPS 64(DX), Z3, Z3                        // acc[1][1] += C[1, 16:32]
+	VMOVUPS Z2, (DX)                             // C[1, 0:16] = acc[1][0]
+	VMOVUPS Z3, 64(DX)                           // C[1, 16:32] = acc[1][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z4, Z4                          // acc[2][0] += C[2, 0:16]
+	VADDPS 64(DX), Z5, Z5                        // acc[2][1] += C[2, 16:32]
+	VMOVUPS Z4, (DX)                             // C[2, 0:16] = acc[2][0]
+	VMOVUPS Z5, 64(DX)                           // C[2, 16:32] = acc[2][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z6, Z6                          // acc[3][0] += C[3, 0:16]
+	VADDPS 64(DX), Z7, Z7                        // acc[3][1] += C[3, 16:32]
+	VMOVUPS Z6, (DX)                             // C[3, 0:16] = acc[3][0]
+	VMOVUPS Z7, 64(DX)                           // C[3, 16:32] = acc[3][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z8, Z8                          // acc[4][0] += C[4, 0:16]
+	VADDPS 64(DX), Z9, Z9                        // acc[4][1] += C[4, 16:32]
+	VMOVUPS Z8, (DX)                             // C[4, 0:16] = acc[4][0]
+	VMOVUPS Z9, 64(DX)                           // C[4, 16:32] = acc[4][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z10, Z10                        // acc[5][0] += C[5, 0:16]
+	VADDPS 64(DX), Z11, Z11                      // acc[5][1] += C[5, 16:32]
+	VMOVUPS Z10, (DX)                            // C[5, 0:16] = acc[5][0]
+	VMOVUPS Z11, 64(DX)                          // C[5, 16:32] = acc[5][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z12, Z12                        // acc[6][0] += C[6, 0:16]
+	VADDPS 64(DX), Z13, Z13                      // acc[6][1] += C[6, 16:32]
+	VMOVUPS Z12, (DX)                            // C[6, 0:16] = acc[6][0]
+	VMOVUPS Z13, 64(DX)                          // C[6, 16:32] = acc[6][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z14, Z14                        // acc[7][0] += C[7, 0:16]
+	VADDPS 64(DX), Z15, Z15                      // acc[7][1] += C[7, 16:32]
+	VMOVUPS Z14, (DX)                            // C[7, 0:16] = acc[7][0]
+	VMOVUPS Z15, 64(DX)                          // C[7, 16:32] = acc[7][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z16, Z16                        // acc[8][0] += C[8, 0:16]
+	VADDPS 64(DX), Z17, Z17                      // acc[8][1] += C[8, 16:32]
+	VMOVUPS Z16, (DX)                            // C[8, 0:16] = acc[8][0]
+	VMOVUPS Z17, 64(DX)                          // C[8, 16:32] = acc[8][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z18, Z18                        // acc[9][0] += C[9, 0:16]
+	VADDPS 64(DX), Z19, Z19                      // acc[9][1] += C[9, 16:32]
+	VMOVUPS Z18, (DX)                            // C[9, 0:16] = acc[9][0]
+	VMOVUPS Z19, 64(DX)                          // C[9, 16:32] = acc[9][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z20, Z20                        // acc[10][0] += C[10, 0:16]
+	VADDPS 64(DX), Z21, Z21                      // acc[10][1] += C[10, 16:32]
+	VMOVUPS Z20, (DX)                            // C[10, 0:16] = acc[10][0]
+	VMOVUPS Z21, 64(DX)                          // C[10, 16:32] = acc[10][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z22, Z22                        // acc[11][0] += C[11, 0:16]
+	VADDPS 64(DX), Z23, Z23                      // acc[11][1] += C[11, 16:32]
+	VMOVUPS Z22, (DX)                            // C[11, 0:16] = acc[11][0]
+	VMOVUPS Z23, 64(DX)                          // C[11, 16:32] = acc[11][1]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
+overwrite:
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	VMOVUPS Z1, 64(DX)                           // C[0, 16:32] = acc[0][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z2, (DX)                             // C[1, 0:16] = acc[1][0]
+	VMOVUPS Z3, 64(DX)                           // C[1, 16:32] = acc[1][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z4, (DX)                             // C[2, 0:16] = acc[2][0]
+	VMOVUPS Z5, 64(DX)                           // C[2, 16:32] = acc[2][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z6, (DX)                             // C[3, 0:16] = acc[3][0]
+	VMOVUPS Z7, 64(DX)                           // C[3, 16:32] = acc[3][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z8, (DX)                             // C[4, 0:16] = acc[4][0]
+	VMOVUPS Z9, 64(DX)                           // C[4, 16:32] = acc[4][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z10, (DX)                            // C[5, 0:16] = acc[5][0]
+	VMOVUPS Z11, 64(DX)                          // C[5, 16:32] = acc[5][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z12, (DX)                            // C[6, 0:16] = acc[6][0]
+	VMOVUPS Z13, 64(DX)                          // C[6, 16:32] = acc[6][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z14, (DX)                            // C[7, 0:16] = acc[7][0]
+	VMOVUPS Z15, 64(DX)                          // C[7, 16:32] = acc[7][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z16, (DX)                            // C[8, 0:16] = acc[8][0]
+	VMOVUPS Z17, 64(DX)                          // C[8, 16:32] = acc[8][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z18, (DX)                            // C[9, 0:16] = acc[9][0]
+	VMOVUPS Z19, 64(DX)                          // C[9, 16:32] = acc[9][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z20, (DX)                            // C[10, 0:16] = acc[10][0]
+	VMOVUPS Z21, 64(DX)                          // C[10, 16:32] = acc[10][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z22, (DX)                            // C[11, 0:16] = acc[11][0]
+	VMOVUPS Z23, 64(DX)                          // C[11, 16:32] = acc[11][1]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
+
+// func sgemmKernel8x32AVX512B(kc int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, accumulate bool)
+//
+// AVX-512F micro-kernel, 8×32 tile of float32. a points at op(A)[0,0] of a 8×kc
+// block with element (i,p) at a[i*rsA + p*csA] (a packed micro-panel has
+// rsA = 1, csA = 8; an unpacked row-major A has rsA = lda, csA = 1), b points
+// at op(B)[0,0] of a kc×32 block of a row-major B read in place (b[p*ldb+j] =
+// op(B)[p,j]); c points at C[0,0] with row stride ldc elements. The
+// multiply-adds are those of the packed kernel in the same order.
+// Reference loop (the pure-Go twin is microKernelRef):
+//
+//	for i < 8, j < 32:
+//		acc := 0; for p < kc: acc = fma(a[i*rsA+p*csA], b[p*ldb+j], acc)
+//		if accumulate { C[i,j] += acc } else { C[i,j] = acc }
+//
+// Registers: Z0–Z15 accumulate the tile (row i in Z(2i), Z(2i+1));
+// Z16, Z17 hold the current row of the B micro-panel; Z18–Z23 receive
+// broadcasts of A. SI, R11 point at A's rows 0, 4 in the current
+// column p; R9 = rsA, R10 = 3·rsA, R13 = csA in bytes. DI walks b, CX
+// counts k, DX walks C rows, R8 = ldc in bytes, BX = ldb in bytes.
+TEXT ·sgemmKernel8x32AVX512B(SB), NOSPLIT, $0-65
+	MOVQ kc+0(FP), CX                            // CX = kc, iterations left
+	MOVQ a+8(FP), SI                             // SI = &A[0,0]
+	MOVQ rsA+16(FP), R9                          // R9 = rsA in elements
+	SHLQ $2, R9                                  // R9 = rsA in bytes (×4)
+	LEAQ (R9)(R9*2), R10                         // R10 = 3·rsA
+	LEAQ (SI)(R9*4), R11                         // R11 = &A[4,0]
+	MOVQ csA+24(FP), R13                         // R13 = csA in elements
+	SHLQ $2, R13                                 // R13 = csA in bytes (×4)
+	MOVQ b+32(FP), DI                            // DI = &op(B)[0,0]
+	MOVQ ldb+40(FP), BX                          // BX = ldb in elements
+	SHLQ $2, BX                                  // BX = ldb in bytes (×4)
+	MOVQ c+48(FP), DX                            // DX = &C[0,0]
+	MOVQ ldc+56(FP), R8                          // R8 = ldc in elements
+	SHLQ $2, R8                                  // R8 = ldc in bytes (×4)
+	VPXORD Z0, Z0, Z0                            // acc[0][0] = 0
+	VPXORD Z1, Z1, Z1                            // acc[0][1] = 0
+	VPXORD Z2, Z2, Z2                            // acc[1][0] = 0
+	VPXORD Z3, Z3, Z3                            // acc[1][1] = 0
+	VPXORD Z4, Z4, Z4                            // acc[2][0] = 0
+	VPXORD Z5, Z5, Z5                            // acc[2][1] = 0
+	VPXORD Z6, Z6, Z6                            // acc[3][0] = 0
+	VPXORD Z7, Z7, Z7                            // acc[3][1] = 0
+	VPXORD Z8, Z8, Z8                            // acc[4][0] = 0
+	VPXORD Z9, Z9, Z9                            // acc[4][1] = 0
+	VPXORD Z10, Z10, Z10                         // acc[5][0] = 0
+	VPXORD Z11, Z11, Z11                         // acc[5][1] = 0
+	VPXORD Z12, Z12, Z12                         // acc[6][0] = 0
+	VPXORD Z13, Z13, Z13                         // acc[6][1] = 0
+	VPXORD Z14, Z14, Z14                         // acc[7][0] = 0
+	VPXORD Z15, Z15, Z15                         // acc[7][1] = 0
+	CMPQ CX, $4                                  // fewer than 4 steps left?
+	JB tail                                      // then go to the one-step loop
+loop4:
+	// step p+0
+	VMOVUPS 0(DI), Z16                           // Z16 = b[p, 0:16]
+	VMOVUPS 64(DI), Z17                          // Z17 = b[p, 16:32]
+	VBROADCASTSS (SI), Z18                       // Z18 = A[0,p] in every lane
+	VFMADD231PS Z16, Z18, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z19                 // Z19 = A[1,p] in every lane
+	VFMADD231PS Z16, Z19, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z20                 // Z20 = A[2,p] in every lane
+	VFMADD231PS Z16, Z20, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z21                // Z21 = A[3,p] in every lane
+	VFMADD231PS Z16, Z21, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z22                      // Z22 = A[4,p] in every lane
+	VFMADD231PS Z16, Z22, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z23                // Z23 = A[5,p] in every lane
+	VFMADD231PS Z16, Z23, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z18                // Z18 = A[6,p] in every lane
+	VFMADD231PS Z16, Z18, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z19               // Z19 = A[7,p] in every lane
+	VFMADD231PS Z16, Z19, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	// step p+1
+	VMOVUPS 0(DI)(BX*1), Z16                     // Z16 = b[p, 0:16]
+	VMOVUPS 64(DI)(BX*1), Z17                    // Z17 = b[p, 16:32]
+	VBROADCASTSS (SI), Z20                       // Z20 = A[0,p] in every lane
+	VFMADD231PS Z16, Z20, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z21                 // Z21 = A[1,p] in every lane
+	VFMADD231PS Z16, Z21, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z22                 // Z22 = A[2,p] in every lane
+	VFMADD231PS Z16, Z22, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z23                // Z23 = A[3,p] in every lane
+	VFMADD231PS Z16, Z23, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z18                      // Z18 = A[4,p] in every lane
+	VFMADD231PS Z16, Z18, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z19                // Z19 = A[5,p] in every lane
+	VFMADD231PS Z16, Z19, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z20                // Z20 = A[6,p] in every lane
+	VFMADD231PS Z16, Z20, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z21               // Z21 = A[7,p] in every lane
+	VFMADD231PS Z16, Z21, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	LEAQ (DI)(BX*2), DI                          // b += 2 rows of B
+	// step p+2
+	VMOVUPS 0(DI), Z16                           // Z16 = b[p, 0:16]
+	VMOVUPS 64(DI), Z17                          // Z17 = b[p, 16:32]
+	VBROADCASTSS (SI), Z22                       // Z22 = A[0,p] in every lane
+	VFMADD231PS Z16, Z22, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z23                 // Z23 = A[1,p] in every lane
+	VFMADD231PS Z16, Z23, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z18                 // Z18 = A[2,p] in every lane
+	VFMADD231PS Z16, Z18, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z19                // Z19 = A[3,p] in every lane
+	VFMADD231PS Z16, Z19, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z20                      // Z20 = A[4,p] in every lane
+	VFMADD231PS Z16, Z20, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z21                // Z21 = A[5,p] in every lane
+	VFMADD231PS Z16, Z21, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z22                // Z22 = A[6,p] in every lane
+	VFMADD231PS Z16, Z22, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z23               // Z23 = A[7,p] in every lane
+	VFMADD231PS Z16, Z23, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	// step p+3
+	VMOVUPS 0(DI)(BX*1), Z16                     // Z16 = b[p, 0:16]
+	VMOVUPS 64(DI)(BX*1), Z17                    // Z17 = b[p, 16:32]
+	VBROADCASTSS (SI), Z18                       // Z18 = A[0,p] in every lane
+	VFMADD231PS Z16, Z18, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z19                 // Z19 = A[1,p] in every lane
+	VFMADD231PS Z16, Z19, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z20                 // Z20 = A[2,p] in every lane
+	VFMADD231PS Z16, Z20, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z21                // Z21 = A[3,p] in every lane
+	VFMADD231PS Z16, Z21, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z22                      // Z22 = A[4,p] in every lane
+	VFMADD231PS Z16, Z22, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z23                // Z23 = A[5,p] in every lane
+	VFMADD231PS Z16, Z23, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z18                // Z18 = A[6,p] in every lane
+	VFMADD231PS Z16, Z18, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z19               // Z19 = A[7,p] in every lane
+	VFMADD231PS Z16, Z19, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	LEAQ (DI)(BX*2), DI                          // b += 2 rows of B
+	SUBQ $4, CX                                  // kc -= 4
+	CMPQ CX, $4                                  // at least 4 steps left?
+	JAE loop4                                    // then repeat the unrolled body
+tail:
+	TESTQ CX, CX                                 // any steps left?
+	JE store                                     // no: write the tile
+loop1:
+	VMOVUPS 0(DI), Z16                           // Z16 = b[p, 0:16]
+	VMOVUPS 64(DI), Z17                          // Z17 = b[p, 16:32]
+	VBROADCASTSS (SI), Z20                       // Z20 = A[0,p] in every lane
+	VFMADD231PS Z16, Z20, Z0                     // acc[0][0] += A[0,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z1                     // acc[0][1] += A[0,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*1), Z21                 // Z21 = A[1,p] in every lane
+	VFMADD231PS Z16, Z21, Z2                     // acc[1][0] += A[1,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z3                     // acc[1][1] += A[1,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R9*2), Z22                 // Z22 = A[2,p] in every lane
+	VFMADD231PS Z16, Z22, Z4                     // acc[2][0] += A[2,p]·b[p,0:16]
+	VFMADD231PS Z17, Z22, Z5                     // acc[2][1] += A[2,p]·b[p,16:32]
+	VBROADCASTSS (SI)(R10*1), Z23                // Z23 = A[3,p] in every lane
+	VFMADD231PS Z16, Z23, Z6                     // acc[3][0] += A[3,p]·b[p,0:16]
+	VFMADD231PS Z17, Z23, Z7                     // acc[3][1] += A[3,p]·b[p,16:32]
+	VBROADCASTSS (R11), Z18                      // Z18 = A[4,p] in every lane
+	VFMADD231PS Z16, Z18, Z8                     // acc[4][0] += A[4,p]·b[p,0:16]
+	VFMADD231PS Z17, Z18, Z9                     // acc[4][1] += A[4,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*1), Z19                // Z19 = A[5,p] in every lane
+	VFMADD231PS Z16, Z19, Z10                    // acc[5][0] += A[5,p]·b[p,0:16]
+	VFMADD231PS Z17, Z19, Z11                    // acc[5][1] += A[5,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R9*2), Z20                // Z20 = A[6,p] in every lane
+	VFMADD231PS Z16, Z20, Z12                    // acc[6][0] += A[6,p]·b[p,0:16]
+	VFMADD231PS Z17, Z20, Z13                    // acc[6][1] += A[6,p]·b[p,16:32]
+	VBROADCASTSS (R11)(R10*1), Z21               // Z21 = A[7,p] in every lane
+	VFMADD231PS Z16, Z21, Z14                    // acc[7][0] += A[7,p]·b[p,0:16]
+	VFMADD231PS Z17, Z21, Z15                    // acc[7][1] += A[7,p]·b[p,16:32]
+	ADDQ R13, SI                                 // rows 0-3: next column p of A
+	ADDQ R13, R11                                // rows 4-7: next column p of A
+	ADDQ BX, DI                                  // b += one row of B
+	DECQ CX                                      // kc--
+	JNZ loop1                                    // until kc == 0
+store:
+	MOVBLZX accumulate+64(FP), AX                // AX = accumulate
+	TESTL AX, AX                                 // accumulate into C?
+	JE overwrite                                 // no: plain stores
+	VADDPS (DX), Z0, Z0                          // acc[0][0] += C[0, 0:16]
+	VADDPS 64(DX), Z1, Z1                        // acc[0][1] += C[0, 16:32]
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	VMOVUPS Z1, 64(DX)                           // C[0, 16:32] = acc[0][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z2, Z2                          // acc[1][0] += C[1, 0:16]
+	VADDPS 64(DX), Z3, Z3                        // acc[1][1] += C[1, 16:32]
+	VMOVUPS Z2, (DX)                             // C[1, 0:16] = acc[1][0]
+	VMOVUPS Z3, 64(DX)                           // C[1, 16:32] = acc[1][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z4, Z4                          // acc[2][0] += C[2, 0:16]
+	VADDPS 64(DX), Z5, Z5                        // acc[2][1] += C[2, 16:32]
+	VMOVUPS Z4, (DX)                             // C[2, 0:16] = acc[2][0]
+	VMOVUPS Z5, 64(DX)                           // C[2, 16:32] = acc[2][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z6, Z6                          // acc[3][0] += C[3, 0:16]
+	VADDPS 64(DX), Z7, Z7                        // acc[3][1] += C[3, 16:32]
+	VMOVUPS Z6, (DX)                             // C[3, 0:16] = acc[3][0]
+	VMOVUPS Z7, 64(DX)                           // C[3, 16:32] = acc[3][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z8, Z8                          // acc[4][0] += C[4, 0:16]
+	VADDPS 64(DX), Z9, Z9                        // acc[4][1] += C[4, 16:32]
+	VMOVUPS Z8, (DX)                             // C[4, 0:16] = acc[4][0]
+	VMOVUPS Z9, 64(DX)                           // C[4, 16:32] = acc[4][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z10, Z10                        // acc[5][0] += C[5, 0:16]
+	VADDPS 64(DX), Z11, Z11                      // acc[5][1] += C[5, 16:32]
+	VMOVUPS Z10, (DX)                            // C[5, 0:16] = acc[5][0]
+	VMOVUPS Z11, 64(DX)                          // C[5, 16:32] = acc[5][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z12, Z12                        // acc[6][0] += C[6, 0:16]
+	VADDPS 64(DX), Z13, Z13                      // acc[6][1] += C[6, 16:32]
+	VMOVUPS Z12, (DX)                            // C[6, 0:16] = acc[6][0]
+	VMOVUPS Z13, 64(DX)                          // C[6, 16:32] = acc[6][1]
+	ADDQ R8, DX                                  // next row of C
+	VADDPS (DX), Z14, Z14                        // acc[7][0] += C[7, 0:16]
+	VADDPS 64(DX), Z15, Z15                      // acc[7][1] += C[7, 16:32]
+	VMOVUPS Z14, (DX)                            // C[7, 0:16] = acc[7][0]
+	VMOVUPS Z15, 64(DX)                          // C[7, 16:32] = acc[7][1]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
+overwrite:
+	VMOVUPS Z0, (DX)                             // C[0, 0:16] = acc[0][0]
+	VMOVUPS Z1, 64(DX)                           // C[0, 16:32] = acc[0][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z2, (DX)                             // C[1, 0:16] = acc[1][0]
+	VMOVUPS Z3, 64(DX)                           // C[1, 16:32] = acc[1][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z4, (DX)                             // C[2, 0:16] = acc[2][0]
+	VMOVUPS Z5, 64(DX)                           // C[2, 16:32] = acc[2][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z6, (DX)                             // C[3, 0:16] = acc[3][0]
+	VMOVUPS Z7, 64(DX)                           // C[3, 16:32] = acc[3][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z8, (DX)                             // C[4, 0:16] = acc[4][0]
+	VMOVUPS Z9, 64(DX)                           // C[4, 16:32] = acc[4][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z10, (DX)                            // C[5, 0:16] = acc[5][0]
+	VMOVUPS Z11, 64(DX)                          // C[5, 16:32] = acc[5][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z12, (DX)                            // C[6, 0:16] = acc[6][0]
+	VMOVUPS Z13, 64(DX)                          // C[6, 16:32] = acc[6][1]
+	ADDQ R8, DX                                  // next row of C
+	VMOVUPS Z14, (DX)                            // C[7, 0:16] = acc[7][0]
+	VMOVUPS Z15, 64(DX)                          // C[7, 16:32] = acc[7][1]
+	VZEROUPPER                                   // leave no dirty upper state for SSE code
+	RET                                          // 
