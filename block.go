@@ -24,7 +24,7 @@ type GroupLine interface {
 }
 
 // BlockConfig configures Block. The zero value is approximate per-group GeN
-// with the Mean estimator's averages (γ = 0.98), Φ = 4, and each group's
+// with the Mean estimator's averages (γ = 0.9, a growing window), Φ = 4, and each group's
 // rate moving by at most ×2 per update.
 type BlockConfig struct {
 	Limits
@@ -32,7 +32,8 @@ type BlockConfig struct {
 	Exact bool
 	// Curvature is ad.Hessian (default) or ad.GaussNewton, for Exact.
 	Curvature ad.Curvature
-	// Gamma is γ of the averages of s and C (default 0.98). Must be in
+	// Gamma is γ of the averages of s and C, their shortest window as in
+	// ApproxConfig.Gamma (default 0.9). Must be in
 	// [0, 1); NoSmoothing sets 0.
 	Gamma       float64
 	NoSmoothing bool
@@ -104,7 +105,7 @@ func NewBlock(cfg BlockConfig) *Block {
 	case cfg.NoSmoothing:
 		cfg.Gamma = 0
 	case cfg.Gamma == 0:
-		cfg.Gamma = 0.98
+		cfg.Gamma = 0.9
 	}
 	if cfg.Gamma < 0 || cfg.Gamma >= 1 {
 		panic(fmt.Sprintf("gen: Block: Gamma %g outside [0, 1)", cfg.Gamma))

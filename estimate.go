@@ -36,7 +36,11 @@ const (
 	// non-descent probe lowers S instead of resetting the rate. The
 	// averages start from zero; their bias (the factor 1 − γᵗ, as in Adam;
 	// Kingma & Ba, 2015) is the same in S and C and cancels in the ratio,
-	// so the first probe's α is s₁/c₁ exactly. While S ≤ 0 or C ≤ 0 the
+	// so the first probe's α is s₁/c₁ exactly. γ is the shortest window:
+	// unless the rule's FixedWindow is set, γₜ = max(γ, 1 − 1/n) for the
+	// n-th probe, so that the averages reach back over the whole run once it
+	// is longer than 1/(1−γ) probes (ApproxConfig.FixedWindow says why).
+	// While S ≤ 0 or C ≤ 0 the
 	// averages carry no rate and the failure policy decides (Keep keeps the
 	// last estimated rate). Moving averages of gradient and curvature
 	// statistics setting the rate follow vSGD (Schaul, Zhang & LeCun,

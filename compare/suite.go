@@ -143,7 +143,7 @@ func SensitivityMethods() []Method {
 			add(fmt.Sprintf("%s probe=%s", opt, p), set(opt, "gen", func(c *train.Config) { c.Probe = p }))
 		}
 	}
-	for _, x := range []float64{0, 0.5, 0.99} {
+	for _, x := range []float64{0, 0.5, 0.98, 0.99} {
 		add(fmt.Sprintf("adam γ=%g", x), set("adam", "gen", func(c *train.Config) { c.Gamma = g(x) }))
 	}
 	for _, x := range []int{1, 8, 16} {
@@ -168,6 +168,10 @@ func SensitivityMethods() []Method {
 	}
 	for _, h := range []string{"none", "linear", "cosine"} {
 		add("adam horizon "+h, set("adam", "gen", func(c *train.Config) { c.Horizon = h }))
+	}
+	add("adam window fixed", set("adam", "gen", func(c *train.Config) { c.Window = "fixed" }))
+	for _, n := range []int{0, 4} {
+		add(fmt.Sprintf("adam eager %d", n), set("adam", "gen", func(c *train.Config) { c.Eager = &n }))
 	}
 	add("adam exact Gauss-Newton", set("adam", "gen-exact", func(c *train.Config) { c.Curvature = "gauss-newton" }))
 	add("sgd exact Gauss-Newton", set("sgd", "gen-exact", func(c *train.Config) { c.Curvature = "gauss-newton" }))

@@ -100,9 +100,10 @@ type Config struct {
 	// model it removes the start's ten steps of rising loss
 	// (docs/results/adam-horizon.md).
 	Eager *int `json:"eager,omitempty"`
-	// Gamma is γ, the GeN smoothing (default: 0.98 with the Mean
-	// estimator; with Smoothed, gen 0.9 and gen-exact 0). nil
-	// means the default; a pointer so that 0 can be asked for.
+	// Gamma is γ, the GeN smoothing (default: gen 0.9 — with the Mean
+	// estimator the shortest window of its growing averages — and gen-exact
+	// 0.9 with Mean, 0 with Smoothed). nil means the default; a pointer so
+	// that 0 can be asked for.
 	Gamma *float64 `json:"gamma,omitempty"`
 	// LR0 is where the automatic start begins its bracket of probe sizes
 	// (with the Mean estimator; default 0: 1e-3) or, with Smoothed, GeN's

@@ -137,7 +137,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Groups, "groups", "all", "GeN rates: all (one rate) or layer (one per layer, from the quadratic model in the layers' step sizes)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
 	fs.Var(optInt{&c.Eager}, "eager", "probe GeN's line on every one of the first N steps, then every Φ (default 10 with --estimator mean: Adam's momentum time; else 0)")
-	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default 0.98 with --estimator mean; smoothed: gen 0.9, gen-exact 0)")
+	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default 0.9; with --estimator mean the shortest window of its growing averages; smoothed: gen-exact 0)")
 	fs.Float64Var(&c.LR0, "lr0", 0, "where GeN's automatic start begins its bracket (with --estimator mean; with smoothed: the first learning rate) (default 1e-3)")
 	fs.Float64Var(&c.LRMin, "lr-min", 0, "lower bound of GeN's learning rate")
 	fs.Float64Var(&c.LRMax, "lr-max", 0, "upper bound of GeN's learning rate (0: none)")
