@@ -46,32 +46,34 @@ type rowCopy struct {
 // Range copies the rows [lo, hi), asking for each row's cache lines
 // prefetchAhead rows before it is copied.
 func (c *rowCopy) Range(_, lo, hi int) {
-	f := c.f
-	if c.codes != nil {
-		for k := lo; k < min(lo+prefetchAhead, hi); k++ {
-			i := c.idx[k]
-			kernel.PrefetchBytes(c.codes[i*f : (i+1)*f])
-		}
-		for k := lo; k < hi; k++ {
-			if a := k + prefetchAhead; a < hi {
-				i := c.idx[a]
-				kernel.PrefetchBytes(c.codes[i*f : (i+1)*f])
-			}
-			i := c.idx[k]
-			c.dec.Decode(c.dst[k*f:(k+1)*f], c.codes[i*f:(i+1)*f])
-		}
-		return
-	}
 	for k := lo; k < min(lo+prefetchAhead, hi); k++ {
-		i := c.idx[k]
-		kernel.Prefetch(c.src[i*f : (i+1)*f])
+		c.prefetch(c.idx[k])
 	}
 	for k := lo; k < hi; k++ {
 		if a := k + prefetchAhead; a < hi {
-			i := c.idx[a]
-			kernel.Prefetch(c.src[i*f : (i+1)*f])
+			c.prefetch(c.idx[a])
 		}
-		i := c.idx[k]
+		c.row(k, c.idx[k])
+	}
+}
+
+// prefetch asks for the cache lines of source row i: its codes when the
+// rows are decoded from them, else its values.
+func (c *rowCopy) prefetch(i int) {
+	f := c.f
+	if c.codes != nil {
+		kernel.PrefetchBytes(c.codes[i*f : (i+1)*f])
+	} else {
+		kernel.Prefetch(c.src[i*f : (i+1)*f])
+	}
+}
+
+// row writes source row i into row k of dst.
+func (c *rowCopy) row(k, i int) {
+	f := c.f
+	if c.codes != nil {
+		c.dec.Decode(c.dst[k*f:(k+1)*f], c.codes[i*f:(i+1)*f])
+	} else {
 		copy(c.dst[k*f:(k+1)*f], c.src[i*f:(i+1)*f])
 	}
 }

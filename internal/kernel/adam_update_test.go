@@ -143,25 +143,7 @@ func FuzzAdamUpdate(f *testing.F) {
 	f.Add(seed, uint32(0xba83126f), uint16(3), uint8(0x1f))
 	f.Add([]byte{0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x7f, 0, 0, 0, 0x80, 1, 0, 0, 0}, uint32(0xff800000), uint16(0), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, alphaBits uint32, step uint16, flags uint8) {
-		n := len(data) / 16
-		arr := make([][]float32, 4)
-		for a := range arr {
-			arr[a] = make([]float32, n)
-			for i := range n {
-				arr[a][i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*(a*n+i):]))
-			}
-		}
-		alpha := math.Float32frombits(alphaBits)
-		s := AdamStep{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, T: 1 + int(step), GradScale: 1, Mult: 1}
-		if flags&1 != 0 {
-			s.GradScale = 0.25
-		}
-		if flags&2 != 0 {
-			s.Coupled = 0.01
-		}
-		if flags&4 != 0 {
-			s.Decoupled = 0.1
-		}
+		arr, alpha, s := fuzzAdamArgs(data, 4, alphaBits, step, flags)
 		if flags&8 != 0 {
 			s.Mult = 0.5
 		}

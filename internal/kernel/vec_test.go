@@ -329,6 +329,32 @@ func TestAxpyDotOracle(t *testing.T) {
 	}
 }
 
+// fuzzAdamArgs splits a fuzzer's bytes into k float32 arrays of equal
+// length (any bit pattern), and turns its other inputs into α and an Adam
+// step: flags bit 0 scales the gradient, bit 1 adds coupled and bit 2
+// decoupled weight decay; the callers read the higher bits.
+func fuzzAdamArgs(data []byte, k int, alphaBits uint32, step uint16, flags uint8) ([][]float32, float32, AdamStep) {
+	n := len(data) / (4 * k)
+	arr := make([][]float32, k)
+	for a := range arr {
+		arr[a] = make([]float32, n)
+		for i := range n {
+			arr[a][i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*(a*n+i):]))
+		}
+	}
+	s := AdamStep{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, T: 1 + int(step), GradScale: 1, Mult: 1}
+	if flags&1 != 0 {
+		s.GradScale = 0.25
+	}
+	if flags&2 != 0 {
+		s.Coupled = 0.01
+	}
+	if flags&4 != 0 {
+		s.Decoupled = 0.1
+	}
+	return arr, math.Float32frombits(alphaBits), s
+}
+
 // FuzzVecKernels runs every assembly vector kernel and its twin on
 // arbitrary float32 bit patterns (NaN, infinities and subnormals included)
 // split into five arrays, with alpha and the Adam scalars from the fuzzer.
@@ -345,25 +371,8 @@ func FuzzVecKernels(f *testing.F) {
 		if len(impls) == 0 {
 			t.Skip("no assembly vector kernels in this build or on this CPU")
 		}
-		n := len(data) / 20
-		arr := make([][]float32, 5)
-		for a := range arr {
-			arr[a] = make([]float32, n)
-			for i := range n {
-				arr[a][i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*(a*n+i):]))
-			}
-		}
-		alpha := math.Float32frombits(alphaBits)
-		s := AdamStep{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, T: 1 + int(step), GradScale: 1, Mult: 1}
-		if flags&1 != 0 {
-			s.GradScale = 0.25
-		}
-		if flags&2 != 0 {
-			s.Coupled = 0.01
-		}
-		if flags&4 != 0 {
-			s.Decoupled = 0.1
-		}
+		arr, alpha, s := fuzzAdamArgs(data, 5, alphaBits, step, flags)
+		n := len(arr[0])
 		if flags&8 != 0 {
 			s.Mult = float64(alpha)
 		}
