@@ -420,7 +420,7 @@ func sensitivitySection(b *bytes.Buffer, gs []*group) {
 	if len(sens) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## GeN sensitivity (task %s, one seed)\n\nOne setting changed at a time from the default approximate GeN: fresh probes, the Mean estimator for Adam and Smoothed for SGD (Φ = 4, γ = 0.98 and 0.9, probe factor 1, 3 points, batch 128, the cooldown horizon). The batch-size rows keep the number of examples seen.\n\n", sens[0].Task)
+	fmt.Fprintf(b, "## GeN sensitivity (task %s, one seed)\n\nOne setting changed at a time from the default approximate GeN: fresh probes, the Mean estimator for Adam (γ = 0.9, a growing window, the first 10 steps probed) and Smoothed for SGD (γ = 0.9); Φ = 4, probe factor 1, 3 points, batch 128, the cooldown horizon. The batch-size rows keep the number of examples seen.\n\n", sens[0].Task)
 	fmt.Fprintf(b, "| variant | final loss | test acc. %% | steps to target | final lr | step reasons | command |\n|---|---|---|---|---|---|---|\n")
 	for _, g := range sens {
 		r := g.Runs[0]
