@@ -235,9 +235,7 @@ func (r *Approx) fitAt(line Line, a float64) fit {
 
 // Next implements Rule.
 func (r *Approx) Next(step int, line Line) Decision {
-	if lazy(step, r.cfg.Every, r.cfg.Eager) && r.alpha > 0 {
-		d := newDecision(r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step)))
-		d.Reason, d.Estimated = Lazy, r.estimated
+	if d, ok := r.Ahead(step); ok {
 		return d
 	}
 	d := newDecision(0)
@@ -291,6 +289,11 @@ func (r *Approx) Next(step int, line Line) Decision {
 	}
 	d.LR = r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step))
 	return d
+}
+
+// Ahead implements Foresight: a lazy step keeps the last rate.
+func (r *Approx) Ahead(step int) (Decision, bool) {
+	return r.cfg.keepRate(step, lazy(step, r.cfg.Every, r.cfg.Eager), r.alpha, r.estimated)
 }
 
 // clip bounds a new estimate to [α/MaxChange, MaxChange·α] when MaxChange > 1.

@@ -158,6 +158,18 @@ func lazy(step, every, eager int) bool {
 	return step >= eager && step%every != 0
 }
 
+// keepRate is a lazy step's decision: the rate alpha kept from the last
+// update, scaled by the horizon and bounded; false where the step is not
+// lazy or no rate exists yet.
+func (l Limits) keepRate(step int, isLazy bool, alpha float64, estimated bool) (Decision, bool) {
+	if !isLazy || alpha <= 0 {
+		return Decision{}, false
+	}
+	d := newDecision(l.clamp(alpha * l.Horizon.Factor(step)))
+	d.Reason, d.Estimated = Lazy, estimated
+	return d, true
+}
+
 // eagerSuffix names eager probing in a rule's name: ", eager N", or "" where
 // it changes nothing (N = 0, or Φ = 1: every step is probed anyway).
 func eagerSuffix(n, every int) string {

@@ -82,9 +82,7 @@ func (e *Exact) Name() string {
 
 // Next implements Rule.
 func (e *Exact) Next(step int, line Line) Decision {
-	if lazy(step, e.cfg.Every, e.cfg.Eager) && e.alpha > 0 {
-		d := newDecision(e.cfg.clamp(e.alpha * e.cfg.Horizon.Factor(step)))
-		d.Reason, d.Estimated = Lazy, e.estimated
+	if d, ok := e.Ahead(step); ok {
 		return d
 	}
 	g0, d1, d2 := line.Jet(e.cfg.Curvature)
@@ -121,6 +119,11 @@ func (e *Exact) Next(step int, line Line) Decision {
 	d.Estimated = e.estimated
 	d.LR = e.cfg.clamp(e.alpha * e.cfg.Horizon.Factor(step))
 	return d
+}
+
+// Ahead implements Foresight: a lazy step keeps the last rate.
+func (e *Exact) Ahead(step int) (Decision, bool) {
+	return e.cfg.keepRate(step, lazy(step, e.cfg.Every, e.cfg.Eager), e.alpha, e.estimated)
 }
 
 // State implements Rule.

@@ -45,6 +45,19 @@ type Rule interface {
 	Name() string
 }
 
+// Foresight is implemented by rules that can tell, before the step's
+// direction exists, that a step needs nothing from the line: Ahead(step)
+// then returns what Next(step, line) would return for any line, and true.
+// Neither Ahead nor Next changes the rule's state on such a step, so a
+// caller may take Ahead's decision instead of calling Next. A schedule
+// knows every step; GeN knows its lazy steps, the Φ − 1 of every Φ that
+// keep the last rate. The trainer uses it to let the optimizer apply the
+// step in the pass that computes it (optim.Updater) instead of writing the
+// direction first.
+type Foresight interface {
+	Ahead(step int) (Decision, bool)
+}
+
 // State is a rule's state as named numbers: JSON-serializable, and exact,
 // since encoding/json writes float64 values that read back bit for bit.
 type State struct {

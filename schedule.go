@@ -45,9 +45,15 @@ var _ Rule = (*Schedule)(nil)
 
 // Next implements Rule.
 func (s *Schedule) Next(step int, _ Line) Decision {
+	d, _ := s.Ahead(step)
+	return d
+}
+
+// Ahead implements Foresight: a schedule's rate never needs the line.
+func (s *Schedule) Ahead(step int) (Decision, bool) {
 	d := newDecision(s.At(step))
 	d.Reason = Scheduled
-	return d
+	return d, true
 }
 
 // At returns the learning rate of step t.

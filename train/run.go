@@ -554,34 +554,38 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	if r.ckptStep == r.st.Step {
 		r.ckptGood = true // the checkpoint's weights give a finite loss
 	}
-	// A schedule's rate does not depend on the line, so an optimizer that
-	// can apply its own step does so once the rate is known, with the bits
-	// of Direction and the update below but without writing u.
+	// When the rule knows the rate before the direction exists (a
+	// schedule, or a lazy GeN step: gen.Foresight), an optimizer that can
+	// apply its own step does so in the pass that computes it, with the
+	// bits of Direction and the update below but without writing u.
+	var d gen.Decision
 	updater, fuse := r.opt.(optim.Updater[T])
-	if _, sched := r.rule.(*gen.Schedule); !sched {
+	if fs, ok := r.rule.(gen.Foresight); ok && fuse {
+		d, fuse = fs.Ahead(r.st.Step)
+	} else {
 		fuse = false
 	}
+	r.probeReady = false
 	if !fuse {
 		r.opt.Direction(r.u, r.values, r.grads)
+		fw0, rp0, jets0 := r.line.Forwards, r.line.Replays, r.line.Jets
+		if r.mode == probe.Same {
+			r.line.Reset(&r.trainTape, r.trainObj, f)
+			r.line.SetGradient(r.grads)
+		} else {
+			r.line.Reset(&r.probeTape, r.probeObj, nil)
+		}
+		if r.dline != nil {
+			r.dline.global = r.mode == probe.Same // the gradient it was given is reduced
+		}
+		d = r.rule.Next(r.st.Step, r.probeLine())
+		if r.dline != nil && r.dline.err != nil {
+			return StepRecord{}, fmt.Errorf("train: step %d: line all-reduce: %w", r.st.Step, r.dline.err)
+		}
+		r.st.Forwards += r.line.Forwards - fw0
+		r.st.Replays += r.line.Replays - rp0
+		r.st.Jets += r.line.Jets - jets0
 	}
-	r.probeReady = false
-	fw0, rp0, jets0 := r.line.Forwards, r.line.Replays, r.line.Jets
-	if r.mode == probe.Same {
-		r.line.Reset(&r.trainTape, r.trainObj, f)
-		r.line.SetGradient(r.grads)
-	} else {
-		r.line.Reset(&r.probeTape, r.probeObj, nil)
-	}
-	if r.dline != nil {
-		r.dline.global = r.mode == probe.Same // the gradient it was given is reduced
-	}
-	d := r.rule.Next(r.st.Step, r.probeLine())
-	if r.dline != nil && r.dline.err != nil {
-		return StepRecord{}, fmt.Errorf("train: step %d: line all-reduce: %w", r.st.Step, r.dline.err)
-	}
-	r.st.Forwards += r.line.Forwards - fw0
-	r.st.Replays += r.line.Replays - rp0
-	r.st.Jets += r.line.Jets - jets0
 	if d.Reason.Failed() {
 		r.st.Fallbacks++
 	}
