@@ -12,15 +12,16 @@
 //
 //	for i < n:
 //		ĝ := c·g[i] + λ_c·θ[i]
-//		m[i] = β₁·m[i] + (1−β₁)·ĝ
-//		v[i] = β₂·v[i] + ((1−β₂)·ĝ)·ĝ
+//		m[i] = flush(β₁·m[i] + (1−β₁)·ĝ)
+//		v[i] = flush(β₂·v[i] + ((1−β₂)·ĝ)·ĝ)
 //		u := mult·((m[i]·inv₁)/(√v[i]·inv₂ + ε) + λ_d·θ[i])
 //		θ[i] = θ[i] + α·u
 //
-// k points at the eleven coefficients in the order of adamCoeffs (c, λ_c,
-// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult; 4 bytes each).
-// Registers: Z16–Z26 hold the coefficients broadcast in that order, Z27
-// holds α; Z0–Z5 are temporaries; SI = m, DX = v, R8 = g, R9 = θ, AX =
+// k points at the twelve coefficients in the order of adamCoeffs (c, λ_c,
+// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult, and the smallest normal
+// float32 that flush (flushSubnormal: a subnormal becomes ±0) compares
+// with; 4 bytes each). Registers: Z16–Z26 hold the first eleven broadcast
+// in that order, Z30 the last, Z27 holds α; Z0–Z6 and K1 are temporaries; SI = m, DX = v, R8 = g, R9 = θ, AX =
 // byte offset, CX = n in bytes.
 TEXT ·adamUpdateAVX512(SB), NOSPLIT, $0-52
 	MOVQ n+0(FP), CX                             // CX = n
@@ -41,6 +42,7 @@ TEXT ·adamUpdateAVX512(SB), NOSPLIT, $0-52
 	VBROADCASTSS 32(R10), Z24                    // Z24 = ε in every lane
 	VBROADCASTSS 36(R10), Z25                    // Z25 = λ_d in every lane
 	VBROADCASTSS 40(R10), Z26                    // Z26 = mult in every lane
+	VBROADCASTSS 44(R10), Z30                    // Z30 = the smallest normal float32 in every lane
 	VBROADCASTSS alpha+48(FP), Z27               // Z27 = α in every lane
 	XORQ AX, AX                                  // AX = 0, byte offset
 adamUpdateAVX512_loop:
@@ -51,11 +53,23 @@ adamUpdateAVX512_loop:
 	VMULPS (SI)(AX*1), Z18, Z3                   // Z3 = β₁·m
 	VMULPS Z0, Z19, Z2                           // Z2 = (1−β₁)·ĝ
 	VADDPS Z2, Z3, Z3                            // Z3 = m' = β₁·m + (1−β₁)·ĝ
+	VPSLLD $1, Z3, Z5                            // Z5 = m' without its sign bit…
+	VPSRLD $1, Z5, Z5                            // … = |m'|
+	VCMPPS $0x11, Z30, Z5, K1                    // K1 = |m'| < smallest normal (false for NaN)
+	VPSRLD $31, Z3, Z6                           // Z6 = m''s sign bit at bit 0…
+	VPSLLD $31, Z6, Z6                           // … = ±0 with m''s sign
+	VMOVAPS Z6, K1, Z3                           // subnormal m' → ±0
 	VMOVUPS Z3, (SI)(AX*1)                       // store m'
 	VMULPS (DX)(AX*1), Z20, Z4                   // Z4 = β₂·v
 	VMULPS Z0, Z21, Z2                           // Z2 = (1−β₂)·ĝ
 	VMULPS Z0, Z2, Z2                            // Z2 = ((1−β₂)·ĝ)·ĝ
 	VADDPS Z2, Z4, Z4                            // Z4 = v' = β₂·v + (1−β₂)·ĝ²
+	VPSLLD $1, Z4, Z5                            // Z5 = v' without its sign bit…
+	VPSRLD $1, Z5, Z5                            // … = |v'|
+	VCMPPS $0x11, Z30, Z5, K1                    // K1 = |v'| < smallest normal
+	VPSRLD $31, Z4, Z6                           // Z6 = v''s sign bit at bit 0…
+	VPSLLD $31, Z6, Z6                           // … = ±0 with v''s sign
+	VMOVAPS Z6, K1, Z4                           // subnormal v' → ±0
 	VMOVUPS Z4, (DX)(AX*1)                       // store v'
 	VSQRTPS Z4, Z4                               // Z4 = √v'
 	VMULPS Z4, Z23, Z4                           // Z4 = √v'·inv₂

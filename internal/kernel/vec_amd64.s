@@ -248,13 +248,16 @@ dotAVX2_sum:
 //
 //	for i < n:
 //		ĝ := c·g[i] + λ_c·θ[i]
-//		m[i] = β₁·m[i] + (1−β₁)·ĝ
-//		v[i] = β₂·v[i] + ((1−β₂)·ĝ)·ĝ
+//		m[i] = flush(β₁·m[i] + (1−β₁)·ĝ)
+//		v[i] = flush(β₂·v[i] + ((1−β₂)·ĝ)·ĝ)
 //		u[i] = mult·((m[i]·inv₁)/(√v[i]·inv₂ + ε) + λ_d·θ[i])
 //
-// k points at the eleven coefficients in the order of adamCoeffs (c, λ_c,
-// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult; 4 bytes each).
-// Registers: Z16–Z26 hold the coefficients broadcast in that order; Z0–Z4
+// k points at the twelve coefficients in the order of adamCoeffs (c, λ_c,
+// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult, and the smallest normal
+// float32 that flush (flushSubnormal: a subnormal becomes ±0) compares
+// with; 4 bytes each).
+// Registers: Z16–Z26 hold the first eleven broadcast in that order, Z30
+// the last; Z0–Z6 and K1
 // are temporaries; DI = u, SI = m, DX = v, R8 = g, R9 = θ, AX = byte offset,
 // CX = n in bytes.
 TEXT ·adamAVX512(SB), NOSPLIT, $0-56
@@ -277,6 +280,7 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS 32(R10), Z24                    // Z24 = ε in every lane
 	VBROADCASTSS 36(R10), Z25                    // Z25 = λ_d in every lane
 	VBROADCASTSS 40(R10), Z26                    // Z26 = mult in every lane
+	VBROADCASTSS 44(R10), Z30                    // Z30 = the smallest normal float32 in every lane
 	XORQ AX, AX                                  // AX = 0, byte offset
 adamAVX512_loop:
 	VMULPS (R8)(AX*1), Z16, Z0                   // Z0 = c·g
@@ -286,11 +290,23 @@ adamAVX512_loop:
 	VMULPS (SI)(AX*1), Z18, Z3                   // Z3 = β₁·m
 	VMULPS Z0, Z19, Z2                           // Z2 = (1−β₁)·ĝ
 	VADDPS Z2, Z3, Z3                            // Z3 = m' = β₁·m + (1−β₁)·ĝ
+	VPSLLD $1, Z3, Z5                            // Z5 = m' without its sign bit…
+	VPSRLD $1, Z5, Z5                            // … = |m'|
+	VCMPPS $0x11, Z30, Z5, K1                    // K1 = |m'| < smallest normal (false for NaN)
+	VPSRLD $31, Z3, Z6                           // Z6 = m''s sign bit at bit 0…
+	VPSLLD $31, Z6, Z6                           // … = ±0 with m''s sign
+	VMOVAPS Z6, K1, Z3                           // subnormal m' → ±0
 	VMOVUPS Z3, (SI)(AX*1)                       // store m'
 	VMULPS (DX)(AX*1), Z20, Z4                   // Z4 = β₂·v
 	VMULPS Z0, Z21, Z2                           // Z2 = (1−β₂)·ĝ
 	VMULPS Z0, Z2, Z2                            // Z2 = ((1−β₂)·ĝ)·ĝ
 	VADDPS Z2, Z4, Z4                            // Z4 = v' = β₂·v + (1−β₂)·ĝ²
+	VPSLLD $1, Z4, Z5                            // Z5 = v' without its sign bit…
+	VPSRLD $1, Z5, Z5                            // … = |v'|
+	VCMPPS $0x11, Z30, Z5, K1                    // K1 = |v'| < smallest normal
+	VPSRLD $31, Z4, Z6                           // Z6 = v''s sign bit at bit 0…
+	VPSLLD $31, Z6, Z6                           // … = ±0 with v''s sign
+	VMOVAPS Z6, K1, Z4                           // subnormal v' → ±0
 	VMOVUPS Z4, (DX)(AX*1)                       // store v'
 	VSQRTPS Z4, Z4                               // Z4 = √v'
 	VMULPS Z4, Z23, Z4                           // Z4 = √v'·inv₂
@@ -316,13 +332,16 @@ adamAVX512_loop:
 //
 //	for i < n:
 //		ĝ := c·g[i] + λ_c·θ[i]
-//		m[i] = β₁·m[i] + (1−β₁)·ĝ
-//		v[i] = β₂·v[i] + ((1−β₂)·ĝ)·ĝ
+//		m[i] = flush(β₁·m[i] + (1−β₁)·ĝ)
+//		v[i] = flush(β₂·v[i] + ((1−β₂)·ĝ)·ĝ)
 //		u[i] = mult·((m[i]·inv₁)/(√v[i]·inv₂ + ε) + λ_d·θ[i])
 //
-// k points at the eleven coefficients in the order of adamCoeffs (c, λ_c,
-// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult; 4 bytes each).
-// Registers: Y5–Y15 hold the coefficients broadcast in that order; Y0–Y4
+// k points at the twelve coefficients in the order of adamCoeffs (c, λ_c,
+// β₁, 1−β₁, β₂, 1−β₂, inv₁, inv₂, ε, λ_d, mult, and the smallest normal
+// float32 that flush (flushSubnormal: a subnormal becomes ±0) compares
+// with; 4 bytes each).
+// Registers: Y5–Y15 hold the first eleven broadcast in that order (the
+// last is loaded where it is compared); Y0–Y4
 // are temporaries; DI = u, SI = m, DX = v, R8 = g, R9 = θ, AX = byte offset,
 // CX = n in bytes.
 TEXT ·adamAVX2(SB), NOSPLIT, $0-56
@@ -354,11 +373,25 @@ adamAVX2_loop:
 	VMULPS (SI)(AX*1), Y7, Y3                    // Y3 = β₁·m
 	VMULPS Y0, Y8, Y2                            // Y2 = (1−β₁)·ĝ
 	VADDPS Y2, Y3, Y3                            // Y3 = m' = β₁·m + (1−β₁)·ĝ
+	VPSLLD $1, Y3, Y2                            // Y2 = m' without its sign bit…
+	VPSRLD $1, Y2, Y2                            // … = |m'|
+	VBROADCASTSS 44(R10), Y4                     // Y4 = the smallest normal float32
+	VCMPPS $0x11, Y4, Y2, Y2                     // Y2 = |m'| < smallest normal (false for NaN)
+	VPSRLD $31, Y3, Y4                           // Y4 = m''s sign bit at bit 0…
+	VPSLLD $31, Y4, Y4                           // … = ±0 with m''s sign
+	VBLENDVPS Y2, Y4, Y3, Y3                     // subnormal m' → ±0
 	VMOVUPS Y3, (SI)(AX*1)                       // store m'
 	VMULPS (DX)(AX*1), Y9, Y4                    // Y4 = β₂·v
 	VMULPS Y0, Y10, Y2                           // Y2 = (1−β₂)·ĝ
 	VMULPS Y0, Y2, Y2                            // Y2 = ((1−β₂)·ĝ)·ĝ
 	VADDPS Y2, Y4, Y4                            // Y4 = v' = β₂·v + (1−β₂)·ĝ²
+	VPSLLD $1, Y4, Y2                            // Y2 = v' without its sign bit…
+	VPSRLD $1, Y2, Y2                            // … = |v'|
+	VBROADCASTSS 44(R10), Y0                     // Y0 = the smallest normal float32 (ĝ is no longer needed)
+	VCMPPS $0x11, Y0, Y2, Y2                     // Y2 = |v'| < smallest normal
+	VPSRLD $31, Y4, Y0                           // Y0 = v''s sign bit at bit 0…
+	VPSLLD $31, Y0, Y0                           // … = ±0 with v''s sign
+	VBLENDVPS Y2, Y0, Y4, Y4                     // subnormal v' → ±0
 	VMOVUPS Y4, (DX)(AX*1)                       // store v'
 	VSQRTPS Y4, Y4                               // Y4 = √v'
 	VMULPS Y4, Y12, Y4                           // Y4 = √v'·inv₂
