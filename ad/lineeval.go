@@ -53,10 +53,13 @@ type LineCache[T Float] struct {
 	moving [][]int
 	// v0[k] and dot[k] are the value and first tangent of affine node k,
 	// or, where relu[k] is set, of its pre-activation (reluOfAffine).
-	v0    []*tensor.Tensor[T]
-	dot   []*tensor.Tensor[T]
-	relu  []bool
-	ready bool
+	v0   []*tensor.Tensor[T]
+	dot  []*tensor.Tensor[T]
+	relu []bool
+	// unread[j] reports that params[j] is read by affine nodes only, so
+	// that At needs it neither moved nor restored (Unread).
+	unread []bool
+	ready  bool
 }
 
 // Prepare caches, for the scalar out recorded on t with the parameters at
@@ -141,8 +144,36 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 		}
 		k++
 	}
+	// A parameter that only cached nodes read is not read by At.
+	c.unread = c.unread[:0]
+	for range params {
+		c.unread = append(c.unread, true)
+	}
+	k = 0
+	for i, v := range t.nodes[:c.last+1] {
+		if v.op == nil {
+			continue
+		}
+		if k < len(c.pos) && c.pos[k] == i {
+			k++
+			continue
+		}
+		for _, x := range v.in {
+			for j, p := range params {
+				if p == x {
+					c.unread[j] = false
+				}
+			}
+		}
+	}
 	c.ready = true
 }
+
+// Unread reports whether At leaves params[j] of Prepare unread: every node
+// that reads it is an affine node updated from its cached value and
+// tangent. A caller that moves the parameters to θ + t·u before At may skip
+// those (AtEach may recompute an affine node, and reads them all).
+func (c *LineCache[T]) Unread(j int) bool { return c.ready && c.unread[j] }
 
 // At replays the tape at θ + t·u and returns the scalar out there, as
 // Scalar would. The caller must have set the parameters to θ + t·u (At does

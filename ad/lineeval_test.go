@@ -133,3 +133,51 @@ func TestLineCacheAtEachMatchesRecording(t *testing.T) {
 		c.Prepare(tape, out, params, dir)
 	}
 }
+
+// Unread names the parameters that only cached affine nodes read (the
+// first layer's, fed by the data): At with only the others moved equals a
+// fresh recording with all of them moved. A parameter that a recomputed
+// node also reads is read.
+func TestLineCacheUnread(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	params, dir, tape, record := lineFixture(r)
+	out := record()
+	var c LineCache[float64]
+	c.Prepare(tape, out, params, dir)
+	want := []bool{true, true, false, false} // w1, b1 cached; w2, b2 recomputed
+	for j, w := range want {
+		if c.Unread(j) != w {
+			t.Errorf("Unread(%d) (%s) = %v, want %v", j, params[j].Name, c.Unread(j), w)
+		}
+	}
+	const s = 0.3
+	for j, p := range params {
+		if !c.Unread(j) {
+			tensor.Axpy(p.Value, s, dir[j])
+		}
+	}
+	got := c.At(s)
+	for j, p := range params {
+		if c.Unread(j) {
+			tensor.Axpy(p.Value, s, dir[j])
+		}
+	}
+	tape.ReplayRandom = true
+	wantV := Scalar(record())
+	if numcheck.Rel(got, wantV, 1e-12) > 1e-12 {
+		t.Fatalf("replay with the unread parameters at θ: %v, recording at θ + t·u: %v", got, wantV)
+	}
+
+	// The same weight read twice, by a cached node (its input is data) and
+	// by a recomputed one (its input moves), is read.
+	x, target := randT(r, 4, 3), randT(r, 4, 3)
+	w := NewParam("w", randT(r, 3, 3))
+	tape2 := &Tape[float64]{}
+	h := Activate(tape2, Linear(tape2, tape2.Const(x), w, nil), Act{Kind: Tanh})
+	out2 := MeanSquaredError(tape2, Linear(tape2, h, w, nil), target)
+	var c2 LineCache[float64]
+	c2.Prepare(tape2, out2, []*Var[float64]{w}, []*tensor.Tensor[float64]{randT(r, 3, 3)})
+	if c2.Affine() != 1 || c2.Unread(0) {
+		t.Errorf("a weight read by a cached and a recomputed node: %d affine nodes, Unread %v; want 1, false", c2.Affine(), c2.Unread(0))
+	}
+}

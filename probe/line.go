@@ -234,12 +234,20 @@ func (l *Line[T]) replay(alpha float64) float64 {
 		l.at = 0
 		return v
 	}
-	nn.SaveTo(l.saved, l.params)
+	// The parameters that only the cache's affine nodes read (a first
+	// layer fed by the data: most of an MLP's weights) stay at θ.
 	for i, p := range l.params {
-		tensor.Axpy(p.Value, T(-alpha), l.dir[i])
+		if !l.cache.Unread(i) {
+			tensor.Copy(l.saved[i], p.Value)
+			tensor.Axpy(p.Value, T(-alpha), l.dir[i])
+		}
 	}
 	v := l.cache.At(-alpha)
-	nn.Restore(l.params, l.saved)
+	for i, p := range l.params {
+		if !l.cache.Unread(i) {
+			tensor.Copy(p.Value, l.saved[i])
+		}
+	}
 	l.at = alpha
 	l.Replays++
 	return v
