@@ -47,7 +47,8 @@ type Rule interface {
 
 // Foresight is implemented by rules that can tell, before the step's
 // direction exists, that a step needs nothing from the line: Ahead(step)
-// then returns what Next(step, line) would return for any line, and true.
+// then returns what Next(step, line) would return for any line — one rate,
+// GroupLR nil — and true.
 // Neither Ahead nor Next changes the rule's state on such a step, so a
 // caller may take Ahead's decision instead of calling Next. A schedule
 // knows every step; GeN knows its lazy steps, the Φ − 1 of every Φ that

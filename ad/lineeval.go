@@ -159,6 +159,9 @@ func (c *LineCache[T]) Prepare(t *Tape[T], out *Var[T], params []*Var[T], dir []
 			continue
 		}
 		for _, x := range v.in {
+			if x.op != nil || !x.hasD1 {
+				continue // not a moving parameter (their d1 is set until Prepare returns)
+			}
 			for j, p := range params {
 				if p == x {
 					c.unread[j] = false

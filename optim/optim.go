@@ -33,7 +33,8 @@ type Optimizer[T tensor.Float] interface {
 }
 
 // Updater is an Optimizer that can apply its own step when the learning
-// rate is known before the step (a schedule): Update advances the state
+// rate is known before the step (a schedule, a lazy GeN step:
+// gen.Foresight): Update advances the state
 // exactly as Direction does and sets, for every parameter,
 //
 //	θ ← θ − lr·u

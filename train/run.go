@@ -592,13 +592,9 @@ func (r *runner[T]) step(stop bool) (StepRecord, error) {
 	if d.Estimated {
 		r.st.Estimated++
 	}
-	switch lr := T(d.LR); {
-	case fuse && d.GroupLR == nil:
+	if lr := T(d.LR); fuse { // a foreseen decision has one rate (per-group rules probe)
 		updater.Update(r.values, r.grads, lr)
-	default:
-		if fuse {
-			r.opt.Direction(r.u, r.values, r.grads)
-		}
+	} else {
 		for i, p := range r.values {
 			if d.GroupLR != nil {
 				lr = T(d.GroupLR[r.group[i]])

@@ -15,8 +15,8 @@ import (
 // α = −lr). The results — m, v and θ — are the bits of AdamDirection into a
 // buffer u followed by Axpy(α, u, θ): the same operations in the same order,
 // the product α·u rounded before the sum. It is for a learning rate known
-// before the step (a schedule); a rule that needs u, such as GeN's, calls
-// AdamDirection. The four slices have one length; m and v must not overlap
+// before the step (a schedule, a lazy GeN step); a step that needs u, such
+// as one GeN probes, calls AdamDirection. The four slices have one length; m and v must not overlap
 // g or θ.
 //
 // For float32 on amd64 with AVX-512 the loop runs in assembly
