@@ -47,65 +47,45 @@ func (l intList) Set(s string) error {
 	return nil
 }
 
-// optFloat is a float flag that remembers whether it was set.
-type optFloat struct{ v **float64 }
+// opt is a flag that remembers whether it was set: *v stays nil until it
+// is, so that a Config field's nil means its default.
+type opt[T any] struct {
+	v      **T
+	parse  func(string) (T, error)
+	format func(T) string
+}
 
-func (o optFloat) String() string {
+func (o opt[T]) String() string {
 	if o.v == nil || *o.v == nil {
 		return ""
 	}
-	return strconv.FormatFloat(**o.v, 'g', -1, 64)
+	return o.format(**o.v)
 }
 
-func (o optFloat) Set(s string) error {
-	f, err := strconv.ParseFloat(s, 64)
+func (o opt[T]) Set(s string) error {
+	x, err := o.parse(s)
 	if err != nil {
 		return err
 	}
-	*o.v = &f
+	*o.v = &x
 	return nil
 }
 
-// optInt is an integer flag that remembers whether it was set.
-type optInt struct{ v **int }
-
-func (o optInt) String() string {
-	if o.v == nil || *o.v == nil {
-		return ""
-	}
-	return strconv.Itoa(**o.v)
+// optFloat, optInt and optBool are opt flags of float64, int and bool.
+func optFloat(v **float64) opt[float64] {
+	return opt[float64]{v, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) },
+		func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }}
 }
 
-func (o optInt) Set(s string) error {
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return err
-	}
-	*o.v = &n
-	return nil
-}
+func optInt(v **int) opt[int] { return opt[int]{v, strconv.Atoi, strconv.Itoa} }
 
-// optBool is a boolean flag that remembers whether it was set.
-type optBool struct{ v **bool }
+func optBool(v **bool) boolOpt { return boolOpt{opt[bool]{v, strconv.ParseBool, strconv.FormatBool}} }
 
-func (o optBool) String() string {
-	if o.v == nil || *o.v == nil {
-		return ""
-	}
-	return strconv.FormatBool(**o.v)
-}
-
-func (o optBool) Set(s string) error {
-	b, err := strconv.ParseBool(s)
-	if err != nil {
-		return err
-	}
-	*o.v = &b
-	return nil
-}
+// boolOpt is an opt[bool] that may stand alone for true (--standardize).
+type boolOpt struct{ opt[bool] }
 
 // IsBoolFlag lets --standardize stand alone for true.
-func (optBool) IsBoolFlag() bool { return true }
+func (boolOpt) IsBoolFlag() bool { return true }
 
 // configFlags registers the flags that fill a train.Config; the flag names
 // are the Config field names in kebab case.
@@ -116,7 +96,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "folder holding the MNIST files (default: the Go module cache)")
 	fs.StringVar(&c.Target, "target", "", "CSV target column, by name or 0-based index (default: last)")
 	fs.StringVar(&c.Task, "task", "", "classification or regression (CSV data; others fix it)")
-	fs.Var(optBool{&c.Standardize}, "standardize", "standardise CSV features with the training split's statistics (default true; --standardize=false keeps raw values)")
+	fs.Var(optBool(&c.Standardize), "standardize", "standardise CSV features with the training split's statistics (default true; --standardize=false keeps raw values)")
 	fs.StringVar(&c.Model, "model", "mlp", "model: mlp, cnn, charmlp, gpt (a character-level transformer; --data text)")
 	fs.IntVar(&c.Layers, "layers", 0, "gpt: number of transformer blocks (default 4)")
 	fs.IntVar(&c.Heads, "heads", 0, "gpt: attention heads (default 4)")
@@ -136,8 +116,8 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Estimator, "estimator", "", "how GeN averages its probes: mean (ratio of averaged slope and curvature), smoothed (average of per-probe rates) (default: mean; for sgd, momentum, nesterov smoothed)")
 	fs.StringVar(&c.Groups, "groups", "all", "GeN rates: all (one rate) or layer (one per layer, from the quadratic model in the layers' step sizes)")
 	fs.IntVar(&c.Every, "every", 0, "Φ: recompute GeN's learning rate every Φ steps (default gen 4, gen-exact 1)")
-	fs.Var(optInt{&c.Eager}, "eager", "probe GeN's line on every one of the first N steps, then every Φ (default 10 with --estimator mean: Adam's momentum time; else 0)")
-	fs.Var(optFloat{&c.Gamma}, "gamma", "γ: GeN smoothing in [0, 1) (default 0.9; with --estimator mean the shortest window of its growing averages; smoothed: gen-exact 0)")
+	fs.Var(optInt(&c.Eager), "eager", "probe GeN's line on every one of the first N steps, then every Φ (default 10 with --estimator mean: Adam's momentum time; else 0)")
+	fs.Var(optFloat(&c.Gamma), "gamma", "γ: GeN smoothing in [0, 1) (default 0.9; with --estimator mean the shortest window of its growing averages; smoothed: gen-exact 0)")
 	fs.Float64Var(&c.LR0, "lr0", 0, "where GeN's automatic start begins its bracket (with --estimator mean; with smoothed: the first learning rate) (default 1e-3)")
 	fs.Float64Var(&c.LRMin, "lr-min", 0, "lower bound of GeN's learning rate")
 	fs.Float64Var(&c.LRMax, "lr-max", 0, "upper bound of GeN's learning rate (0: none)")
