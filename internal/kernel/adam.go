@@ -51,12 +51,7 @@ func AdamDirection[T Float](u, m, v, g, theta []T, s AdamStep) {
 		panic(fmt.Sprintf("kernel: AdamDirection: step T = %d, want ≥ 1", s.T))
 	}
 	k := newAdamCoeffs[T](s)
-	if parts := min(Threads(), len(g)/adamSplitMin); parts > 1 {
-		j := adamJobs[T]().get()
-		*j = adamJob[T]{u: u, m: m, v: v, g: g, theta: theta, k: k}
-		ParallelFor((len(g)+adamBlock-1)/adamBlock, parts, j)
-		*j = adamJob[T]{}
-		adamJobs[T]().put(j)
+	if splitAdam(adamJob[T]{u: u, m: m, v: v, g: g, theta: theta, k: k}) {
 		return
 	}
 	adamRun(u, m, v, g, theta, &k)
@@ -82,17 +77,39 @@ const (
 	adamBlock    = 64
 )
 
-// adamJob is one AdamDirection call split by ParallelFor over blocks of
-// adamBlock elements.
+// adamJob is one AdamDirection call (u set) or AdamUpdate call (u nil:
+// θ += α·u without u) split by ParallelFor over blocks of adamBlock
+// elements.
 type adamJob[T Float] struct {
 	u, m, v, g, theta []T
 	k                 adamCoeffs[T]
+	alpha             T
 }
 
 // Range runs the blocks [lo, hi).
 func (j *adamJob[T]) Range(_, lo, hi int) {
 	a, b := lo*adamBlock, min(hi*adamBlock, len(j.g))
+	if j.u == nil {
+		adamUpdateRun(j.m[a:b], j.v[a:b], j.g[a:b], j.theta[a:b], &j.k, j.alpha)
+		return
+	}
 	adamRun(j.u[a:b], j.m[a:b], j.v[a:b], j.g[a:b], j.theta[a:b], &j.k)
+}
+
+// splitAdam runs job over the GEMM pool's threads and reports true when it
+// is long enough to split (adamSplitMin elements a thread); otherwise it
+// does nothing and the caller runs the loop itself.
+func splitAdam[T Float](job adamJob[T]) bool {
+	parts := min(Threads(), len(job.g)/adamSplitMin)
+	if parts <= 1 {
+		return false
+	}
+	j := adamJobs[T]().get()
+	*j = job
+	ParallelFor((len(job.g)+adamBlock-1)/adamBlock, parts, j)
+	*j = adamJob[T]{}
+	adamJobs[T]().put(j)
+	return true
 }
 
 // adamJobs returns the free list of adamJob[T], so that a split call

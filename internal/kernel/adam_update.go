@@ -32,12 +32,7 @@ func AdamUpdate[T Float](m, v, g, theta []T, s AdamStep, alpha T) {
 		panic(fmt.Sprintf("kernel: AdamUpdate: step T = %d, want ≥ 1", s.T))
 	}
 	k := newAdamCoeffs[T](s)
-	if parts := min(Threads(), len(g)/adamSplitMin); parts > 1 {
-		j := adamUpdateJobs[T]().get()
-		*j = adamUpdateJob[T]{m: m, v: v, g: g, theta: theta, k: k, alpha: alpha}
-		ParallelFor((len(g)+adamBlock-1)/adamBlock, parts, j)
-		*j = adamUpdateJob[T]{}
-		adamUpdateJobs[T]().put(j)
+	if splitAdam(adamJob[T]{m: m, v: v, g: g, theta: theta, k: k, alpha: alpha}) {
 		return
 	}
 	adamUpdateRun(m, v, g, theta, &k, alpha)
@@ -76,32 +71,3 @@ func adamUpdateGo[T Float](m, v, g, theta []T, k *adamCoeffs[T], alpha T) {
 		theta[j] += alpha * u[0]
 	}
 }
-
-// adamUpdateJob is one AdamUpdate call split by ParallelFor over blocks of
-// adamBlock elements.
-type adamUpdateJob[T Float] struct {
-	m, v, g, theta []T
-	k              adamCoeffs[T]
-	alpha          T
-}
-
-// Range runs the blocks [lo, hi).
-func (j *adamUpdateJob[T]) Range(_, lo, hi int) {
-	a, b := lo*adamBlock, min(hi*adamBlock, len(j.g))
-	adamUpdateRun(j.m[a:b], j.v[a:b], j.g[a:b], j.theta[a:b], &j.k, j.alpha)
-}
-
-// adamUpdateJobs returns the free list of adamUpdateJob[T], so that a split
-// call allocates nothing in steady state.
-func adamUpdateJobs[T Float]() *freeList[adamUpdateJob[T]] {
-	var z T
-	if unsafe.Sizeof(z) == 4 {
-		return any(&adamUpdateJobs32).(*freeList[adamUpdateJob[T]])
-	}
-	return any(&adamUpdateJobs64).(*freeList[adamUpdateJob[T]])
-}
-
-var (
-	adamUpdateJobs32 = freeList[adamUpdateJob[float32]]{list: make(chan *adamUpdateJob[float32], 4)}
-	adamUpdateJobs64 = freeList[adamUpdateJob[float64]]{list: make(chan *adamUpdateJob[float64], 4)}
-)
