@@ -139,3 +139,36 @@ func TestGPTConfigErrors(t *testing.T) {
 		t.Errorf("gpt defaults %+v, want nanoGPT's small-CPU recipe", d)
 	}
 }
+
+// TestGPTDefaultRule checks the gpt model's GeN rule: gen-trust:4 with the
+// Smoothed estimator and the fallback policy, warmed up over Ma & Yarats's
+// 2/(1−β₂) steps; the warm-up follows β₂, yields to an explicit --warmup, and
+// is not added to a rule the user names.
+func TestGPTDefaultRule(t *testing.T) {
+	for _, c := range []struct {
+		cfg    Config
+		lr     string
+		warmup int
+	}{
+		{Config{}, "gen-trust:4", 200},
+		{Config{Beta2: 0.995}, "gen-trust:4", 400},
+		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20},
+		{Config{Warmup: 50}, "gen-trust:4", 50},
+		{Config{Opt: "lion"}, "gen-trust:4", 0},
+		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0},
+		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0},
+		{Config{Opt: "sgd"}, "gen", 0},
+	} {
+		c.cfg.Model, c.cfg.Data = "gpt", "text"
+		d := c.cfg.Defaults()
+		if d.LR != c.lr || d.Warmup != c.warmup {
+			t.Errorf("%+v: --lr %s, --warmup %d; want %s, %d", c.cfg, d.LR, d.Warmup, c.lr, c.warmup)
+		}
+		if c.cfg.LR == "" && c.cfg.Opt != "sgd" && (d.Estimator != "smoothed" || d.Policy != "fallback") {
+			t.Errorf("%+v: estimator %s, policy %s; want smoothed, fallback", c.cfg, d.Estimator, d.Policy)
+		}
+		if err := d.Validate(); err != nil {
+			t.Errorf("%+v: %v", c.cfg, err)
+		}
+	}
+}
