@@ -105,6 +105,7 @@ type Approx struct {
 	alpha     float64 // α_{t−1}; 0 before the first update
 	estimated bool    // alpha came from the probes, not from a fixed rate
 	m         moments // the Mean estimator's averages
+	recall    logMean // the accepted estimates, for the Recall policy
 }
 
 var _ Rule = (*Approx)(nil)
@@ -254,6 +255,7 @@ func (r *Approx) Next(step int, line Line) Decision {
 		reason = f.reason
 		if !f.reason.Failed() {
 			r.alpha, r.estimated = r.cfg.clamp(f.delta), true
+			r.recall.add(f.delta)
 			r.m = moments{}
 			r.m.add(f.slope, f.curv, probeGamma(r.cfg.Gamma, step, r.cfg.Every, r.cfg.Eager, r.cfg.FixedWindow))
 		} else {
@@ -271,8 +273,9 @@ func (r *Approx) Next(step int, line Line) Decision {
 		}
 		reason = why
 		if why.Failed() {
-			r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, why, r.cfg.Gamma)
+			r.fail(why)
 		} else {
+			r.recall.add(est)
 			r.alpha, r.estimated = r.cfg.clamp(r.clip(est)), true
 		}
 	default:
@@ -280,8 +283,9 @@ func (r *Approx) Next(step int, line Line) Decision {
 		f = r.fitAt(line, a)
 		reason = f.reason
 		if f.reason.Failed() {
-			r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, f.reason, r.cfg.Gamma)
+			r.fail(f.reason)
 		} else {
+			r.recall.add(f.delta)
 			r.alpha = r.cfg.clamp(r.cfg.Gamma*r.alpha + (1-r.cfg.Gamma)*r.clip(f.delta))
 			r.estimated = true
 		}
@@ -294,6 +298,18 @@ func (r *Approx) Next(step int, line Line) Decision {
 	}
 	d.LR = r.cfg.clamp(r.alpha * r.cfg.Horizon.Factor(step))
 	return d
+}
+
+// fail applies the failure policy after a probe whose estimate cannot be
+// used. Under Recall, once an estimate has been accepted, the rate becomes
+// the geometric mean of the accepted ones: it still comes from the run's
+// probes.
+func (r *Approx) fail(why Reason) {
+	if g, ok := r.recall.rate(); ok && r.cfg.Policy == Recall {
+		r.alpha, r.estimated = r.cfg.clamp(g), true
+		return
+	}
+	r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, why, r.cfg.Gamma)
 }
 
 // Ahead implements Foresight: a lazy step keeps the last rate.
@@ -363,6 +379,9 @@ func (r *Approx) State() State {
 	if r.cfg.Estimator == Mean {
 		r.m.values(v)
 	}
+	if r.cfg.Policy == Recall {
+		r.recall.values(v)
+	}
 	return State{Kind: "gen", Values: v}
 }
 
@@ -371,7 +390,17 @@ func (r *Approx) SetState(s State) error {
 	if err := checkKind(s, "gen"); err != nil {
 		return err
 	}
-	return loadRate(s, r.cfg.Estimator, &r.alpha, &r.estimated, &r.m)
+	var l logMean
+	if r.cfg.Policy == Recall {
+		if err := l.setValues(s); err != nil {
+			return err
+		}
+	}
+	if err := loadRate(s, r.cfg.Estimator, &r.alpha, &r.estimated, &r.m); err != nil {
+		return err
+	}
+	r.recall = l
+	return nil
 }
 
 func b2f(b bool) float64 {

@@ -142,6 +142,49 @@ func loadRate(s State, est Estimator, alpha *float64, estimated *bool, m *moment
 	return nil
 }
 
+// logMean is the geometric mean of a run's accepted estimates, the Recall
+// policy's rate: Σ ln Δᵢ over n estimates.
+type logMean struct {
+	sum, n float64
+}
+
+// add records an accepted estimate; it ignores anything not positive and
+// finite.
+func (l *logMean) add(est float64) {
+	if est > 0 && !math.IsInf(est, 1) {
+		l.sum += math.Log(est)
+		l.n++
+	}
+}
+
+// rate returns exp(Σ ln Δᵢ / n), and false before the first estimate.
+func (l logMean) rate() (float64, bool) {
+	if l.n == 0 {
+		return 0, false
+	}
+	return math.Exp(l.sum / l.n), true
+}
+
+// values writes the sums into a rule's state as "recall.sum" and
+// "recall.n".
+func (l logMean) values(v map[string]float64) {
+	v["recall.sum"], v["recall.n"] = l.sum, l.n
+}
+
+// setValues reads what values wrote.
+func (l *logMean) setValues(s State) error {
+	n, err := s.Value("recall.n", 0, 1<<53)
+	if err != nil {
+		return err
+	}
+	sum, err := s.Value("recall.sum", -math.MaxFloat64, math.MaxFloat64)
+	if err != nil {
+		return err
+	}
+	*l = logMean{sum: sum, n: n}
+	return nil
+}
+
 // flat reports whether the values are equal within float64 rounding: a line
 // along which nothing can be fitted.
 func flat(gs ...float64) bool {

@@ -262,6 +262,52 @@ func TestFallbackPaths(t *testing.T) {
 	}
 }
 
+// TestRecallPolicy checks the Recall policy against a hand computation:
+// before any estimate it falls back; after parabolas with minimizers 0.2
+// and 0.05 every failed probe (non-descent, concave, NaN) sets the rate to
+// their geometric mean √(0.2·0.05) = 0.1, as an estimate; the sums survive
+// a state round trip, and other policies' states do not carry them.
+func TestRecallPolicy(t *testing.T) {
+	parabola := func(s, c float64) *fakeLine { // g(a) = 1 − s·a + ½c·a², minimum at s/c
+		return &fakeLine{at: func(a float64) float64 { return 1 - s*a + c*a*a/2 }, g0: 1, d1: -s, d2: c}
+	}
+	uphill := &fakeLine{at: func(a float64) float64 { return 1 + a + a*a }, g0: 1, d1: 1, d2: 2}
+	concave := &fakeLine{at: func(a float64) float64 { return 1 - a*a }, g0: 1, d1: -1, d2: -2}
+	broken := &fakeLine{at: func(a float64) float64 { return math.NaN() }, g0: math.NaN(), d1: -1, d2: 2}
+	cfg := ApproxConfig{Limits: Limits{Policy: Recall, FallbackLR: 0.01}, Estimator: Smoothed, LR0: 0.1, Every: 1}
+	r := NewApprox(cfg)
+	if d := r.Next(0, uphill); d.LR != 0.01 || d.Estimated {
+		t.Fatalf("before any estimate: lr %v (estimated %v), want the fallback 0.01, not estimated", d.LR, d.Estimated)
+	}
+	for i, l := range []*fakeLine{parabola(0.4, 2), parabola(0.1, 2)} {
+		if d := r.Next(1+i, l); d.Reason != OK || numcheck.Rel(d.Estimate, []float64{0.2, 0.05}[i], 0) > 1e-12 {
+			t.Fatalf("parabola %d: reason %v, estimate %v", i, d.Reason, d.Estimate)
+		}
+	}
+	st := r.State()
+	for i, l := range []*fakeLine{uphill, concave, broken} {
+		d := r.Next(3+i, l)
+		if d.Reason == OK || numcheck.Rel(d.LR, 0.1, 0) > 1e-12 || !d.Estimated {
+			t.Errorf("failure %d (%v): lr %v (estimated %v), want the geometric mean 0.1, estimated", i, d.Reason, d.LR, d.Estimated)
+		}
+	}
+	back := NewApprox(cfg)
+	if err := back.SetState(st); err != nil {
+		t.Fatal(err)
+	}
+	if d := back.Next(3, uphill); numcheck.Rel(d.LR, 0.1, 0) > 1e-12 {
+		t.Errorf("after a state round trip: lr %v, want 0.1", d.LR)
+	}
+	delete(st.Values, "recall.n")
+	if err := NewApprox(cfg).SetState(st); err == nil {
+		t.Error("a Recall state without recall.n was accepted")
+	}
+	cfg.Policy = Fallback
+	if _, ok := NewApprox(cfg).State().Values["recall.n"]; ok {
+		t.Error("a Fallback rule's state carries the Recall sums")
+	}
+}
+
 func TestRateAlwaysFinitePositiveAndBounded(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	lines := []*fakeLine{

@@ -172,11 +172,17 @@ const (
 	// concave fit says nothing about the minimum and keeps α; a non-finite
 	// probe falls back.
 	Project
+	// Recall resets the rate to the geometric mean of every estimate the
+	// run has accepted so far, exp(mean ln Δᵢ) (Approx only; before the
+	// first accepted estimate it falls back like Fallback). Where Fallback
+	// pulls a drifting smoothed rate back to a fixed number, Recall pulls it
+	// back to the run's own typical estimate, so no fixed rate enters.
+	Recall
 )
 
-var policyNames = [...]string{"fallback", "keep", "shrink", "project"}
+var policyNames = [...]string{"fallback", "keep", "shrink", "project", "recall"}
 
-// String returns "fallback", "keep", "shrink" or "project".
+// String returns "fallback", "keep", "shrink", "project" or "recall".
 func (p Policy) String() string {
 	if p < 0 || int(p) >= len(policyNames) {
 		return fmt.Sprintf("Policy(%d)", int(p))
@@ -191,7 +197,7 @@ func ParsePolicy(s string) (Policy, error) {
 			return Policy(i), nil
 		}
 	}
-	return 0, fmt.Errorf("unknown failure policy %q; valid: fallback, keep, shrink, project", s)
+	return 0, fmt.Errorf("unknown failure policy %q; valid: fallback, keep, shrink, project, recall", s)
 }
 
 // Limits are the settings common to both GeN rules. The zero value means: no

@@ -117,8 +117,8 @@ type Config struct {
 	Curvature string `json:"curvature,omitempty"`
 	// Probe is the line's batch: fresh (default), same or stream.
 	Probe string `json:"probe,omitempty"`
-	// Policy is the GeN failure policy: fallback, keep, shrink or project
-	// (default keep: no fixed rate enters a run unless asked for). A fallback to the fixed rate 1e-3 knocks SGD's rate
+	// Policy is the GeN failure policy: fallback, keep, shrink, project or
+	// recall (approximate GeN only; see gen.Recall) (default keep: no fixed rate enters a run unless asked for). A fallback to the fixed rate 1e-3 knocks SGD's rate
 	// (typically 0.1–1) down by orders of magnitude every time a fresh
 	// probe sees a non-descent direction, which 15–40 % do; keeping the
 	// previous rate lowered GeN-SGD's final loss on every task of both
@@ -326,6 +326,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := gen.ParsePolicy(c.Policy); err != nil {
 		checks = append(checks, err)
+	}
+	if inner, _, _, _ := peerTrust(c.LR); c.Policy == "recall" && ((inner != "gen" && c.LR != "gen") || c.Groups == "layer") {
+		checks = append(checks, fmt.Errorf("--policy recall applies to approximate GeN with one rate (--lr gen or gen-trust, --groups all), not --lr %s --groups %s: use fallback, keep, shrink or project", c.LR, c.Groups))
 	}
 	if _, err := gen.ParseEstimator(c.Estimator); err != nil {
 		checks = append(checks, fmt.Errorf("--estimator: %w", err))

@@ -123,7 +123,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.Float64Var(&c.LRMax, "lr-max", 0, "upper bound of GeN's learning rate (0: none)")
 	fs.StringVar(&c.Curvature, "curvature", "hessian", "gen-exact curvature: hessian, gauss-newton")
 	fs.StringVar(&c.Probe, "probe", "fresh", "batch GeN probes: fresh (next batch), same (the gradient's batch), stream (independent)")
-	fs.StringVar(&c.Policy, "policy", "", "when GeN's estimate is unusable: keep, fallback, shrink, project (default keep)")
+	fs.StringVar(&c.Policy, "policy", "", "when GeN's estimate is unusable: keep, fallback, shrink, project, recall (the geometric mean of the run's accepted estimates; approximate GeN) (default keep; gpt fallback)")
 	fs.Float64Var(&c.FallbackLR, "fallback-lr", 0, "learning rate of --policy fallback (default 1e-3)")
 	fs.Float64Var(&c.ProbeFactor, "probe-factor", 0, "approximate GeN probes at factor·α (default 1)")
 	fs.Float64Var(&c.MaxChange, "max-change", 0, "clip approximate GeN's estimate to [α/r, r·α] (default 2, as the authors' code; negative: off)")
