@@ -79,6 +79,17 @@ type ApproxConfig struct {
 	// FivePoint fits the parabola by least squares through g at
 	// 0, ±a, ±2a (four extra forward passes) and records R².
 	FivePoint bool
+	// Trend, when positive, watches the losses at θ of the last Trend
+	// probes (their batches' g(0)): when their least-squares slope against
+	// the step is positive by more than two standard errors, the loss has
+	// risen over that stretch, so the rate is running away even though
+	// every probe passed on its own, and the probe counts as failed (reason
+	// Rising; the failure policy applies) and the watch starts afresh.
+	// Along AdamW's direction on the transformer the fitted minimizer grew
+	// with the probe size, so a rate that probes at its own length could
+	// lengthen itself for hundreds of steps while the loss rose
+	// (docs/results/gpt.md). Default 0: off.
+	Trend int
 	// MaxBracket bounds the probe sizes tried by the automatic start
 	// (default 8; one more fit may confirm a far-off estimate).
 	MaxBracket int
@@ -106,6 +117,7 @@ type Approx struct {
 	estimated bool    // alpha came from the probes, not from a fixed rate
 	m         moments // the Mean estimator's averages
 	recall    logMean // the accepted estimates, for the Recall policy
+	trend     trend   // the last probes' losses at θ, when Trend > 0
 }
 
 var _ Rule = (*Approx)(nil)
@@ -271,6 +283,9 @@ func (r *Approx) Next(step int, line Line) Decision {
 		if f.reason == NonFinite { // a probe that blew up says the step is too long, whatever the averages say
 			why = NonFinite
 		}
+		if r.rising(step, f.f0) && !why.Failed() {
+			why = Rising
+		}
 		reason = why
 		if why.Failed() {
 			r.fail(why)
@@ -282,8 +297,11 @@ func (r *Approx) Next(step int, line Line) Decision {
 		a = r.cfg.ProbeFactor * r.alpha
 		f = r.fitAt(line, a)
 		reason = f.reason
-		if f.reason.Failed() {
-			r.fail(f.reason)
+		if r.rising(step, f.f0) && !reason.Failed() {
+			reason = Rising
+		}
+		if reason.Failed() {
+			r.fail(reason)
 		} else {
 			r.recall.add(f.delta)
 			r.alpha = r.cfg.clamp(r.cfg.Gamma*r.alpha + (1-r.cfg.Gamma)*r.clip(f.delta))
@@ -310,6 +328,21 @@ func (r *Approx) fail(why Reason) {
 		return
 	}
 	r.alpha, r.estimated = r.cfg.failRate(r.alpha, r.estimated, why, r.cfg.Gamma)
+}
+
+// rising records the probe's loss at θ and reports whether the last Trend
+// of them rose significantly (see ApproxConfig.Trend); a rise empties the
+// record, so that the next verdict rests on new probes only.
+func (r *Approx) rising(step int, f0 float64) bool {
+	if r.cfg.Trend <= 0 || !finite(f0) {
+		return false
+	}
+	r.trend.add(float64(step), f0, r.cfg.Trend)
+	if len(r.trend.y) < r.cfg.Trend || !r.trend.rising() {
+		return false
+	}
+	r.trend = trend{}
+	return true
 }
 
 // Ahead implements Foresight: a lazy step keeps the last rate.
@@ -382,6 +415,9 @@ func (r *Approx) State() State {
 	if r.cfg.Policy == Recall {
 		r.recall.values(v)
 	}
+	if r.cfg.Trend > 0 {
+		r.trend.values(v)
+	}
 	return State{Kind: "gen", Values: v}
 }
 
@@ -396,10 +432,16 @@ func (r *Approx) SetState(s State) error {
 			return err
 		}
 	}
+	var tr trend
+	if r.cfg.Trend > 0 {
+		if err := tr.setValues(s, r.cfg.Trend); err != nil {
+			return err
+		}
+	}
 	if err := loadRate(s, r.cfg.Estimator, &r.alpha, &r.estimated, &r.m); err != nil {
 		return err
 	}
-	r.recall = l
+	r.recall, r.trend = l, tr
 	return nil
 }
 

@@ -185,6 +185,83 @@ func (l *logMean) setValues(s State) error {
 	return nil
 }
 
+// trend holds the steps t and losses y of the last probes, oldest first,
+// for ApproxConfig.Trend.
+type trend struct {
+	t, y []float64
+}
+
+// add appends a probe and keeps the last n.
+func (w *trend) add(t, y float64, n int) {
+	w.t, w.y = append(w.t, t), append(w.y, y)
+	if k := len(w.y) - n; k > 0 {
+		w.t, w.y = append(w.t[:0], w.t[k:]...), append(w.y[:0], w.y[k:]...)
+	}
+}
+
+// rising reports whether the least-squares slope b of y against t is
+// positive by more than two standard errors: with m points, residuals eᵢ
+// and Sₜₜ = Σ(tᵢ − t̄)², se(b) = √(Σeᵢ²/(m−2) / Sₜₜ) (a one-sided test at
+// about 2.3 % under a flat, noisy loss).
+func (w trend) rising() bool {
+	m := float64(len(w.y))
+	if m < 3 {
+		return false
+	}
+	var tm, ym float64
+	for i := range w.y {
+		tm += w.t[i]
+		ym += w.y[i]
+	}
+	tm, ym = tm/m, ym/m
+	var stt, sty float64
+	for i := range w.y {
+		stt += (w.t[i] - tm) * (w.t[i] - tm)
+		sty += (w.t[i] - tm) * (w.y[i] - ym)
+	}
+	if stt == 0 {
+		return false
+	}
+	b := sty / stt
+	var sse float64
+	for i := range w.y {
+		e := w.y[i] - ym - b*(w.t[i]-tm)
+		sse += e * e
+	}
+	return b > 0 && b*b*stt*(m-2) > 4*sse
+}
+
+// values writes the record into a rule's state: "trend.n" and, for each
+// probe i, "trend.t.i" and "trend.y.i".
+func (w trend) values(v map[string]float64) {
+	v["trend.n"] = float64(len(w.y))
+	for i := range w.y {
+		v[fmt.Sprintf("trend.t.%d", i)], v[fmt.Sprintf("trend.y.%d", i)] = w.t[i], w.y[i]
+	}
+}
+
+// setValues reads what values wrote, at most n probes.
+func (w *trend) setValues(s State, n int) error {
+	k, err := s.Value("trend.n", 0, float64(n))
+	if err != nil {
+		return err
+	}
+	var r trend
+	for i := range int(k) {
+		t, err := s.Value(fmt.Sprintf("trend.t.%d", i), 0, math.MaxFloat64)
+		if err != nil {
+			return err
+		}
+		y, err := s.Value(fmt.Sprintf("trend.y.%d", i), -math.MaxFloat64, math.MaxFloat64)
+		if err != nil {
+			return err
+		}
+		r.add(t, y, n)
+	}
+	*w = r
+	return nil
+}
+
 // flat reports whether the values are equal within float64 rounding: a line
 // along which nothing can be fitted.
 func flat(gs ...float64) bool {

@@ -3,6 +3,7 @@ package gen
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/genopt/gen/ad"
@@ -305,6 +306,69 @@ func TestRecallPolicy(t *testing.T) {
 	cfg.Policy = Fallback
 	if _, ok := NewApprox(cfg).State().Values["recall.n"]; ok {
 		t.Error("a Fallback rule's state carries the Recall sums")
+	}
+}
+
+// TestTrendTest checks the rise test against a hand computation: losses
+// 1.0, 1.2, 1.1, 1.3 at steps 0–3 have slope 0.08 and t = 1.89 (no rise);
+// with 1.4 last, slope 0.11 and t = 2.12 (a rise).
+func TestTrendTest(t *testing.T) {
+	for _, c := range []struct {
+		y    []float64
+		want bool
+	}{{[]float64{1.0, 1.2, 1.1, 1.3}, false}, {[]float64{1.0, 1.2, 1.1, 1.4}, true}, {[]float64{1.3, 1.1, 1.2, 1.0}, false}} {
+		var w trend
+		for i, y := range c.y {
+			w.add(float64(i), y, 4)
+		}
+		if got := w.rising(); got != c.want {
+			t.Errorf("losses %v: rising %v, want %v", c.y, got, c.want)
+		}
+	}
+}
+
+// TestTrendFailsARisingLoss feeds approximate GeN parabolas whose loss at θ
+// rises by 0.1 per probe: with Trend 4 the fourth probe fails as Rising and
+// takes the fallback rate, the watch starts afresh, and a restored state
+// fails at the same probe; falling losses never fail.
+func TestTrendFailsARisingLoss(t *testing.T) {
+	at := func(g0 float64) *fakeLine { // minimum at 0.2
+		return &fakeLine{at: func(a float64) float64 { return g0 - 0.4*a + a*a }, g0: g0, d1: -0.4, d2: 2}
+	}
+	cfg := ApproxConfig{Limits: Limits{FallbackLR: 0.01}, Estimator: Smoothed, LR0: 0.1, Every: 1, Trend: 4}
+	var reasons []Reason
+	r := NewApprox(cfg)
+	var st State
+	for k := range 9 {
+		if k == 3 {
+			st = r.State()
+		}
+		d := r.Next(k, at(1+0.1*float64(k)))
+		reasons = append(reasons, d.Reason)
+		if d.Reason == Rising && d.LR != 0.01 {
+			t.Errorf("probe %d: rising, but lr %v, want the fallback 0.01", k, d.LR)
+		}
+	}
+	want := []Reason{OK, OK, OK, Rising, OK, OK, OK, Rising, OK}
+	if !slices.Equal(reasons, want) {
+		t.Errorf("reasons %v, want %v", reasons, want)
+	}
+	back := NewApprox(cfg)
+	if err := back.SetState(st); err != nil {
+		t.Fatal(err)
+	}
+	if d := back.Next(3, at(1.3)); d.Reason != Rising {
+		t.Errorf("after a state round trip the fourth probe is %v, want rising", d.Reason)
+	}
+	r = NewApprox(cfg)
+	for k := range 12 {
+		if d := r.Next(k, at(2-0.1*float64(k))); d.Reason != OK {
+			t.Fatalf("falling losses, probe %d: %v", k, d.Reason)
+		}
+	}
+	cfg.Trend = 0
+	if _, ok := NewApprox(cfg).State().Values["trend.n"]; ok {
+		t.Error("a rule without the watch carries its record")
 	}
 }
 

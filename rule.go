@@ -105,9 +105,13 @@ const (
 	NonFinite
 	// Scheduled: a classical schedule, which does not look at the line.
 	Scheduled
+	// Rising: the probe batches' losses at θ rose significantly over the
+	// last probes (ApproxConfig.Trend): the rate is running away, whatever
+	// each probe says on its own; the failure policy applies.
+	Rising
 )
 
-var reasonNames = [...]string{"ok", "lazy", "non-convex", "non-descent", "non-finite", "scheduled"}
+var reasonNames = [...]string{"ok", "lazy", "non-convex", "non-descent", "non-finite", "scheduled", "rising"}
 
 // String returns the reason's name as written in the metrics.
 func (r Reason) String() string {
@@ -118,7 +122,9 @@ func (r Reason) String() string {
 }
 
 // Failed reports whether the reason is a fallback.
-func (r Reason) Failed() bool { return r == NonConvex || r == NonDescent || r == NonFinite }
+func (r Reason) Failed() bool {
+	return r == NonConvex || r == NonDescent || r == NonFinite || r == Rising
+}
 
 // Decision is a rule's answer for one step, with the numbers it saw.
 // Quantities the rule did not compute are NaN.

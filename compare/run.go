@@ -80,7 +80,7 @@ func (r *Result) Diverged() bool { return r.Err != "" }
 
 // Fallbacks counts the steps whose rule fell back.
 func (r *Result) Fallbacks() int {
-	return r.Reasons["non-convex"] + r.Reasons["non-descent"] + r.Reasons["non-finite"]
+	return r.Reasons["non-convex"] + r.Reasons["non-descent"] + r.Reasons["non-finite"] + r.Reasons["rising"]
 }
 
 // Cost is the compute of the run in forward-pass equivalents, counting a

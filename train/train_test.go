@@ -280,15 +280,17 @@ func TestNonFiniteLossStopsAndKeepsTheCheckpoint(t *testing.T) {
 
 func TestValidateNamesTheValidValues(t *testing.T) {
 	cases := map[string]Config{
-		"--opt":                             {Opt: "adamax"},
-		"--model":                           {Model: "rnn"},
-		"--lr":                              {LR: "exp:0.1"},
-		"fresh, same":                       {Probe: "next"},
-		"--gamma":                           {Gamma: func() *float64 { g := 1.5; return &g }()},
-		"--eager -1":                        {Eager: ptr(-1)},
-		"GeN rules":                         {Eager: ptr(10), LR: "const:0.01"},
-		"recall applies to approximate GeN": {LR: "gen-exact", Policy: "recall"},
-		"--groups all":                      {Policy: "recall", Groups: "layer"},
+		"--opt":                              {Opt: "adamax"},
+		"--model":                            {Model: "rnn"},
+		"--lr":                               {LR: "exp:0.1"},
+		"fresh, same":                        {Probe: "next"},
+		"--gamma":                            {Gamma: func() *float64 { g := 1.5; return &g }()},
+		"--eager -1":                         {Eager: ptr(-1)},
+		"GeN rules":                          {Eager: ptr(10), LR: "const:0.01"},
+		"recall applies to approximate GeN":  {LR: "gen-exact", Policy: "recall"},
+		"--groups all":                       {Policy: "recall", Groups: "layer"},
+		"--trend applies to approximate GeN": {LR: "const:0.1", Trend: 4},
+		"--trend -1":                         {Trend: -1},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()
