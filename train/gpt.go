@@ -29,11 +29,14 @@ const gptEvalWindows = 256
 // warmed up linearly over 2/(1−β₂) steps (200 at β₂ 0.99) — the "untuned
 // warm-up" of Ma & Yarats ("On the adequacy of untuned warmup for adaptive
 // optimization", AAAI 2021), a length set by Adam's second-moment average,
-// not a tuned number. Over seeds 1–15 this rule ends at validation loss
-// 1.647 ± 0.023 against 1.638 ± 0.007 for AdamW with nanoGPT's schedule at
-// its best peak (0.5 % above; loss spikes in the middle of some runs); the
-// former rule (κ ≤ 2, no warm-up) ended at 1.721 ± 0.11 on seeds 1–6,
-// stuck on the start's plateau on seed 6 (1.948).
+// not a tuned number — and its probes' losses at θ watched over that
+// average's time, 1/(1−β₂) = 100 steps (Trend, 25 probes at Φ = 4): a
+// significant rise fails the probe and the fallback resets the rate. Over
+// seeds 1–15 this rule ends at validation loss 1.647 ± 0.011 against
+// 1.638 ± 0.007 for AdamW with nanoGPT's schedule at its best peak (0.5 %
+// above); without the watch at 1.647 ± 0.023, with loss spikes in the
+// middle of some runs; the former rule (κ ≤ 2, no warm-up) at 1.721 ± 0.11
+// on seeds 1–6, stuck on the start's plateau on seed 6 (1.948).
 // The Mean estimator, the default of the other models, wrecks the
 // transformer's start, and approximate GeN's automatic start picked
 // 0.04–0.08 for AdamW's direction in the first steps: validation loss 2.43
@@ -76,8 +79,17 @@ func (c Config) gptDefaults() Config {
 		if c.Policy == "" {
 			c.Policy = "fallback"
 		}
-		if c.Warmup == 0 && (c.Opt == "adamw" || c.Opt == "adam") {
-			c.Warmup = untunedWarmup(c.Beta2)
+		if c.Opt == "adamw" || c.Opt == "adam" {
+			if c.Warmup == 0 {
+				c.Warmup = 2 * secondMomentTime(c.Beta2)
+			}
+			if c.Trend == 0 {
+				every := c.Every
+				if every == 0 {
+					every = 4
+				}
+				c.Trend = max(secondMomentTime(c.Beta2)/every, 3)
+			}
 		}
 	}
 	if c.LR0 == 0 {
@@ -86,11 +98,12 @@ func (c Config) gptDefaults() Config {
 	return c
 }
 
-// untunedWarmup is the length of Ma & Yarats's untuned linear warm-up for
-// Adam with second-moment decay β₂: 2/(1−β₂) steps, twice the averaging
-// time of Adam's second-moment estimate (200 at β₂ = 0.99).
-func untunedWarmup(beta2 float64) int {
-	return int(math.Round(2 / (1 - beta2)))
+// secondMomentTime is the averaging time of Adam's second-moment
+// estimate, 1/(1−β₂) steps (100 at β₂ = 0.99). The gpt model's default rule
+// warms up over twice it, Ma & Yarats's untuned warm-up, and watches its
+// probes' losses over it (Trend, in probes).
+func secondMomentTime(beta2 float64) int {
+	return int(math.Round(1 / (1 - beta2)))
 }
 
 // validateGPT checks the settings that only the gpt model reads.

@@ -142,27 +142,29 @@ func TestGPTConfigErrors(t *testing.T) {
 
 // TestGPTDefaultRule checks the gpt model's GeN rule: gen-trust:4 with the
 // Smoothed estimator and the fallback policy, warmed up over Ma & Yarats's
-// 2/(1−β₂) steps; the warm-up follows β₂, yields to an explicit --warmup, and
-// is not added to a rule the user names.
+// 2/(1−β₂) steps, its probes' losses watched over 1/(1−β₂) steps; both
+// follow β₂ (and the watch Φ), yield to explicit flags, and are not added to
+// a rule the user names.
 func TestGPTDefaultRule(t *testing.T) {
 	for _, c := range []struct {
-		cfg    Config
-		lr     string
-		warmup int
+		cfg           Config
+		lr            string
+		warmup, trend int
 	}{
-		{Config{}, "gen-trust:4", 200},
-		{Config{Beta2: 0.995}, "gen-trust:4", 400},
-		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20},
-		{Config{Warmup: 50}, "gen-trust:4", 50},
-		{Config{Opt: "lion"}, "gen-trust:4", 0},
-		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0},
-		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0},
-		{Config{Opt: "sgd"}, "gen", 0},
+		{Config{}, "gen-trust:4", 200, 25},
+		{Config{Beta2: 0.995}, "gen-trust:4", 400, 50},
+		{Config{Every: 2}, "gen-trust:4", 200, 50},
+		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20, 3},
+		{Config{Warmup: 50, Trend: 7}, "gen-trust:4", 50, 7},
+		{Config{Opt: "lion"}, "gen-trust:4", 0, 0},
+		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0, 0},
+		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0, 0},
+		{Config{Opt: "sgd"}, "gen", 0, 0},
 	} {
 		c.cfg.Model, c.cfg.Data = "gpt", "text"
 		d := c.cfg.Defaults()
-		if d.LR != c.lr || d.Warmup != c.warmup {
-			t.Errorf("%+v: --lr %s, --warmup %d; want %s, %d", c.cfg, d.LR, d.Warmup, c.lr, c.warmup)
+		if d.LR != c.lr || d.Warmup != c.warmup || d.Trend != c.trend {
+			t.Errorf("%+v: --lr %s, --warmup %d, --trend %d; want %s, %d, %d", c.cfg, d.LR, d.Warmup, d.Trend, c.lr, c.warmup, c.trend)
 		}
 		if c.cfg.LR == "" && c.cfg.Opt != "sgd" && (d.Estimator != "smoothed" || d.Policy != "fallback") {
 			t.Errorf("%+v: estimator %s, policy %s; want smoothed, fallback", c.cfg, d.Estimator, d.Policy)
