@@ -142,7 +142,7 @@ type Config struct {
 	// (gen.ApproxConfig.Trend): over the last Trend probes a significant
 	// rise fails the probe (reason rising). Default 0: off; the gpt
 	// model's default rule watches 1/(1−β₂)/Φ probes (25: Adam's
-	// second-moment time, 100 steps).
+	// second-moment time, 100 steps). Negative: off.
 	Trend int `json:"trend,omitempty"`
 	// FivePoint makes approximate GeN fit 5 points by least squares.
 	FivePoint bool `json:"five_point,omitempty"`
@@ -398,8 +398,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr-max %g must exceed --lr-min %g", c.LRMax, c.LRMin)
 	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0:
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
-	case c.Trend < 0:
-		return fmt.Errorf("--trend %d: must not be negative (0: off)", c.Trend)
 	case c.Trend > 0 && c.LR != "gen" && !strings.HasPrefix(c.LR, "gen-trust"):
 		return fmt.Errorf("--trend applies to approximate GeN (--lr gen or gen-trust), not --lr %s: drop --trend", c.LR)
 	case c.MaxChange > 0 && c.MaxChange <= 1:
@@ -471,7 +469,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", MaxChange: c.MaxChange, LR0: c.LR0}), nil
 	case c.LR == "gen":
 		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint, Trend: c.Trend}), nil
+			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint, Trend: max(c.Trend, 0)}), nil
 	case c.LR == "gen-exact":
 		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed"}), nil
 	}

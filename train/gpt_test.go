@@ -156,6 +156,7 @@ func TestGPTDefaultRule(t *testing.T) {
 		{Config{Every: 2}, "gen-trust:4", 200, 50},
 		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20, 3},
 		{Config{Warmup: 50, Trend: 7}, "gen-trust:4", 50, 7},
+		{Config{Trend: -1}, "gen-trust:4", 200, -1}, // off
 		{Config{Opt: "lion"}, "gen-trust:4", 0, 0},
 		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0, 0},
 		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0, 0},

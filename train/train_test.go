@@ -290,7 +290,6 @@ func TestValidateNamesTheValidValues(t *testing.T) {
 		"recall applies to approximate GeN":  {LR: "gen-exact", Policy: "recall"},
 		"--groups all":                       {Policy: "recall", Groups: "layer"},
 		"--trend applies to approximate GeN": {LR: "const:0.1", Trend: 4},
-		"--trend -1":                         {Trend: -1},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()
