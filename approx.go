@@ -171,7 +171,11 @@ func (a *Approx) Name() string {
 	if a.cfg.Estimator == Mean {
 		est = "mean" + windowNote(a.cfg.FixedWindow) + ", "
 	}
-	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s%s)", est, a.cfg.Every, a.cfg.Gamma, pts, eagerSuffix(a.cfg.Eager, a.cfg.Every), a.cfg.Horizon.suffix())
+	watch := ""
+	if a.cfg.Trend > 0 {
+		watch = fmt.Sprintf(", trend %d", a.cfg.Trend)
+	}
+	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s%s%s)", est, a.cfg.Every, a.cfg.Gamma, pts, eagerSuffix(a.cfg.Eager, a.cfg.Every), watch, a.cfg.Horizon.suffix())
 }
 
 // fit is the outcome of one parabola fit along the line.

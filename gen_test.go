@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/genopt/gen/ad"
@@ -365,6 +366,9 @@ func TestTrendFailsARisingLoss(t *testing.T) {
 		if d := r.Next(k, at(2-0.1*float64(k))); d.Reason != OK {
 			t.Fatalf("falling losses, probe %d: %v", k, d.Reason)
 		}
+	}
+	if name := NewApprox(cfg).Name(); !strings.Contains(name, "trend 4") {
+		t.Errorf("rule name %q does not show the watch", name)
 	}
 	cfg.Trend = 0
 	if _, ok := NewApprox(cfg).State().Values["trend.n"]; ok {
