@@ -57,7 +57,8 @@ type ApproxConfig struct {
 	// curvatures of the first jets held the mean curvature below zero for
 	// 1 100 steps (docs/results/full).
 	FixedWindow bool
-	// Every is Φ: the line is probed on steps t with t mod Φ = 0 (default 4).
+	// Every is Φ: the line is probed on steps t with t mod Φ = 0 (default
+	// ApproxEvery).
 	Every int
 	// Eager probes every one of the first Eager steps, whatever Φ (default
 	// 0: none; the command's default for the Mean estimator is 10). While a
@@ -122,6 +123,10 @@ type Approx struct {
 
 var _ Rule = (*Approx)(nil)
 
+// ApproxEvery is approximate GeN's Φ when none is set: a probe every 4
+// steps, as the source text's experiments.
+const ApproxEvery = 4
+
 // NewApprox returns an Approx rule; it panics on inconsistent settings.
 func NewApprox(cfg ApproxConfig) *Approx {
 	cfg.check("Approx")
@@ -137,7 +142,7 @@ func NewApprox(cfg ApproxConfig) *Approx {
 		panic(fmt.Sprintf("gen: Approx: Gamma %g outside [0, 1)", cfg.Gamma))
 	}
 	if cfg.Every <= 0 {
-		cfg.Every = 4
+		cfg.Every = ApproxEvery
 	}
 	if cfg.ProbeFactor <= 0 {
 		cfg.ProbeFactor = 1

@@ -111,7 +111,7 @@ func NewBlock(cfg BlockConfig) *Block {
 		panic(fmt.Sprintf("gen: Block: Gamma %g outside [0, 1)", cfg.Gamma))
 	}
 	if cfg.Every <= 0 {
-		cfg.Every = 4
+		cfg.Every = ApproxEvery
 		if cfg.Exact {
 			cfg.Every = 1
 		}

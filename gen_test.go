@@ -227,11 +227,22 @@ func (f *fakeLine) Jet(ad.Curvature) (float64, float64, float64) {
 	return f.g0, f.d1, f.d2
 }
 
-func TestFallbackPaths(t *testing.T) {
+// parabola is the line g(a) = g0 − s·a + ½c·a², whose minimum lies at s/c.
+func parabola(g0, s, c float64) *fakeLine {
+	return &fakeLine{at: func(a float64) float64 { return g0 - s*a + c*a*a/2 }, g0: g0, d1: -s, d2: c}
+}
+
+// failingLines are three lines no rule can use: concave, uphill (its
+// minimum behind θ) and NaN everywhere.
+func failingLines() (concave, uphill, broken *fakeLine) {
 	nan := math.NaN()
-	concave := &fakeLine{at: func(a float64) float64 { return 1 - a*a }, g0: 1, d1: -1, d2: -2}
-	uphill := &fakeLine{at: func(a float64) float64 { return 1 + a + a*a }, g0: 1, d1: 1, d2: 2}
-	broken := &fakeLine{at: func(a float64) float64 { return nan }, g0: nan, d1: -1, d2: 2}
+	return &fakeLine{at: func(a float64) float64 { return 1 - a*a }, g0: 1, d1: -1, d2: -2},
+		&fakeLine{at: func(a float64) float64 { return 1 + a + a*a }, g0: 1, d1: 1, d2: 2},
+		&fakeLine{at: func(a float64) float64 { return nan }, g0: nan, d1: -1, d2: 2}
+}
+
+func TestFallbackPaths(t *testing.T) {
+	concave, uphill, broken := failingLines()
 	cases := []struct {
 		name string
 		line *fakeLine
@@ -270,18 +281,13 @@ func TestFallbackPaths(t *testing.T) {
 // their geometric mean √(0.2·0.05) = 0.1, as an estimate; the sums survive
 // a state round trip, and other policies' states do not carry them.
 func TestRecallPolicy(t *testing.T) {
-	parabola := func(s, c float64) *fakeLine { // g(a) = 1 − s·a + ½c·a², minimum at s/c
-		return &fakeLine{at: func(a float64) float64 { return 1 - s*a + c*a*a/2 }, g0: 1, d1: -s, d2: c}
-	}
-	uphill := &fakeLine{at: func(a float64) float64 { return 1 + a + a*a }, g0: 1, d1: 1, d2: 2}
-	concave := &fakeLine{at: func(a float64) float64 { return 1 - a*a }, g0: 1, d1: -1, d2: -2}
-	broken := &fakeLine{at: func(a float64) float64 { return math.NaN() }, g0: math.NaN(), d1: -1, d2: 2}
+	concave, uphill, broken := failingLines()
 	cfg := ApproxConfig{Limits: Limits{Policy: Recall, FallbackLR: 0.01}, Estimator: Smoothed, LR0: 0.1, Every: 1}
 	r := NewApprox(cfg)
 	if d := r.Next(0, uphill); d.LR != 0.01 || d.Estimated {
 		t.Fatalf("before any estimate: lr %v (estimated %v), want the fallback 0.01, not estimated", d.LR, d.Estimated)
 	}
-	for i, l := range []*fakeLine{parabola(0.4, 2), parabola(0.1, 2)} {
+	for i, l := range []*fakeLine{parabola(1, 0.4, 2), parabola(1, 0.1, 2)} {
 		if d := r.Next(1+i, l); d.Reason != OK || numcheck.Rel(d.Estimate, []float64{0.2, 0.05}[i], 0) > 1e-12 {
 			t.Fatalf("parabola %d: reason %v, estimate %v", i, d.Reason, d.Estimate)
 		}
@@ -333,9 +339,7 @@ func TestTrendTest(t *testing.T) {
 // takes the fallback rate, the watch starts afresh, and a restored state
 // fails at the same probe; falling losses never fail.
 func TestTrendFailsARisingLoss(t *testing.T) {
-	at := func(g0 float64) *fakeLine { // minimum at 0.2
-		return &fakeLine{at: func(a float64) float64 { return g0 - 0.4*a + a*a }, g0: g0, d1: -0.4, d2: 2}
-	}
+	at := func(g0 float64) *fakeLine { return parabola(g0, 0.4, 2) } // minimum at 0.2
 	cfg := ApproxConfig{Limits: Limits{FallbackLR: 0.01}, Estimator: Smoothed, LR0: 0.1, Every: 1, Trend: 4}
 	var reasons []Reason
 	r := NewApprox(cfg)

@@ -121,6 +121,16 @@ func (r Reason) String() string {
 	return reasonNames[r]
 }
 
+// ParseReason returns the Reason named s (as String writes it).
+func ParseReason(s string) (Reason, bool) {
+	for i, n := range reasonNames {
+		if s == n {
+			return Reason(i), true
+		}
+	}
+	return 0, false
+}
+
 // Failed reports whether the reason is a fallback.
 func (r Reason) Failed() bool {
 	return r == NonConvex || r == NonDescent || r == NonFinite || r == Rising

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/genopt/gen"
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/train"
 )
@@ -78,9 +79,15 @@ type Result struct {
 // Diverged reports whether the run stopped on a non-finite loss or failed.
 func (r *Result) Diverged() bool { return r.Err != "" }
 
-// Fallbacks counts the steps whose rule fell back.
+// Fallbacks counts the steps whose rule fell back (gen.Reason.Failed).
 func (r *Result) Fallbacks() int {
-	return r.Reasons["non-convex"] + r.Reasons["non-descent"] + r.Reasons["non-finite"] + r.Reasons["rising"]
+	n := 0
+	for name, k := range r.Reasons {
+		if why, ok := gen.ParseReason(name); ok && why.Failed() {
+			n += k
+		}
+	}
+	return n
 }
 
 // Cost is the compute of the run in forward-pass equivalents, counting a

@@ -296,6 +296,14 @@ func (c Config) Defaults() Config {
 
 // sgdFamily reports whether opt names a direction of the SGD family, whose
 // learning-rate defaults differ from those of adaptive directions.
+// approxOneRate reports whether the rule is approximate GeN with one rate
+// (gen.Approx, possibly inside the trust test): the rule the Recall policy
+// and the trend watch belong to.
+func (c Config) approxOneRate() bool {
+	inner, _, _, _ := peerTrust(c.LR)
+	return (c.LR == "gen" || inner == "gen") && c.Groups != "layer"
+}
+
 func sgdFamily(opt string) bool { return opt == "sgd" || opt == "momentum" || opt == "nesterov" }
 
 func oneOf(what, v string, valid []string) error {
@@ -333,7 +341,7 @@ func (c Config) Validate() error {
 	if _, err := gen.ParsePolicy(c.Policy); err != nil {
 		checks = append(checks, err)
 	}
-	if inner, _, _, _ := peerTrust(c.LR); c.Policy == "recall" && ((inner != "gen" && c.LR != "gen") || c.Groups == "layer") {
+	if c.Policy == "recall" && !c.approxOneRate() {
 		checks = append(checks, fmt.Errorf("--policy recall applies to approximate GeN with one rate (--lr gen or gen-trust, --groups all), not --lr %s --groups %s: use fallback, keep, shrink or project", c.LR, c.Groups))
 	}
 	if _, err := gen.ParseEstimator(c.Estimator); err != nil {
@@ -398,8 +406,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr-max %g must exceed --lr-min %g", c.LRMax, c.LRMin)
 	case c.LR0 < 0 || c.LRMin < 0 || c.LRMax < 0:
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
-	case c.Trend > 0 && c.LR != "gen" && !strings.HasPrefix(c.LR, "gen-trust"):
-		return fmt.Errorf("--trend applies to approximate GeN (--lr gen or gen-trust), not --lr %s: drop --trend", c.LR)
+	case c.Trend > 0 && !c.approxOneRate():
+		return fmt.Errorf("--trend applies to approximate GeN with one rate (--lr gen or gen-trust, --groups all), not --lr %s --groups %s: drop --trend", c.LR, c.Groups)
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
 	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":

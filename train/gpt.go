@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/genopt/gen"
 	"github.com/genopt/gen/ad"
 	"github.com/genopt/gen/checkpoint"
 	"github.com/genopt/gen/data"
@@ -86,7 +87,7 @@ func (c Config) gptDefaults() Config {
 			if c.Trend == 0 {
 				every := c.Every
 				if every == 0 {
-					every = 4
+					every = gen.ApproxEvery
 				}
 				c.Trend = max(secondMomentTime(c.Beta2)/every, 3)
 			}

@@ -290,6 +290,7 @@ func TestValidateNamesTheValidValues(t *testing.T) {
 		"recall applies to approximate GeN":  {LR: "gen-exact", Policy: "recall"},
 		"--groups all":                       {Policy: "recall", Groups: "layer"},
 		"--trend applies to approximate GeN": {LR: "const:0.1", Trend: 4},
+		"drop --trend":                       {Trend: 4, Groups: "layer"},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()
