@@ -275,6 +275,23 @@ func TestFallbackPaths(t *testing.T) {
 	}
 }
 
+// TestProjectKeepsAnEstimate checks that Project's rate after a non-descent
+// probe, γ·α with the estimate 0 averaged in, still counts as estimated,
+// and that its fallback after a NaN probe does not.
+func TestProjectKeepsAnEstimate(t *testing.T) {
+	_, uphill, broken := failingLines()
+	r := NewApprox(ApproxConfig{Limits: Limits{Policy: Project, FallbackLR: 0.01}, Estimator: Smoothed, LR0: 0.1, Every: 1})
+	if d := r.Next(0, parabola(1, 0.4, 2)); d.Reason != OK || !d.Estimated {
+		t.Fatalf("parabola: %v, estimated %v", d.Reason, d.Estimated)
+	}
+	if d := r.Next(1, uphill); d.Reason != NonDescent || !d.Estimated || numcheck.Rel(d.LR, 0.9*0.11, 0) > 1e-12 {
+		t.Errorf("non-descent: lr %v (estimated %v), want γ·α = 0.099, estimated", d.LR, d.Estimated)
+	}
+	if d := r.Next(2, broken); d.Reason != NonFinite || d.Estimated || d.LR != 0.01 {
+		t.Errorf("NaN: lr %v (estimated %v), want the fallback 0.01, not estimated", d.LR, d.Estimated)
+	}
+}
+
 // TestRecallPolicy checks the Recall policy against a hand computation:
 // before any estimate it falls back; after parabolas with minimizers 0.2
 // and 0.05 every failed probe (non-descent, concave, NaN) sets the rate to
@@ -458,6 +475,9 @@ func TestMaxChangeAndHorizon(t *testing.T) {
 		{Horizon{Kind: Cooldown, Steps: 100}, 0, 1}, {Horizon{Kind: Cooldown, Steps: 100}, 80, 1},
 		{Horizon{Kind: Cooldown, Steps: 100}, 90, 0.5}, {Horizon{Kind: Cooldown, Steps: 100}, 95, 0.25},
 		{Horizon{Kind: Cooldown, Steps: 100}, 100, 0}, {Horizon{Kind: Cooldown, Steps: 100, Warmup: 4}, 1, 0.5},
+		// The 1 − sqrt cooldown: 1 − √((t − 0.8T)/0.2T) over the last 20 %.
+		{Horizon{Kind: SqrtCooldown, Steps: 100}, 80, 1}, {Horizon{Kind: SqrtCooldown, Steps: 100}, 85, 0.5},
+		{Horizon{Kind: SqrtCooldown, Steps: 100}, 95, 1 - math.Sqrt(0.75)}, {Horizon{Kind: SqrtCooldown, Steps: 100}, 100, 0},
 	} {
 		if f := c.h.Factor(c.step); math.Abs(f-c.want) > 1e-15 {
 			t.Errorf("%+v at step %d: factor %v, want %v", c.h, c.step, f, c.want)

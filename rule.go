@@ -186,7 +186,8 @@ const (
 	// convex fit whose minimum lies behind θ (non-descent) counts as the
 	// estimate 0, so the smoothed rate becomes γ·α (halved when γ = 0); a
 	// concave fit says nothing about the minimum and keeps α; a non-finite
-	// probe falls back.
+	// probe, or a loss that rose over the trend watch's probes (Rising),
+	// falls back.
 	Project
 	// Recall resets the rate to the geometric mean of every estimate the
 	// run has accepted so far, exp(mean ln Δᵢ) (Approx only; before the
@@ -292,11 +293,13 @@ func (l Limits) onFailure(prev float64, why Reason, gamma float64) float64 {
 }
 
 // failRate applies the policy to a rule's rate alpha after a failed update
-// and says whether the result is still an estimate: a kept estimate is, any
-// other policy's rate is not.
+// and says whether the result is still an estimate: a kept estimate is, and
+// so is Project's γ·α after a non-descent probe (the estimate 0 averaged
+// in); any other policy's rate is not.
 func (l Limits) failRate(alpha float64, estimated bool, why Reason, gamma float64) (float64, bool) {
 	next := l.onFailure(alpha, why, gamma)
-	return next, estimated && next == alpha
+	projected := l.Policy == Project && alpha > 0 && (why == NonDescent || why == NonConvex)
+	return next, estimated && (next == alpha || projected)
 }
 
 // HorizonKind selects the shape of the horizon factor.
@@ -318,6 +321,10 @@ const (
 	// GeN rule it leaves the rate's level to the estimate and anneals only
 	// the last iterate (docs/results/gpt.md).
 	Cooldown
+	// SqrtCooldown: h(t) = 1 − √(1 − min(1, (1 − t/T)/0.2)): the same
+	// stable stretch, then the "1 − sqrt" cooldown of Hägele et al., which
+	// ended lower than the linear one in their runs.
+	SqrtCooldown
 )
 
 // cooldownFraction is the share of the run over which Cooldown decays.
@@ -356,6 +363,12 @@ func (h Horizon) Factor(step int) float64 {
 		return w * (1 - x)
 	case Cooldown:
 		return w * min(1, (1-x)/cooldownFraction)
+	case SqrtCooldown:
+		// The steps left over the cooldown's length, from the integer
+		// T − t: (1 − x)/0.2 rounds to just below 1 at its start, and the
+		// square root would turn that ulp into 1.5e-8.
+		left := float64(h.Steps-min(step, h.Steps)) / (cooldownFraction * float64(h.Steps))
+		return w * (1 - math.Sqrt(1-min(1, left)))
 	}
 	return w * 0.5 * (1 + math.Cos(math.Pi*x))
 }
@@ -363,14 +376,15 @@ func (h Horizon) Factor(step int) float64 {
 // suffix names the horizon for a rule's Name: "" for none, else ", cooldown",
 // ", linear decay" or ", cosine decay", and ", warm-up W".
 func (h Horizon) suffix() string {
-	s := [...]string{"", ", linear decay", ", cosine decay", ", cooldown"}[h.Kind]
+	s := [...]string{"", ", linear decay", ", cosine decay", ", cooldown", ", sqrt cooldown"}[h.Kind]
 	if h.Warmup > 0 {
 		s += fmt.Sprintf(", warm-up %d", h.Warmup)
 	}
 	return s
 }
 
-// ParseHorizon parses "none", "linear", "cosine" or "cooldown".
+// ParseHorizon parses "none", "linear", "cosine", "cooldown" or
+// "sqrt-cooldown".
 func ParseHorizon(s string, steps int) (Horizon, error) {
 	switch s {
 	case "", "none", "constant":
@@ -381,8 +395,10 @@ func ParseHorizon(s string, steps int) (Horizon, error) {
 		return Horizon{Kind: CosineDecay, Steps: steps}, nil
 	case "cooldown":
 		return Horizon{Kind: Cooldown, Steps: steps}, nil
+	case "sqrt-cooldown":
+		return Horizon{Kind: SqrtCooldown, Steps: steps}, nil
 	}
-	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine, cooldown", s)
+	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine, cooldown, sqrt-cooldown", s)
 }
 
 func finite(xs ...float64) bool {

@@ -102,7 +102,8 @@ type Config struct {
 	Eager *int `json:"eager,omitempty"`
 	// Gamma is γ, the GeN smoothing (default: gen 0.9 — with the Mean
 	// estimator the shortest window of its growing averages — and gen-exact
-	// 0.9 with Mean, 0 with Smoothed). nil means the default; a pointer so
+	// 0.9 with Mean, 0 with Smoothed; the gpt model's default rule
+	// 1 − Φ(1−β₂), see gptDefaults). nil means the default; a pointer so
 	// that 0 can be asked for.
 	Gamma *float64 `json:"gamma,omitempty"`
 	// LR0 is where the automatic start begins its bracket of probe sizes
@@ -118,7 +119,8 @@ type Config struct {
 	// Probe is the line's batch: fresh (default), same or stream.
 	Probe string `json:"probe,omitempty"`
 	// Policy is the GeN failure policy: fallback, keep, shrink, project or
-	// recall (approximate GeN only; see gen.Recall) (default keep: no fixed rate enters a run unless asked for). A fallback to the fixed rate 1e-3 knocks SGD's rate
+	// recall (approximate GeN only; see gen.Recall) (default keep: no fixed rate enters a run unless asked for;
+	// the gpt model's default rule project, see gptDefaults). A fallback to the fixed rate 1e-3 knocks SGD's rate
 	// (typically 0.1–1) down by orders of magnitude every time a fresh
 	// probe sees a non-descent direction, which 15–40 % do; keeping the
 	// previous rate lowered GeN-SGD's final loss on every task of both
@@ -146,9 +148,10 @@ type Config struct {
 	Trend int `json:"trend,omitempty"`
 	// FivePoint makes approximate GeN fit 5 points by least squares.
 	FivePoint bool `json:"five_point,omitempty"`
-	// Horizon is none, linear, cosine or cooldown (the last 20 % of the
-	// steps): a factor on GeN's rate (default: cooldown for the GeN rules,
-	// none otherwise).
+	// Horizon is none, linear, cosine, cooldown (linear to 0 over the last
+	// 20 % of the steps) or sqrt-cooldown (the same stretch, 1 − √ in
+	// shape): a factor on GeN's rate (default: cooldown for the GeN rules,
+	// the gpt model's default rule sqrt-cooldown; none otherwise).
 	Horizon string `json:"horizon,omitempty"`
 	// Window is how far back the Mean estimator's averages reach: grow
 	// (default: exponential with γ until the run is 1/(1−γ) probes long,
@@ -323,7 +326,7 @@ func (c Config) Validate() error {
 		oneOf("--opt", c.Opt, append(optim.Names(), optim.PeerNames()...)),
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
-		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine", "cooldown"}),
+		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine", "cooldown", "sqrt-cooldown"}),
 		oneOf("--window", c.Window, []string{"grow", "fixed"}),
 		oneOf("--groups", c.Groups, []string{"all", "layer"}),
 		oneOf("--dist", c.Dist, dist.Kinds()),

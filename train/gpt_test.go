@@ -146,29 +146,35 @@ func TestGPTConfigErrors(t *testing.T) {
 // follow β₂ (and the watch Φ), yield to explicit flags, and are not added to
 // a rule the user names.
 func TestGPTDefaultRule(t *testing.T) {
+	g := func(x float64) *float64 { return &x }
 	for _, c := range []struct {
 		cfg           Config
 		lr            string
 		warmup, trend int
+		gamma         float64 // 0: unset (the rule's own default)
 	}{
-		{Config{}, "gen-trust:4", 200, 25},
-		{Config{Beta2: 0.995}, "gen-trust:4", 400, 50},
-		{Config{Every: 2}, "gen-trust:4", 200, 50},
-		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20, 3},
-		{Config{Warmup: 50, Trend: 7}, "gen-trust:4", 50, 7},
-		{Config{Trend: -1}, "gen-trust:4", 200, -1}, // off
-		{Config{Opt: "lion"}, "gen-trust:4", 0, 0},
-		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0, 0},
-		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0, 0},
-		{Config{Opt: "sgd"}, "gen", 0, 0},
+		{Config{}, "gen-trust:4", 200, 25, 0.96},
+		{Config{Beta2: 0.995}, "gen-trust:4", 400, 50, 0.98},
+		{Config{Every: 2}, "gen-trust:4", 200, 50, 0.98},
+		{Config{Opt: "adam", Beta2: 0.9}, "gen-trust:4", 20, 3, 2.0 / 3},
+		{Config{Warmup: 50, Trend: 7}, "gen-trust:4", 50, 7, 0.96},
+		{Config{Trend: -1}, "gen-trust:4", 200, -1, 0.96}, // off
+		{Config{Gamma: g(0.5)}, "gen-trust:4", 200, 25, 0.5},
+		{Config{Opt: "lion"}, "gen-trust:4", 0, 0, 0},
+		{Config{LR: "gen-trust:2"}, "gen-trust:2", 0, 0, 0},
+		{Config{LR: "cosine:0.003"}, "cosine:0.003", 0, 0, 0},
+		{Config{Opt: "sgd"}, "gen", 0, 0, 0},
 	} {
 		c.cfg.Model, c.cfg.Data = "gpt", "text"
 		d := c.cfg.Defaults()
 		if d.LR != c.lr || d.Warmup != c.warmup || d.Trend != c.trend {
 			t.Errorf("%+v: --lr %s, --warmup %d, --trend %d; want %s, %d, %d", c.cfg, d.LR, d.Warmup, d.Trend, c.lr, c.warmup, c.trend)
 		}
-		if c.cfg.LR == "" && c.cfg.Opt != "sgd" && (d.Estimator != "smoothed" || d.Policy != "fallback") {
-			t.Errorf("%+v: estimator %s, policy %s; want smoothed, fallback", c.cfg, d.Estimator, d.Policy)
+		if got := d.Gamma; (c.gamma == 0) != (got == nil) || (got != nil && math.Abs(*got-c.gamma) > 1e-15) {
+			t.Errorf("%+v: --gamma %v, want %v (0: unset)", c.cfg, got, c.gamma)
+		}
+		if c.cfg.LR == "" && c.cfg.Opt != "sgd" && (d.Estimator != "smoothed" || d.Policy != "project") {
+			t.Errorf("%+v: estimator %s, policy %s; want smoothed, project", c.cfg, d.Estimator, d.Policy)
 		}
 		if err := d.Validate(); err != nil {
 			t.Errorf("%+v: %v", c.cfg, err)

@@ -470,8 +470,9 @@ func TestProbeAtACheckpoint(t *testing.T) {
 	}
 }
 
-// The GeN rules anneal over the last 20 % of the steps by default; a
-// schedule gets no horizon, and an explicit --horizon is kept.
+// The GeN rules anneal over the last 20 % of the steps by default (the gpt
+// model's default rule with the 1 − √ shape); a schedule gets no horizon,
+// and an explicit --horizon is kept.
 func TestDefaultHorizon(t *testing.T) {
 	for lr, want := range map[string]string{"": "cooldown", "gen": "cooldown", "gen-exact": "cooldown",
 		"gen-trust:2": "cooldown", "const:0.01": "none", "cosine:0.1": "none", "sps": "none"} {
@@ -482,8 +483,13 @@ func TestDefaultHorizon(t *testing.T) {
 	if got := (Config{Horizon: "none"}).Defaults().Horizon; got != "none" {
 		t.Errorf("explicit --horizon none became %q", got)
 	}
-	if got := (Config{Model: "gpt", Data: "text"}).Defaults().Horizon; got != "cooldown" {
-		t.Errorf("gpt default horizon %q, want cooldown", got)
+	// The gpt model's default rule has the 1 − √ cooldown; a named --lr
+	// takes the common default.
+	if got := (Config{Model: "gpt", Data: "text"}).Defaults().Horizon; got != "sqrt-cooldown" {
+		t.Errorf("gpt default horizon %q, want sqrt-cooldown", got)
+	}
+	if got := (Config{Model: "gpt", Data: "text", LR: "gen-trust:4"}).Defaults().Horizon; got != "cooldown" {
+		t.Errorf("gpt --lr gen-trust:4 horizon %q, want cooldown", got)
 	}
 }
 
