@@ -374,7 +374,7 @@ func (h Horizon) Factor(step int) float64 {
 }
 
 // suffix names the horizon for a rule's Name: "" for none, else ", cooldown",
-// ", linear decay" or ", cosine decay", and ", warm-up W".
+// ", sqrt cooldown", ", linear decay" or ", cosine decay", and ", warm-up W".
 func (h Horizon) suffix() string {
 	s := [...]string{"", ", linear decay", ", cosine decay", ", cooldown", ", sqrt cooldown"}[h.Kind]
 	if h.Warmup > 0 {
