@@ -3,6 +3,7 @@ package gen
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/genopt/gen/ad"
 )
@@ -298,7 +299,7 @@ func (l Limits) onFailure(prev float64, why Reason, gamma float64) float64 {
 // in); any other policy's rate is not.
 func (l Limits) failRate(alpha float64, estimated bool, why Reason, gamma float64) (float64, bool) {
 	next := l.onFailure(alpha, why, gamma)
-	projected := l.Policy == Project && alpha > 0 && (why == NonDescent || why == NonConvex)
+	projected := l.Policy == Project && alpha > 0 && why == NonDescent // a concave fit keeps α itself
 	return next, estimated && (next == alpha || projected)
 }
 
@@ -373,6 +374,13 @@ func (h Horizon) Factor(step int) float64 {
 	return w * 0.5 * (1 + math.Cos(math.Pi*x))
 }
 
+// horizonNames are the horizons' names, by HorizonKind.
+var horizonNames = [...]string{"none", "linear", "cosine", "cooldown", "sqrt-cooldown"}
+
+// HorizonNames returns the names ParseHorizon accepts (besides "" and
+// "constant", which mean "none").
+func HorizonNames() []string { return horizonNames[:] }
+
 // suffix names the horizon for a rule's Name: "" for none, else ", cooldown",
 // ", sqrt cooldown", ", linear decay" or ", cosine decay", and ", warm-up W".
 func (h Horizon) suffix() string {
@@ -384,21 +392,20 @@ func (h Horizon) suffix() string {
 }
 
 // ParseHorizon parses "none", "linear", "cosine", "cooldown" or
-// "sqrt-cooldown".
+// "sqrt-cooldown" ("" and "constant" also mean none); steps is T.
 func ParseHorizon(s string, steps int) (Horizon, error) {
-	switch s {
-	case "", "none", "constant":
+	if s == "" || s == "constant" {
 		return Horizon{}, nil
-	case "linear":
-		return Horizon{Kind: LinearDecay, Steps: steps}, nil
-	case "cosine":
-		return Horizon{Kind: CosineDecay, Steps: steps}, nil
-	case "cooldown":
-		return Horizon{Kind: Cooldown, Steps: steps}, nil
-	case "sqrt-cooldown":
-		return Horizon{Kind: SqrtCooldown, Steps: steps}, nil
 	}
-	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: none, linear, cosine, cooldown, sqrt-cooldown", s)
+	for k, n := range horizonNames {
+		if s == n {
+			if HorizonKind(k) == Constant {
+				return Horizon{}, nil
+			}
+			return Horizon{Kind: HorizonKind(k), Steps: steps}, nil
+		}
+	}
+	return Horizon{}, fmt.Errorf("unknown horizon %q; valid: %s", s, strings.Join(horizonNames[:], ", "))
 }
 
 func finite(xs ...float64) bool {

@@ -297,8 +297,6 @@ func (c Config) Defaults() Config {
 	return c
 }
 
-// sgdFamily reports whether opt names a direction of the SGD family, whose
-// learning-rate defaults differ from those of adaptive directions.
 // approxOneRate reports whether the rule is approximate GeN with one rate
 // (gen.Approx, possibly inside the trust test): the rule the Recall policy
 // and the trend watch belong to.
@@ -307,6 +305,8 @@ func (c Config) approxOneRate() bool {
 	return (c.LR == "gen" || inner == "gen") && c.Groups != "layer"
 }
 
+// sgdFamily reports whether opt names a direction of the SGD family, whose
+// learning-rate defaults differ from those of adaptive directions.
 func sgdFamily(opt string) bool { return opt == "sgd" || opt == "momentum" || opt == "nesterov" }
 
 func oneOf(what, v string, valid []string) error {
@@ -326,7 +326,7 @@ func (c Config) Validate() error {
 		oneOf("--opt", c.Opt, append(optim.Names(), optim.PeerNames()...)),
 		oneOf("--curvature", c.Curvature, []string{"hessian", "gauss-newton"}),
 		oneOf("--precision", c.Precision, []string{"f32", "f64"}),
-		oneOf("--horizon", c.Horizon, []string{"none", "linear", "cosine", "cooldown", "sqrt-cooldown"}),
+		oneOf("--horizon", c.Horizon, gen.HorizonNames()),
 		oneOf("--window", c.Window, []string{"grow", "fixed"}),
 		oneOf("--groups", c.Groups, []string{"all", "layer"}),
 		oneOf("--dist", c.Dist, dist.Kinds()),

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -171,7 +172,7 @@ func TestGPTDefaultRule(t *testing.T) {
 			t.Errorf("%+v: --lr %s, --warmup %d, --trend %d; want %s, %d, %d", c.cfg, d.LR, d.Warmup, d.Trend, c.lr, c.warmup, c.trend)
 		}
 		if got := d.Gamma; (c.gamma == 0) != (got == nil) || (got != nil && math.Abs(*got-c.gamma) > 1e-15) {
-			t.Errorf("%+v: --gamma %v, want %v (0: unset)", c.cfg, got, c.gamma)
+			t.Errorf("%+v: --gamma %s, want %v (0: unset)", c.cfg, fmtOpt(got), c.gamma)
 		}
 		if c.cfg.LR == "" && c.cfg.Opt != "sgd" && (d.Estimator != "smoothed" || d.Policy != "project") {
 			t.Errorf("%+v: estimator %s, policy %s; want smoothed, project", c.cfg, d.Estimator, d.Policy)
@@ -180,4 +181,12 @@ func TestGPTDefaultRule(t *testing.T) {
 			t.Errorf("%+v: %v", c.cfg, err)
 		}
 	}
+}
+
+// fmtOpt prints an optional float: its value, or "unset".
+func fmtOpt(x *float64) string {
+	if x == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*x)
 }
