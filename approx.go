@@ -91,6 +91,9 @@ type ApproxConfig struct {
 	// lengthen itself for hundreds of steps while the loss rose
 	// (docs/results/gpt.md). Default 0: off.
 	Trend int
+	// TrendZ is the watch's threshold in standard errors of the slope
+	// (default 2).
+	TrendZ float64
 	// MaxBracket bounds the probe sizes tried by the automatic start
 	// (default 8; one more fit may confirm a far-off estimate).
 	MaxBracket int
@@ -153,6 +156,9 @@ func NewApprox(cfg ApproxConfig) *Approx {
 	if cfg.StartLR <= 0 {
 		cfg.StartLR = 1e-3
 	}
+	if cfg.TrendZ <= 0 {
+		cfg.TrendZ = 2
+	}
 	if cfg.MaxChange != 0 && cfg.MaxChange <= 1 {
 		panic(fmt.Sprintf("gen: Approx: MaxChange %g must be > 1 (or 0 for none)", cfg.MaxChange))
 	}
@@ -179,6 +185,9 @@ func (a *Approx) Name() string {
 	watch := ""
 	if a.cfg.Trend > 0 {
 		watch = fmt.Sprintf(", trend %d", a.cfg.Trend)
+		if a.cfg.TrendZ != 2 {
+			watch += fmt.Sprintf(" at %gσ", a.cfg.TrendZ)
+		}
 	}
 	return fmt.Sprintf("gen(%sΦ=%d, γ=%g, %d points%s%s%s)", est, a.cfg.Every, a.cfg.Gamma, pts, eagerSuffix(a.cfg.Eager, a.cfg.Every), watch, a.cfg.Horizon.suffix())
 }
@@ -347,7 +356,7 @@ func (r *Approx) rising(step int, f0 float64) bool {
 		return false
 	}
 	r.trend.add(float64(step), f0, r.cfg.Trend)
-	if len(r.trend.y) < r.cfg.Trend || !r.trend.rising() {
+	if len(r.trend.y) < r.cfg.Trend || !r.trend.rising(r.cfg.TrendZ) {
 		return false
 	}
 	r.trend = trend{}

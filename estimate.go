@@ -200,10 +200,10 @@ func (w *trend) add(t, y float64, n int) {
 }
 
 // rising reports whether the least-squares slope b of y against t is
-// positive by more than two standard errors: with m points, residuals eᵢ
-// and Sₜₜ = Σ(tᵢ − t̄)², se(b) = √(Σeᵢ²/(m−2) / Sₜₜ) (a one-sided test at
-// about 2.3 % under a flat, noisy loss).
-func (w trend) rising() bool {
+// positive by more than z standard errors: with m points, residuals eᵢ
+// and Sₜₜ = Σ(tᵢ − t̄)², se(b) = √(Σeᵢ²/(m−2) / Sₜₜ) (at z = 2, a one-sided
+// test at about 2.3 % under a flat, noisy loss).
+func (w trend) rising(z float64) bool {
 	m := float64(len(w.y))
 	if m < 3 {
 		return false
@@ -228,7 +228,7 @@ func (w trend) rising() bool {
 		e := w.y[i] - ym - b*(w.t[i]-tm)
 		sse += e * e
 	}
-	return b > 0 && b*b*stt*(m-2) > 4*sse
+	return b > 0 && b*b*stt*(m-2) > z*z*sse
 }
 
 // values writes the record into a rule's state: "trend.n" and, for each

@@ -334,19 +334,25 @@ func TestRecallPolicy(t *testing.T) {
 }
 
 // TestTrendTest checks the rise test against a hand computation: losses
-// 1.0, 1.2, 1.1, 1.3 at steps 0–3 have slope 0.08 and t = 1.89 (no rise);
-// with 1.4 last, slope 0.11 and t = 2.12 (a rise).
+// 1.0, 1.2, 1.1, 1.3 at steps 0–3 have slope 0.08 and t = 1.89 (no rise at
+// two standard errors, a rise at 1.5); with 1.4 last, slope 0.11 and
+// t = 2.12 (a rise at two, none at three).
 func TestTrendTest(t *testing.T) {
 	for _, c := range []struct {
 		y    []float64
+		z    float64
 		want bool
-	}{{[]float64{1.0, 1.2, 1.1, 1.3}, false}, {[]float64{1.0, 1.2, 1.1, 1.4}, true}, {[]float64{1.3, 1.1, 1.2, 1.0}, false}} {
+	}{
+		{[]float64{1.0, 1.2, 1.1, 1.3}, 2, false}, {[]float64{1.0, 1.2, 1.1, 1.3}, 1.5, true},
+		{[]float64{1.0, 1.2, 1.1, 1.4}, 2, true}, {[]float64{1.0, 1.2, 1.1, 1.4}, 3, false},
+		{[]float64{1.3, 1.1, 1.2, 1.0}, 2, false}, {[]float64{1.3, 1.1, 1.2, 1.0}, 0.1, false},
+	} {
 		var w trend
 		for i, y := range c.y {
 			w.add(float64(i), y, 4)
 		}
-		if got := w.rising(); got != c.want {
-			t.Errorf("losses %v: rising %v, want %v", c.y, got, c.want)
+		if got := w.rising(c.z); got != c.want {
+			t.Errorf("losses %v at %gσ: rising %v, want %v", c.y, c.z, got, c.want)
 		}
 	}
 }
@@ -388,8 +394,12 @@ func TestTrendFailsARisingLoss(t *testing.T) {
 			t.Fatalf("falling losses, probe %d: %v", k, d.Reason)
 		}
 	}
-	if name := NewApprox(cfg).Name(); !strings.Contains(name, "trend 4") {
-		t.Errorf("rule name %q does not show the watch", name)
+	if name := NewApprox(cfg).Name(); !strings.HasSuffix(name, "trend 4)") {
+		t.Errorf("rule name %q does not show the watch (and no threshold at the default 2σ)", name)
+	}
+	cfg.TrendZ = 3
+	if name := NewApprox(cfg).Name(); !strings.Contains(name, "trend 4 at 3σ") {
+		t.Errorf("rule name %q does not show the watch's threshold", name)
 	}
 	cfg.Trend = 0
 	if _, ok := NewApprox(cfg).State().Values["trend.n"]; ok {

@@ -146,6 +146,9 @@ type Config struct {
 	// model's default rule watches 1/(1−β₂)/Φ probes (25: Adam's
 	// second-moment time, 100 steps). Negative: off.
 	Trend int `json:"trend,omitempty"`
+	// TrendZ is the watch's threshold in standard errors
+	// (gen.ApproxConfig.TrendZ; default 2).
+	TrendZ float64 `json:"trend_z,omitempty"`
 	// FivePoint makes approximate GeN fit 5 points by least squares.
 	FivePoint bool `json:"five_point,omitempty"`
 	// Horizon is none, linear, cosine, cooldown (linear to 0 over the last
@@ -411,6 +414,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--lr0, --lr-min and --lr-max must not be negative")
 	case c.Trend > 0 && !c.approxOneRate():
 		return fmt.Errorf("--trend applies to approximate GeN with one rate (--lr gen or gen-trust, --groups all), not --lr %s --groups %s: drop --trend", c.LR, c.Groups)
+	case c.TrendZ < 0 || math.IsNaN(c.TrendZ) || math.IsInf(c.TrendZ, 0):
+		return fmt.Errorf("--trend-z %g: must be a positive number of standard errors (default 2)", c.TrendZ)
+	case c.TrendZ > 0 && c.Trend <= 0:
+		return fmt.Errorf("--trend-z %g sets the threshold of the --trend watch, which is off: add --trend N or drop --trend-z", c.TrendZ)
 	case c.MaxChange > 0 && c.MaxChange <= 1:
 		return fmt.Errorf("--max-change %g: must be > 1 (or negative for none)", c.MaxChange)
 	case c.Groups == "layer" && c.LR != "gen" && c.LR != "gen-exact":
@@ -480,7 +487,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", MaxChange: c.MaxChange, LR0: c.LR0}), nil
 	case c.LR == "gen":
 		return gen.NewApprox(gen.ApproxConfig{Limits: lim, Estimator: est, LR0: c.LR0, Gamma: gamma, NoSmoothing: noSmoothing,
-			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint, Trend: max(c.Trend, 0)}), nil
+			Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed", ProbeFactor: c.ProbeFactor, MaxChange: max(c.MaxChange, 0), FivePoint: c.FivePoint, Trend: max(c.Trend, 0), TrendZ: c.TrendZ}), nil
 	case c.LR == "gen-exact":
 		return gen.NewExact(gen.ExactConfig{Limits: lim, Estimator: est, Curvature: curv, Gamma: gamma, NoSmoothing: noSmoothing, Every: c.Every, Eager: c.eager(), FixedWindow: c.Window == "fixed"}), nil
 	}

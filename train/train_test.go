@@ -291,6 +291,8 @@ func TestValidateNamesTheValidValues(t *testing.T) {
 		"--groups all":                       {Policy: "recall", Groups: "layer"},
 		"--trend applies to approximate GeN": {LR: "const:0.1", Trend: 4},
 		"drop --trend":                       {Trend: 4, Groups: "layer"},
+		"--trend-z -1":                       {Trend: 4, TrendZ: -1},
+		"add --trend N or drop --trend-z":    {TrendZ: 3},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()

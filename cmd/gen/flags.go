@@ -126,6 +126,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.StringVar(&c.Policy, "policy", "", "when GeN's estimate is unusable: keep, fallback, shrink, project, recall (the geometric mean of the run's accepted estimates; approximate GeN) (default keep; gpt's default GeN rule project)")
 	fs.Float64Var(&c.FallbackLR, "fallback-lr", 0, "learning rate of --policy fallback (default 1e-3)")
 	fs.Float64Var(&c.ProbeFactor, "probe-factor", 0, "approximate GeN probes at factor·α (default 1)")
+	fs.Float64Var(&c.TrendZ, "trend-z", 0, "approximate GeN: the --trend watch's threshold in standard errors of the slope (default 2)")
 	fs.IntVar(&c.Trend, "trend", 0, "approximate GeN: fail a probe when the last N probes' losses rose significantly (default off; gpt 25; negative: off)")
 	fs.Float64Var(&c.MaxChange, "max-change", 0, "clip approximate GeN's estimate to [α/r, r·α] (default 2, as the authors' code; negative: off)")
 	fs.BoolVar(&c.FivePoint, "five-point", false, "approximate GeN: least-squares fit through 5 points")
