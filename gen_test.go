@@ -407,6 +407,24 @@ func TestTrendFailsARisingLoss(t *testing.T) {
 	}
 }
 
+// TestTrendZRejectsNonsense: a negative, NaN or infinite threshold panics
+// (the command says so in words first); 0 means the default 2.
+func TestTrendZRejectsNonsense(t *testing.T) {
+	for _, z := range []float64{-1, math.NaN(), math.Inf(1)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("TrendZ %v: no panic", z)
+				}
+			}()
+			NewApprox(ApproxConfig{Trend: 4, TrendZ: z})
+		}()
+	}
+	if r := NewApprox(ApproxConfig{Trend: 4}); r.cfg.TrendZ != 2 {
+		t.Errorf("TrendZ 0 gives %v, want the default 2", r.cfg.TrendZ)
+	}
+}
+
 func TestRateAlwaysFinitePositiveAndBounded(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	lines := []*fakeLine{
