@@ -92,7 +92,7 @@ type ApproxConfig struct {
 	// (docs/results/gpt.md). Default 0: off.
 	Trend int
 	// TrendZ is the watch's threshold in standard errors of the slope
-	// (default 2). On the transformer 3 and 1.5 both ended higher than 2:
+	// (default DefaultTrendZ). On the transformer 3 and 1.5 both ended higher than 2:
 	// the watch's resets are a brake that rule needs (docs/results/gpt.md).
 	TrendZ float64
 	// MaxBracket bounds the probe sizes tried by the automatic start
@@ -127,6 +127,10 @@ type Approx struct {
 
 var _ Rule = (*Approx)(nil)
 
+// DefaultTrendZ is the trend watch's threshold when none is set: a rise of
+// two standard errors of the slope (ApproxConfig.TrendZ).
+const DefaultTrendZ float64 = 2
+
 // ApproxEvery is approximate GeN's Φ when none is set: a probe every 4
 // steps, as the source text's experiments.
 const ApproxEvery = 4
@@ -158,10 +162,10 @@ func NewApprox(cfg ApproxConfig) *Approx {
 		cfg.StartLR = 1e-3
 	}
 	if cfg.TrendZ < 0 || math.IsNaN(cfg.TrendZ) || math.IsInf(cfg.TrendZ, 0) {
-		panic(fmt.Sprintf("gen: Approx: TrendZ %g must be a positive number of standard errors (or 0 for 2)", cfg.TrendZ))
+		panic(fmt.Sprintf("gen: Approx: TrendZ %g must be a positive number of standard errors (or 0 for %g)", cfg.TrendZ, DefaultTrendZ))
 	}
 	if cfg.TrendZ == 0 {
-		cfg.TrendZ = 2
+		cfg.TrendZ = DefaultTrendZ
 	}
 	if cfg.MaxChange != 0 && cfg.MaxChange <= 1 {
 		panic(fmt.Sprintf("gen: Approx: MaxChange %g must be > 1 (or 0 for none)", cfg.MaxChange))
@@ -189,7 +193,7 @@ func (a *Approx) Name() string {
 	watch := ""
 	if a.cfg.Trend > 0 {
 		watch = fmt.Sprintf(", trend %d", a.cfg.Trend)
-		if a.cfg.TrendZ != 2 {
+		if a.cfg.TrendZ != DefaultTrendZ {
 			watch += fmt.Sprintf(" at %gσ", a.cfg.TrendZ)
 		}
 	}
