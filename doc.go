@@ -25,8 +25,10 @@
 // source text), Mean takes the ratio of the averaged slope and curvature
 // (the minimizer of the expected loss along the line). Block gives each
 // parameter group (layer) its own rate, from the quadratic model in the
-// groups' step sizes. Every Decision says whether its rate came from the
-// measurements (Estimated) or from a fixed rate.
+// groups' step sizes. A Horizon multiplies the applied rate (a warm-up, a
+// decay); Anneal instead ends a run with a cooldown of the level its rule
+// held, without further probes. Every Decision says whether its rate came
+// from the measurements (Estimated) or from a fixed rate.
 //
 // # Failure policy
 //

@@ -135,3 +135,25 @@ func ExampleBlock() {
 	// rates 1.0000 and 0.2500, reason ok
 	// loss after the step 0.0000 (from 2.5000)
 }
+
+// Anneal ends a run with the cooldown of the level its rule held: here
+// exact GeN on a fixed quadratic line holds α* = 17/65 for the first 80
+// steps of 100, and the 1 − √ cooldown then anneals that level without
+// asking the line again: at step 95, 5 of its 20 steps left, the rate is
+// 17/65 · (1 − √(1 − 5/20)).
+func ExampleAnneal() {
+	q := quadratic{a: []float64{1, 4}, theta: []float64{1, 1}}
+	r := gen.NewAnneal(gen.NewExact(gen.ExactConfig{}), gen.AnnealConfig{
+		Horizon: gen.Horizon{Kind: gen.SqrtCooldown, Steps: 100},
+	})
+	for step := range 100 {
+		d := r.Next(step, q)
+		if step == 0 || step == 80 || step == 95 {
+			fmt.Printf("step %d: α = %.6f (%s)\n", step, d.LR, d.Reason)
+		}
+	}
+	// Output:
+	// step 0: α = 0.261538 (ok)
+	// step 80: α = 0.261538 (ok)
+	// step 95: α = 0.035040 (scheduled)
+}

@@ -30,6 +30,19 @@ func TestGPTResumeEqualsUninterrupted(t *testing.T) {
 	}
 }
 
+// With --anneal level the default rule's cooldown runs from a held level
+// without probing; an interrupt inside it resumes bit for bit.
+func TestGPTHoldResumesInsideTheCooldown(t *testing.T) {
+	cfg := tinyGPT()
+	cfg.Steps, cfg.Anneal = 20, "level"
+	steps, _, _ := resumeMatches(t, cfg, 18)
+	for _, s := range steps {
+		if cool := s.Step > 17; cool != (s.Reason == "scheduled") {
+			t.Fatalf("step %d: reason %s; the cooldown (steps 18–20) is scheduled, no other step", s.Step, s.Reason)
+		}
+	}
+}
+
 // A gpt run evaluates every EvalEvery steps, reports a validation loss
 // below the uniform guess log V, samples text, and gen sample reads its
 // run directory: the same seed gives the same text.

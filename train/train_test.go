@@ -280,19 +280,23 @@ func TestNonFiniteLossStopsAndKeepsTheCheckpoint(t *testing.T) {
 
 func TestValidateNamesTheValidValues(t *testing.T) {
 	cases := map[string]Config{
-		"--opt":                              {Opt: "adamax"},
-		"--model":                            {Model: "rnn"},
-		"--lr":                               {LR: "exp:0.1"},
-		"fresh, same":                        {Probe: "next"},
-		"--gamma":                            {Gamma: func() *float64 { g := 1.5; return &g }()},
-		"--eager -1":                         {Eager: ptr(-1)},
-		"GeN rules":                          {Eager: ptr(10), LR: "const:0.01"},
-		"recall applies to approximate GeN":  {LR: "gen-exact", Policy: "recall"},
-		"--groups all":                       {Policy: "recall", Groups: "layer"},
-		"--trend applies to approximate GeN": {LR: "const:0.1", Trend: 4},
-		"drop --trend":                       {Trend: 4, Groups: "layer"},
-		"--trend-z -1":                       {Trend: 4, TrendZ: -1},
-		"add --trend N or drop --trend-z":    {TrendZ: 3},
+		"--opt":                               {Opt: "adamax"},
+		"--model":                             {Model: "rnn"},
+		"--lr":                                {LR: "exp:0.1"},
+		"fresh, same":                         {Probe: "next"},
+		"--gamma":                             {Gamma: func() *float64 { g := 1.5; return &g }()},
+		"--eager -1":                          {Eager: ptr(-1)},
+		"GeN rules":                           {Eager: ptr(10), LR: "const:0.01"},
+		"recall applies to approximate GeN":   {LR: "gen-exact", Policy: "recall"},
+		"--groups all":                        {Policy: "recall", Groups: "layer"},
+		"--trend applies to approximate GeN":  {LR: "const:0.1", Trend: 4},
+		"drop --trend":                        {Trend: 4, Groups: "layer"},
+		"--trend-z -1":                        {Trend: 4, TrendZ: -1},
+		"add --trend N or drop --trend-z":     {TrendZ: 3},
+		"--anneal":                            {Anneal: "held"},
+		"GeN rule's level over a cooldown":    {Anneal: "level", LR: "const:0.1"},
+		"--horizon cooldown or sqrt-cooldown": {Anneal: "level", Horizon: "cosine"},
+		"use --anneal rule or --groups all":   {Anneal: "level", Groups: "layer"},
 	}
 	for want, c := range cases {
 		err := c.Defaults().Validate()

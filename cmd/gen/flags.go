@@ -132,6 +132,7 @@ func configFlags(fs *flag.FlagSet, c *train.Config) {
 	fs.BoolVar(&c.FivePoint, "five-point", false, "approximate GeN: least-squares fit through 5 points")
 	fs.StringVar(&c.Window, "window", "", "how far back the Mean estimator averages its probes: grow (default: over the whole run once it is longer than 1/(1−γ) probes) or fixed (the last ~1/(1−γ))")
 	fs.StringVar(&c.Horizon, "horizon", "", "factor on GeN's rate: none, linear, cosine, cooldown (linear to 0 over the last 20 % of the steps; the default for GeN rules), sqrt-cooldown (the same stretch, 1 − √ in shape; gpt's default GeN rule)")
+	fs.StringVar(&c.Anneal, "anneal", "", "what a cooldown horizon anneals: rule (the GeN rule's own rate, as it keeps probing; the default) or level (the level the rule held before the cooldown, without further probes)")
 	fs.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps of a schedule or of GeN's rate (the factor min(1, (t+1)/W); default 0, gpt's default GeN rule 2/(1−β₂) = 200)")
 	fs.IntVar(&c.Epochs, "epochs", 0, "passes over the training set (default 3; cnn 5; synthetic, teacher 200)")
 	fs.IntVar(&c.Steps, "steps", 0, "number of steps (overrides --epochs when > 0; gpt default 2000)")
