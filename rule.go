@@ -320,7 +320,9 @@ const (
 	// et al., "Scaling Laws and Compute-Optimal Training Beyond Fixed
 	// Training Durations", NeurIPS 2024; Hu et al., "MiniCPM", 2024). For a
 	// GeN rule it leaves the rate's level to the estimate and anneals only
-	// the last iterate (docs/results/gpt.md).
+	// the last iterate (docs/results/gpt.md). A rule that keeps probing
+	// through the cooldown partly undoes it — its estimates follow the
+	// decayed rate — which Anneal avoids.
 	Cooldown
 	// SqrtCooldown: h(t) = 1 − √(1 − min(1, (1 − t/T)/0.2)): the same
 	// stable stretch, then the "1 − sqrt" cooldown of Hägele et al., which
@@ -365,13 +367,19 @@ func (h Horizon) Factor(step int) float64 {
 	case Cooldown:
 		return w * min(1, (1-x)/cooldownFraction)
 	case SqrtCooldown:
-		// The steps left over the cooldown's length, from the integer
-		// T − t: (1 − x)/0.2 rounds to just below 1 at its start, and the
-		// square root would turn that ulp into 1.5e-8.
-		left := float64(h.Steps-min(step, h.Steps)) / (cooldownFraction * float64(h.Steps))
-		return w * (1 - math.Sqrt(1-min(1, left)))
+		// From the integer T − t (cooldownLeft): (1 − x)/0.2 rounds to
+		// just below 1 at its start, and the square root would turn that
+		// ulp into 1.5e-8.
+		return w * (1 - math.Sqrt(1-min(1, h.cooldownLeft(step))))
 	}
 	return w * 0.5 * (1 + math.Cos(math.Pi*x))
+}
+
+// cooldownLeft is the share of the cooldown still ahead at step t,
+// (T − t)/(0.2·T), computed from the integer T − t; it is ≥ 1 before the
+// cooldown begins.
+func (h Horizon) cooldownLeft(step int) float64 {
+	return float64(h.Steps-min(step, h.Steps)) / (cooldownFraction * float64(h.Steps))
 }
 
 // horizonNames are the horizons' names, by HorizonKind.

@@ -209,13 +209,21 @@ type Config struct {
 }
 
 // holdWindow is the averaging time, in steps, of the level that --anneal
-// level anneals:
-// approximate GeN's memory Φ/(1−γ) (100 steps in the gpt model's default
-// rule).
+// level anneals: the GeN rule's own memory Φ/(1−γ), with the rule's
+// defaults (approximate GeN Φ 4, γ 0.9; exact GeN Φ 1, γ 0 with the
+// Smoothed estimator): 100 steps in the gpt model's default rule.
 func (c Config) holdWindow() int {
-	every, gamma := c.Every, 0.9
-	if every == 0 {
-		every = gen.ApproxEvery
+	inner, _, _, _ := peerTrust(c.LR)
+	exact := c.LR == "gen-exact" || inner == "gen-exact"
+	every, gamma := gen.ApproxEvery, 0.9
+	if exact {
+		every = 1
+		if c.Estimator == "smoothed" {
+			gamma = 0
+		}
+	}
+	if c.Every > 0 {
+		every = c.Every
 	}
 	if c.Gamma != nil {
 		gamma = *c.Gamma
@@ -444,7 +452,7 @@ func (c Config) Validate() error {
 	case c.TrendZ > 0 && c.Trend <= 0:
 		return fmt.Errorf("--trend-z %g sets the threshold of the --trend watch, which is off: add --trend N or drop --trend-z", c.TrendZ)
 	case c.Anneal == "level" && (!c.genRule() || (c.Horizon != "cooldown" && c.Horizon != "sqrt-cooldown")):
-		return fmt.Errorf("--anneal level anneals a GeN rule's level over a cooldown: it needs --lr gen, gen-exact or gen-trust[:κ] and --horizon cooldown or sqrt-cooldown, not --lr %s --horizon %s; or use --anneal rule", c.LR, c.Horizon)
+		return fmt.Errorf("--anneal level anneals a GeN rule's level over a cooldown: it needs --lr gen, gen-exact, gen-trust[:κ] or gen-exact-trust[:κ] and --horizon cooldown or sqrt-cooldown, not --lr %s --horizon %s; or use --anneal rule", c.LR, c.Horizon)
 	case c.Anneal == "level" && c.Groups == "layer":
 		return fmt.Errorf("--anneal level anneals one level, and --groups layer has one rate per layer: use --anneal rule or --groups all")
 	case c.MaxChange > 0 && c.MaxChange <= 1:
@@ -476,7 +484,7 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		if err != nil {
 			return nil, err
 		}
-		return gen.NewAnneal(r, gen.AnnealConfig{Horizon: hor, Window: c.holdWindow()}), nil
+		return gen.NewAnneal(r, gen.AnnealConfig{Horizon: hor, Window: c.holdWindow(), LRMin: c.LRMin, LRMax: c.LRMax}), nil
 	}
 	pol, err := gen.ParsePolicy(c.Policy)
 	if err != nil {

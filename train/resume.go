@@ -88,7 +88,10 @@ func ResumeWith(ctx context.Context, dir string, opt ResumeOptions, hooks Hooks)
 	if err != nil {
 		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
 	}
-	if err := cfg.Validate(); err != nil {
+	// Validate reads a defaulted Config: a setting added after the run was
+	// started (absent from its config.json) takes its default, which is
+	// what the run did before the setting existed.
+	if err := cfg.Defaults().Validate(); err != nil {
 		return nil, fmt.Errorf("train: --resume %s: %w", dir, err)
 	}
 	if opt.Report != nil {

@@ -179,6 +179,18 @@ func TestResumeValidatesLoadedValues(t *testing.T) {
 // ResumeWith extends a run: it trains to the new length, reports the
 // change, and records the new length in config.json and the checkpoint;
 // a length below the steps taken is refused.
+// A run started before a setting existed has no such key in config.json or
+// in its checkpoint's manifest; it resumes with the setting's default.
+func TestResumeARunOlderThanItsSettings(t *testing.T) {
+	dir := copyRun(t, finishedRun(t))
+	drop := func(m map[string]any) { delete(m, "anneal"); delete(m, "dist") }
+	editJSON(t, filepath.Join(dir, "config.json"), drop)
+	forgeCheckpoint(t, dir, checkpoint.ManifestFile, func(m map[string]any) { drop(m["config"].(map[string]any)) })
+	if sum, err := ResumeWith(context.Background(), dir, ResumeOptions{Steps: 16}, Hooks{}); err != nil || sum.Steps != 16 {
+		t.Fatalf("resuming a run whose config.json predates --anneal and --dist: %v", err)
+	}
+}
+
 func TestResumeWithExtendsTheRun(t *testing.T) {
 	dir := finishedRun(t)
 	var notes []string

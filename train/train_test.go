@@ -535,3 +535,22 @@ func TestDefaultEager(t *testing.T) {
 
 // ptr returns a pointer to v, for the Config fields where nil means the default.
 func ptr[T any](v T) *T { return &v }
+
+// --anneal level averages the level over the rule's own memory Φ/(1−γ).
+func TestHoldWindowIsTheRulesMemory(t *testing.T) {
+	g := 0.5
+	for _, c := range []struct {
+		cfg  Config
+		want int
+	}{
+		{Config{LR: "gen"}, 40},                             // Φ 4, γ 0.9
+		{Config{LR: "gen-trust:4", Every: 2, Gamma: &g}, 4}, // 2/(1 − ½)
+		{Config{LR: "gen-exact", Estimator: "smoothed"}, 1}, // Φ 1, γ 0
+		{Config{LR: "gen-exact-trust", Estimator: "mean"}, 10},
+		{Config{Data: "text", Model: "gpt"}.Defaults(), 100}, // Φ 4, γ 0.96
+	} {
+		if got := c.cfg.holdWindow(); got != c.want {
+			t.Errorf("%s (Φ %d, γ %v, %s): window %d, want %d", c.cfg.LR, c.cfg.Every, c.cfg.Gamma, c.cfg.Estimator, got, c.want)
+		}
+	}
+}
