@@ -13,7 +13,8 @@ type AnnealConfig struct {
 	Horizon Horizon
 	// Window is the averaging time of the level, in steps: the applied
 	// rates' logarithms are averaged exponentially with weight 1/Window a
-	// step (default 100).
+	// step (default: the inner rule's Memory where it is Averaging, else
+	// 100).
 	Window int
 	// LRMin and LRMax, when positive, bound the rate of the decay, as
 	// they bound the inner rule's.
@@ -47,6 +48,7 @@ type AnnealConfig struct {
 type Anneal struct {
 	inner  Rule
 	cfg    AnnealConfig
+	bounds Limits  // LRMin and LRMax
 	level  float64 // ℓ over steps 0 … next−1
 	next   int     // the first step not yet in ℓ
 	starts int     // the decay's first step
@@ -57,6 +59,13 @@ var (
 	_ Foresight = (*Anneal)(nil)
 )
 
+// Averaging is implemented by rules whose rate is an average over past
+// steps: Memory returns that averaging time in steps (approximate and
+// exact GeN: Φ/(1−γ), at least 1).
+type Averaging interface {
+	Memory() int
+}
+
 // NewAnneal wraps inner; it panics unless the horizon is a cooldown with
 // Steps > 0, Window ≥ 0 and the bounds are consistent.
 func NewAnneal(inner Rule, cfg AnnealConfig) *Anneal {
@@ -64,7 +73,11 @@ func NewAnneal(inner Rule, cfg AnnealConfig) *Anneal {
 	if inner == nil || (h.Kind != Cooldown && h.Kind != SqrtCooldown) || h.Steps <= 0 || cfg.Window < 0 {
 		panic(fmt.Sprintf("gen: Anneal needs an inner rule, a cooldown horizon with Steps > 0 and Window ≥ 0, not %+v", cfg))
 	}
-	Limits{LRMin: cfg.LRMin, LRMax: cfg.LRMax}.check("Anneal")
+	bounds := Limits{LRMin: cfg.LRMin, LRMax: cfg.LRMax}
+	bounds.check("Anneal")
+	if m, ok := inner.(Averaging); ok && cfg.Window == 0 {
+		cfg.Window = m.Memory()
+	}
 	if cfg.Window == 0 {
 		cfg.Window = 100
 	}
@@ -73,7 +86,7 @@ func NewAnneal(inner Rule, cfg AnnealConfig) *Anneal {
 	for start < h.Steps && h.cooldownLeft(start) >= 1 {
 		start++
 	}
-	return &Anneal{inner: inner, cfg: cfg, starts: start}
+	return &Anneal{inner: inner, cfg: cfg, bounds: bounds, starts: start}
 }
 
 // Name describes the rule.
@@ -147,29 +160,20 @@ func (a *Anneal) Ahead(step int) (Decision, bool) {
 	if a.next == 0 {
 		return Decision{}, false
 	}
-	lr := max(a.Level()*a.cfg.Horizon.Factor(step), a.cfg.LRMin, MinPositiveLR)
-	if a.cfg.LRMax > 0 {
-		lr = min(lr, a.cfg.LRMax)
-	}
-	d := newDecision(lr)
+	d := newDecision(a.bounds.clamp(a.Level() * a.cfg.Horizon.Factor(step)))
 	d.Reason = Scheduled
 	return d, true
 }
 
 // State implements Rule: the inner rule's values, prefixed "inner.", ℓ and
-// the number of steps in it.
+// the number of steps in it (WrapState).
 func (a *Anneal) State() State {
-	in := a.inner.State()
-	v := map[string]float64{"anneal.level": a.level, "anneal.steps": float64(a.next)}
-	for k, x := range in.Values {
-		v["inner."+k] = x
-	}
-	return State{Kind: "anneal/" + in.Kind, Values: v}
+	return WrapState("anneal", a.inner.State(), map[string]float64{"anneal.level": a.level, "anneal.steps": float64(a.next)})
 }
 
 // SetState implements Rule.
 func (a *Anneal) SetState(s State) error {
-	kind, ok := strings.CutPrefix(s.Kind, "anneal/")
+	in, ok := s.Unwrap("anneal")
 	if !ok {
 		return fmt.Errorf("gen: state is for rule %q, not an annealed one: resume with the same --anneal setting", s.Kind)
 	}
@@ -184,12 +188,6 @@ func (a *Anneal) SetState(s State) error {
 	level, err := s.Value("anneal.level", math.Log(MinPositiveLR), math.Log(math.MaxFloat64))
 	if err != nil {
 		return err
-	}
-	in := State{Kind: kind, Values: map[string]float64{}}
-	for k, x := range s.Values {
-		if rest, ok := strings.CutPrefix(k, "inner."); ok {
-			in.Values[rest] = x
-		}
 	}
 	if err := a.inner.SetState(in); err != nil {
 		return err

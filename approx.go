@@ -371,6 +371,9 @@ func (r *Approx) rising(step int, f0 float64) bool {
 	return true
 }
 
+// Memory implements Averaging: Φ/(1−γ) steps.
+func (r *Approx) Memory() int { return memory(r.cfg.Every, r.cfg.Gamma) }
+
 // Ahead implements Foresight: a lazy step keeps the last rate.
 func (r *Approx) Ahead(step int) (Decision, bool) {
 	return r.cfg.keepRate(step, lazy(step, r.cfg.Every, r.cfg.Eager), r.alpha, r.estimated)

@@ -272,6 +272,12 @@ func flat(gs ...float64) bool {
 	return hi-lo <= 16*0x1p-52*big
 }
 
+// memory is the averaging time, in steps, of a rate smoothed with γ and
+// updated every Φ steps: Φ/(1−γ), rounded, at least 1.
+func memory(every int, gamma float64) int {
+	return max(int(math.Round(float64(every)/(1-gamma))), 1)
+}
+
 // lazy reports whether step keeps the last rate without probing: steps
 // t ≥ eager with t mod every ≠ 0.
 func lazy(step, every, eager int) bool {

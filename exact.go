@@ -121,6 +121,9 @@ func (e *Exact) Next(step int, line Line) Decision {
 	return d
 }
 
+// Memory implements Averaging: Φ/(1−γ) steps.
+func (e *Exact) Memory() int { return memory(e.cfg.Every, e.cfg.Gamma) }
+
 // Ahead implements Foresight: a lazy step keeps the last rate.
 func (e *Exact) Ahead(step int) (Decision, bool) {
 	return e.cfg.keepRate(step, lazy(step, e.cfg.Every, e.cfg.Eager), e.alpha, e.estimated)

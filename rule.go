@@ -82,6 +82,36 @@ func (s State) Value(name string, lo, hi float64) (float64, error) {
 	return v, nil
 }
 
+// WrapState is the state of a rule that wraps inner (Anneal, the trust
+// test of package peer): kind "wrapper/" followed by the inner rule's kind,
+// the inner rule's values prefixed "inner.", and the wrapper's own values.
+func WrapState(wrapper string, inner State, own map[string]float64) State {
+	v := make(map[string]float64, len(inner.Values)+len(own))
+	for k, x := range own {
+		v[k] = x
+	}
+	for k, x := range inner.Values {
+		v["inner."+k] = x
+	}
+	return State{Kind: wrapper + "/" + inner.Kind, Values: v}
+}
+
+// Unwrap returns the inner rule's state from a state WrapState wrote for
+// wrapper, and false when s is not such a state.
+func (s State) Unwrap(wrapper string) (State, bool) {
+	kind, ok := strings.CutPrefix(s.Kind, wrapper+"/")
+	if !ok {
+		return State{}, false
+	}
+	in := State{Kind: kind, Values: map[string]float64{}}
+	for k, x := range s.Values {
+		if name, ok := strings.CutPrefix(k, "inner."); ok {
+			in.Values[name] = x
+		}
+	}
+	return in, true
+}
+
 func checkKind(s State, kind string) error {
 	if s.Kind != kind {
 		return fmt.Errorf("gen: state is for rule %q, not %q: resume with the same --lr setting", s.Kind, kind)

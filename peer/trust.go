@@ -3,7 +3,6 @@ package peer
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/genopt/gen"
 )
@@ -80,6 +79,15 @@ func (t *Trust) Name() string {
 	return fmt.Sprintf("trust(%s, κ ≤ %g)", t.inner.Name(), t.cfg.MaxScale)
 }
 
+// Memory implements gen.Averaging: the inner rule's averaging time (0 when
+// it has none).
+func (t *Trust) Memory() int {
+	if m, ok := t.inner.(gen.Averaging); ok {
+		return m.Memory()
+	}
+	return 0
+}
+
 // Scale returns the current factor κ.
 func (t *Trust) Scale() float64 { return t.kappa }
 
@@ -121,17 +129,12 @@ func (t *Trust) Next(step int, line gen.Line) gen.Decision {
 // State implements gen.Rule: the inner rule's values, prefixed "inner.",
 // and κ.
 func (t *Trust) State() gen.State {
-	in := t.inner.State()
-	v := map[string]float64{"kappa": t.kappa}
-	for k, x := range in.Values {
-		v["inner."+k] = x
-	}
-	return gen.State{Kind: "trust/" + in.Kind, Values: v}
+	return gen.WrapState("trust", t.inner.State(), map[string]float64{"kappa": t.kappa})
 }
 
 // SetState implements gen.Rule.
 func (t *Trust) SetState(s gen.State) error {
-	kind, ok := strings.CutPrefix(s.Kind, "trust/")
+	in, ok := s.Unwrap("trust")
 	if !ok {
 		return fmt.Errorf("peer: state is for rule %q, not a trust wrapper: resume with the same --lr setting", s.Kind)
 	}
@@ -140,12 +143,6 @@ func (t *Trust) SetState(s gen.State) error {
 	kappa, err := s.Value("kappa", t.cfg.MinScale*(1-1e-12), max(t.cfg.MaxScale, 1)*(1+1e-12))
 	if err != nil {
 		return err
-	}
-	in := gen.State{Kind: kind, Values: map[string]float64{}}
-	for k, x := range s.Values {
-		if name, ok := strings.CutPrefix(k, "inner."); ok {
-			in.Values[name] = x
-		}
 	}
 	if err := t.inner.SetState(in); err != nil {
 		return err

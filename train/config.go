@@ -208,29 +208,6 @@ type Config struct {
 	DistTimeout float64 `json:"dist_timeout,omitempty"`
 }
 
-// holdWindow is the averaging time, in steps, of the level that --anneal
-// level anneals: the GeN rule's own memory Φ/(1−γ), with the rule's
-// defaults (approximate GeN Φ 4, γ 0.9; exact GeN Φ 1, γ 0 with the
-// Smoothed estimator): 100 steps in the gpt model's default rule.
-func (c Config) holdWindow() int {
-	inner, _, _, _ := peerTrust(c.LR)
-	exact := c.LR == "gen-exact" || inner == "gen-exact"
-	every, gamma := gen.ApproxEvery, 0.9
-	if exact {
-		every = 1
-		if c.Estimator == "smoothed" {
-			gamma = 0
-		}
-	}
-	if c.Every > 0 {
-		every = c.Every
-	}
-	if c.Gamma != nil {
-		gamma = *c.Gamma
-	}
-	return max(int(math.Round(float64(every)/(1-gamma))), 1)
-}
-
 // genRule reports whether --lr names a GeN rule (gen, gen-exact,
 // gen-trust[:κ]): the rules that a horizon and eager probing apply to.
 func (c Config) genRule() bool { return strings.HasPrefix(c.LR, "gen") }
@@ -484,7 +461,8 @@ func (c Config) rule(steps int) (gen.Rule, error) {
 		if err != nil {
 			return nil, err
 		}
-		return gen.NewAnneal(r, gen.AnnealConfig{Horizon: hor, Window: c.holdWindow(), LRMin: c.LRMin, LRMax: c.LRMax}), nil
+		// The level's window is the rule's own memory, Φ/(1−γ) (gen.Averaging).
+		return gen.NewAnneal(r, gen.AnnealConfig{Horizon: hor, LRMin: c.LRMin, LRMax: c.LRMax}), nil
 	}
 	pol, err := gen.ParsePolicy(c.Policy)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -536,7 +537,8 @@ func TestDefaultEager(t *testing.T) {
 // ptr returns a pointer to v, for the Config fields where nil means the default.
 func ptr[T any](v T) *T { return &v }
 
-// --anneal level averages the level over the rule's own memory Φ/(1−γ).
+// --anneal level averages the level over the rule's own memory Φ/(1−γ)
+// (gen.Averaging, through the trust test too).
 func TestHoldWindowIsTheRulesMemory(t *testing.T) {
 	g := 0.5
 	for _, c := range []struct {
@@ -549,8 +551,17 @@ func TestHoldWindowIsTheRulesMemory(t *testing.T) {
 		{Config{LR: "gen-exact-trust", Estimator: "mean"}, 10},
 		{Config{Data: "text", Model: "gpt"}.Defaults(), 100}, // Φ 4, γ 0.96
 	} {
-		if got := c.cfg.holdWindow(); got != c.want {
-			t.Errorf("%s (Φ %d, γ %v, %s): window %d, want %d", c.cfg.LR, c.cfg.Every, c.cfg.Gamma, c.cfg.Estimator, got, c.want)
+		cfg := c.cfg
+		cfg.Anneal = "level"
+		if cfg.Horizon == "" {
+			cfg.Horizon = "cooldown"
+		}
+		r, err := cfg.Defaults().rule(1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("at the %d-step level", c.want); !strings.Contains(r.Name(), want) {
+			t.Errorf("%s (Φ %d, γ %v, %s): rule %q, want %q", c.cfg.LR, c.cfg.Every, c.cfg.Gamma, c.cfg.Estimator, r.Name(), want)
 		}
 	}
 }
